@@ -1,0 +1,1 @@
+"""symconv: exact symbolic backpropagation through convolutional networks."""

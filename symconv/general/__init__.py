@@ -1,0 +1,1 @@
+"""General (symbolic-size) derivations of the convolution gradients in index notation."""
