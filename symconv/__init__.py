@@ -1,1 +1,15 @@
-"""symconv: exact symbolic backpropagation through convolutional networks."""
+"""symconv: exact symbolic backpropagation through convolutional networks, with proofs.
+
+Data flows one way: spec → network → forward expressions → gradients → derivation steps →
+rendering. The public API is re-exported here; see :mod:`symconv.api`.
+"""
+
+from .api import Model, load
+from .errors import BuildError, SpecError, SymconvError, ToolMissing
+from .spec import Spec, example, load_spec, spec_from_dict
+
+__all__ = [
+    "BuildError", "Model", "Spec", "SpecError", "SymconvError", "ToolMissing", "example", "load",
+    "load_spec", "spec_from_dict",
+]
+__version__ = "0.1.0"

@@ -1,0 +1,146 @@
+"""Exact gradients by reverse accumulation from local partials.
+
+For every symbol ``v`` the forward pass reads, the multivariable chain rule gives
+
+    ∂C/∂v = Σ_{u reads v} (∂C/∂u) · (∂u/∂v),
+
+one product per definition ``u`` that reads ``v`` (for a shared kernel weight: one per output the
+weight touches). ``∂C/∂u`` is named: δ for a pre-activation (δ = ∂C/∂z), the adjoint ∂C/∂o for a
+layer output that feeds an activation or pooling, and 1 for the cost. Every gradient exists in
+three exactly equal forms:
+
+* ``delta_form``: Σ (named upstream gradient) · (local partial): the derivation's sum of products;
+* ``named``: the upstream gradients substituted recursively, leaving forward intermediates
+  (o, z) and leaves: e.g. ∂C/∂w^1_1 = 2(o^2_1 − y_1)(w^2_1 i^1_1 + …);
+* ``leaf``: every intermediate replaced by its forward definition (inputs, weights, biases,
+  targets only).
+
+Nothing here differentiates the expanded cost; :mod:`symconv.verify` certifies the results
+against ``sympy.diff`` of it. Source: Goodfellow, Bengio & Courville, *Deep Learning*, §6.5
+(back-propagation) and §9.5 (eqs 9.11–9.13).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sympy
+
+from .forward import Forward
+
+
+@dataclass(frozen=True)
+class ChainTerm:
+    """One product of the chain rule: ``upstream · partial`` through the definition of ``via``.
+
+    ``upstream`` is the named symbol for ∂C/∂via (δ or an adjoint), or ``1`` when ``via`` is C.
+    """
+
+    via: sympy.Symbol
+    upstream: sympy.Expr
+    partial: sympy.Expr
+
+
+@dataclass(frozen=True)
+class Gradient:
+    """∂C/∂``wrt`` as the chain-rule sum ``terms`` (in forward order of the outputs touched)."""
+
+    wrt: sympy.Symbol
+    terms: tuple[ChainTerm, ...]
+
+    @property
+    def delta_form(self) -> sympy.Expr:
+        """Σ upstream · partial, in named upstream symbols (δ, ∂C/∂o)."""
+        return sympy.Add(*[t.upstream * t.partial for t in self.terms])
+
+
+@dataclass(frozen=True)
+class Gradients:
+    """Every gradient of a network's cost, with δ and adjoint definitions and certificates' inputs."""
+
+    forward: Forward
+    by_wrt: dict = field(repr=False)
+    upstream_of: dict = field(repr=False)  # definition target -> its named ∂C/∂target symbol
+    _named: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def __getitem__(self, symbol: sympy.Symbol) -> Gradient:
+        return self.by_wrt[symbol]
+
+    def upstream_symbols(self) -> dict:
+        """``{δ or adjoint symbol: the target it is the gradient of}``."""
+        return {s: t for t, s in self.upstream_of.items() if isinstance(s, sympy.Symbol)}
+
+    def named(self, symbol: sympy.Symbol) -> sympy.Expr:
+        """∂C/∂symbol with every δ and adjoint substituted: forward intermediates and leaves only.
+
+        ``symbol`` may also be a δ or adjoint symbol, giving its definition.
+        """
+        cache = self._named
+        if symbol in cache:
+            return cache[symbol]
+        if not cache:
+            self._fill_named()
+        if symbol in cache:
+            return cache[symbol]
+        target = self.upstream_symbols().get(symbol)
+        if target is not None:
+            return cache[target]
+        raise KeyError(symbol)
+
+    def _fill_named(self) -> None:
+        cache = self._named
+        subs: dict = {}
+        cost = self.forward.network.cost
+        cache[cost] = sympy.Integer(1)
+        for d in reversed(self.forward.definitions[:-1]):
+            value = self._named_sum(d.target, subs)
+            cache[d.target] = value
+            up = self.upstream_of.get(d.target)
+            if isinstance(up, sympy.Symbol):
+                subs[up] = value
+        for v in self.by_wrt:
+            if v not in cache:
+                cache[v] = self._named_sum(v, subs)
+
+    def _named_sum(self, v, subs) -> sympy.Expr:
+        g = self.by_wrt[v]
+        return sympy.Add(*[t.upstream.xreplace(subs) * t.partial for t in g.terms])
+
+    def leaf(self, symbol: sympy.Symbol) -> sympy.Expr:
+        """∂C/∂symbol in leaf symbols only (inputs, weights, biases, targets)."""
+        return self.forward.leaf(self.named(symbol))
+
+
+def build_gradients(forward: Forward) -> Gradients:
+    """Reverse accumulation: collect, for every symbol read, the definitions that read it.
+
+    The chain-rule terms of each symbol are listed in the forward order of the definitions that
+    read it (for a kernel weight: the outputs it touches, row-major).
+    """
+    net = forward.network
+    upstream_of: dict = {net.cost: sympy.Integer(1)}
+    for layer in net.layers:
+        if layer.delta is not None:
+            carrier = layer.pre if layer.pre is not None else layer.out
+            upstream_of.update(zip(carrier.symbols, layer.delta.symbols))
+        if layer.adjoint is not None:
+            upstream_of.update(zip(layer.out.symbols, layer.adjoint.symbols))
+    consumers: dict = {}
+    for d in forward.definitions:
+        up = upstream_of[d.target]
+        for v, partial in d.partials:
+            consumers.setdefault(v, []).append(ChainTerm(d.target, up, partial))
+    by_wrt = {v: Gradient(v, tuple(ts)) for v, ts in consumers.items()}
+    # Symbols nothing reads (e.g. inputs a strided window skips) still get a gradient: exactly 0.
+    for tensor in _all_tensors(net):
+        for s in tensor.symbols:
+            by_wrt.setdefault(s, Gradient(s, ()))
+    return Gradients(forward, by_wrt, upstream_of)
+
+
+def _all_tensors(net):
+    yield net.input
+    for layer in net.layers:
+        for t in (layer.weight, layer.bias, layer.pre, layer.out):
+            if t is not None:
+                yield t

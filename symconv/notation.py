@@ -1,0 +1,168 @@
+"""The only place symbol names are chosen: Python names, LaTeX forms and index bases.
+
+Styles (``[notation] style``):
+
+* ``seed`` (default): the question's notation. ``i^{1}_{k}`` input (it feeds layer 1),
+  ``w^{l}_{k}`` kernel, ``b^{l}_{k}`` bias, ``z^{l}_{k}`` pre-activation, ``o^{l}_{k}`` layer
+  output (activation), ``\\delta^{l}_{k}``, ``y_{k}`` target; ``k`` is the flat **1-based row-major**
+  index over the whole tensor — ``(c, h, w)`` for feature maps, ``(c_out, c_in, kh, kw)`` for kernels.
+* ``grid``: ``x^{(l)}_{c,m,n}``, ``W^{(l)}_{o,c,m,n}``, ``b^{(l)}_{o}``, ``z``/``a``/``\\delta``
+  with channel-first **1-based** grid indices (Goodfellow, Bengio & Courville, *Deep Learning*, §9.5).
+* ``grid0``: as ``grid`` but **0-based** (PyTorch's indexing).
+
+One index base holds throughout a document. Names are built from metadata (role, layer, index)
+with explicit braces (reference case C07), never by letting sympy split a name.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .errors import SpecError
+from .spec import Notation
+
+ROLES = ("input", "weight", "bias", "pre_activation", "activation", "delta", "target", "cost")
+"""Roles that take a letter; ``adjoint`` (∂C/∂o) is built from the activation and cost letters."""
+
+_DEFAULTS = {
+    "seed": {
+        "input": "i", "weight": "w", "bias": "b", "pre_activation": "z", "activation": "o",
+        "delta": "delta", "target": "y", "cost": "C",
+    },
+    "grid": {
+        "input": "x", "weight": "W", "bias": "b", "pre_activation": "z", "activation": "a",
+        "delta": "delta", "target": "y", "cost": "C",
+    },
+}
+_DEFAULTS["grid0"] = _DEFAULTS["grid"]
+
+_GREEK = {
+    "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa",
+    "lambda", "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi",
+    "omega", "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi",
+    "Omega",
+}
+
+_LATEX_SPECIAL = {
+    "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#",
+    "%": r"\%", "_": r"\_", "^": r"\textasciicircum{}", "~": r"\textasciitilde{}",
+}
+
+
+def escape_latex_text(text: str) -> str:
+    """Escape user text for LaTeX text mode (``a&b`` → ``a\\&b``, ``loss%`` → ``loss\\%``)."""
+    return "".join(_LATEX_SPECIAL.get(ch, ch) for ch in text)
+
+
+def letter_latex(letter: str) -> str:
+    """LaTeX for a role letter: one letter as is, a Greek name as its command, else ``\\mathrm``."""
+    if letter in _GREEK:
+        return "\\" + letter
+    if re.fullmatch(r"[A-Za-z]", letter):
+        return letter
+    return r"\mathrm{" + escape_latex_text(letter) + "}"
+
+
+def letter_identifier(letter: str) -> str:
+    """A Python-identifier fragment for a role letter (``x_in`` → ``x_in``, ``a&b`` → ``a_b``)."""
+    ident = re.sub(r"\W", "_", letter, flags=re.ASCII)
+    if not ident or ident[0].isdigit():
+        ident = "s" + ident
+    return ident
+
+
+@dataclass(frozen=True)
+class SymbolInfo:
+    """Metadata of one symbol: the Python ``name``, its ``latex``, ``role``, ``layer`` and index.
+
+    ``layer`` is the 1-based position in ``layers`` (0 for the input, None for targets and the
+    cost); ``index`` is the 0-based structured index ((c, h, w), (c_out, c_in, kh, kw), (o,), (k,)).
+    ``flat`` is the 0-based row-major flat index within its tensor.
+    """
+
+    name: str
+    latex: str
+    role: str
+    layer: int | None
+    index: tuple[int, ...]
+    flat: int
+
+
+class Namer:
+    """Chooses names for every tensor element under one :class:`~symconv.spec.Notation`."""
+
+    def __init__(self, notation: Notation):
+        self.style = notation.style
+        self.base = 0 if notation.style == "grid0" else 1
+        self.letters = {
+            role: notation.letter(role, _DEFAULTS[notation.style][role]) for role in ROLES
+        }
+        seen: dict[str, str] = {}
+        for role, letter in self.letters.items():
+            ident = letter_identifier(letter)
+            if ident in seen:
+                raise SpecError(
+                    f"notation.{role}",
+                    f"letter {letter!r} collides with notation.{seen[ident]}; choose distinct letters",
+                )
+            seen[ident] = role
+
+    def latex_letter(self, role: str) -> str:
+        return letter_latex(self.letters[role])
+
+    def ident(self, role: str) -> str:
+        return letter_identifier(self.letters[role])
+
+    def layer_mark(self, layer: int) -> str:
+        """The LaTeX superscript content for a layer: ``1`` (seed) or ``(1)`` (grid)."""
+        return str(layer) if self.style == "seed" else f"({layer})"
+
+    def info(
+        self, role: str, layer: int | None, index: tuple[int, ...], flat: int
+    ) -> SymbolInfo:
+        """Name one element. ``layer`` for the input is 0 but prints as 1 in the seed style."""
+        if role == "adjoint":  # ∂C/∂o, the upstream gradient of a layer output
+            of = self.info("activation", layer, index, flat)
+            cost = self.latex_letter("cost")
+            return SymbolInfo(
+                f"d{self.ident('cost')}_d{of.name}",
+                rf"\frac{{\partial {cost}}}{{\partial {of.latex}}}",
+                role, layer, index, flat,
+            )
+        letter = self.latex_letter(role)
+        ident = self.ident(role)
+        if role == "cost":
+            return SymbolInfo(ident, letter, role, None, (), 0)
+        if self.style == "seed":
+            k = flat + 1
+            if role == "target":
+                return SymbolInfo(f"{ident}_{k}", f"{letter}_{{{k}}}", role, layer, index, flat)
+            mark = 1 if role == "input" else layer
+            return SymbolInfo(
+                f"{ident}{mark}_{k}", f"{letter}^{{{mark}}}_{{{k}}}", role, layer, index, flat
+            )
+        idx = [v + self.base for v in index]
+        sub = ",".join(str(v) for v in idx)
+        tail = "_".join(str(v) for v in idx)
+        if role == "target":
+            return SymbolInfo(f"{ident}_{tail}", f"{letter}_{{{sub}}}", role, layer, index, flat)
+        shown_layer = layer if role != "input" else 0
+        return SymbolInfo(
+            f"{ident}{shown_layer}_{tail}",
+            f"{letter}^{{({shown_layer})}}_{{{sub}}}",
+            role,
+            layer,
+            index,
+            flat,
+        )
+
+    def tensor_latex(self, role: str, layer: int | None) -> str:
+        """LaTeX of a whole tensor, e.g. ``w^{1}`` or ``W^{(1)}`` (for closed forms)."""
+        letter = self.latex_letter(role)
+        if role in ("cost", "target") or layer is None:
+            return letter
+        mark = 1 if (role == "input" and self.style == "seed") else layer
+        if self.style == "seed":
+            return f"{letter}^{{{mark}}}"
+        return f"{letter}^{{({mark})}}"

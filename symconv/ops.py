@@ -1,0 +1,127 @@
+"""Forward semantics, exact: each op defines its outputs from its inputs and says what each reads.
+
+Every output element gets a :class:`Definition`: a target symbol, its defining sympy expression,
+and the local partial derivative of that expression with respect to every symbol it reads
+(in the order a person would write them). Convolutions, dense layers and average pooling are
+multilinear (each read symbol appears once, to the first power), so their partials are the
+cofactors, read off the structure; the test suite proves them equal to ``sympy.diff``. Nonlinear
+maps (activations, max pooling, costs) take their partials from ``sympy.diff`` or a stated rule.
+
+Conventions (Goodfellow, Bengio & Courville, *Deep Learning*, §9.5, eq. 9.7; PyTorch ``conv2d``):
+cross-correlation ``z[o, i, j] = b[o] + Σ_c Σ_m Σ_n W[o, c, m, n] · x̃[c, s·i + d·m, s·j + d·n]``
+with ``x̃`` the zero-padded input (0-based indices); under ``convention = "convolution"`` the
+kernel is flipped, ``W[o, c, kh − 1 − m, kw − 1 − n]`` (Theano's ``filter_flip``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import sympy
+
+from .shapes import Pad2
+
+
+@dataclass(frozen=True)
+class Term:
+    """One product ``coeff · weight · value`` of a multilinear definition (weight may be None)."""
+
+    coeff: sympy.Expr
+    weight: sympy.Symbol | None
+    value: sympy.Symbol
+
+
+@dataclass(frozen=True)
+class Definition:
+    """``target = expr``; ``partials`` pairs each symbol read with ``∂expr/∂symbol``.
+
+    ``terms`` and ``bias`` are set for multilinear definitions (conv, dense, average pooling)
+    and give the written order of the sum; ``rule`` names the op (``"conv2d"``, ``"relu"``, ...).
+    """
+
+    target: sympy.Symbol
+    expr: sympy.Expr
+    partials: tuple[tuple[sympy.Symbol, sympy.Expr], ...]
+    rule: str
+    terms: tuple[Term, ...] = ()
+    bias: sympy.Symbol | None = None
+
+
+def multilinear(target: sympy.Symbol, terms: Sequence[Term], bias: sympy.Symbol | None, rule: str) -> Definition:
+    """Build ``target = bias + Σ coeff·weight·value`` with its cofactor partials.
+
+    Raises ``ValueError`` if a symbol would appear twice (the cofactor rule would then be wrong).
+    """
+    pieces = [t.coeff * t.weight * t.value if t.weight is not None else t.coeff * t.value for t in terms]
+    if bias is not None:
+        pieces.append(bias)
+    expr = sympy.Add(*pieces)
+    partials: list[tuple[sympy.Symbol, sympy.Expr]] = []
+    seen: set[sympy.Symbol] = set()
+
+    def add(sym: sympy.Symbol, partial: sympy.Expr) -> None:
+        if sym in seen:
+            raise ValueError(f"{sym} appears twice in the definition of {target}")
+        seen.add(sym)
+        partials.append((sym, partial))
+
+    for t in terms:
+        if t.weight is not None:
+            add(t.weight, t.coeff * t.value)
+            add(t.value, t.coeff * t.weight)
+        else:
+            add(t.value, t.coeff)
+    if bias is not None:
+        add(bias, sympy.Integer(1))
+    return Definition(target, expr, tuple(partials), rule, tuple(terms), bias)
+
+
+def conv2d_terms(
+    x: Sequence[Sequence[Sequence[sympy.Symbol]]],
+    weight_at,
+    out_channels: int,
+    in_channels: int,
+    kernel: tuple[int, int],
+    stride: tuple[int, int],
+    pad: Pad2,
+    dilation: tuple[int, int],
+    groups: int,
+    flip: bool,
+    out_hw: tuple[int, int],
+) -> list[list[Term]]:
+    """The product terms of every output element of a 2-D cross-correlation (or convolution).
+
+    ``x[c][h][w]``: input feature map ``(C_in, H, W)``; ``weight_at(o, c_local, m, n)``: kernel
+    element of shape ``(C_out, C_in/groups, kh, kw)``. Returns, for each output in row-major
+    ``(o, i, j)`` order, its terms in ``(c, m, n)`` row-major order; reads of the zero padding
+    contribute nothing and are left out. All indices 0-based.
+    """
+    kh, kw = kernel
+    sh, sw = stride
+    dh, dw = dilation
+    (top, _), (left, _) = pad
+    height, width = len(x[0]), len(x[0][0])
+    per_group_in = in_channels // groups
+    per_group_out = out_channels // groups
+    one = sympy.Integer(1)
+    outputs: list[list[Term]] = []
+    for o in range(out_channels):
+        g = o // per_group_out
+        for i in range(out_hw[0]):
+            for j in range(out_hw[1]):
+                terms = []
+                for cl in range(per_group_in):
+                    c = g * per_group_in + cl
+                    for m in range(kh):
+                        u = sh * i + dh * m - top
+                        if not 0 <= u < height:
+                            continue
+                        for n in range(kw):
+                            v = sw * j + dw * n - left
+                            if not 0 <= v < width:
+                                continue
+                            mm, nn = (kh - 1 - m, kw - 1 - n) if flip else (m, n)
+                            terms.append(Term(one, weight_at(o, cl, mm, nn), x[c][u][v]))
+                outputs.append(terms)
+    return outputs

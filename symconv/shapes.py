@@ -1,0 +1,77 @@
+"""Convolution arithmetic: output sizes, padding modes, and the input rows a window op never reads.
+
+Source: V. Dumoulin and F. Visin, *A guide to convolution arithmetic for deep learning* (2016),
+relationship 15 generalised to dilation: ``o = ⌊(i + p_before + p_after − d(k − 1) − 1)/s⌋ + 1``.
+All sizes here are integers; indices are 0-based.
+"""
+
+from __future__ import annotations
+
+from .errors import SpecError
+from .spec import Padding
+
+Pad2 = tuple[tuple[int, int], tuple[int, int]]
+
+
+def effective_kernel(k: int, d: int) -> int:
+    """The extent of a kernel of side ``k`` dilated by ``d``: ``d(k − 1) + 1``."""
+    return d * (k - 1) + 1
+
+
+def resolve_padding(padding: Padding, kernel: tuple[int, int], dilation: tuple[int, int]) -> Pad2:
+    """Explicit ``((top, bottom), (left, right))`` padding for a padding spec.
+
+    ``"same"``: total ``d(k − 1)`` per axis, the odd extra row/column goes after (bottom/right),
+    as PyTorch does (pytorch/pytorch PR #45667). ``"full"``: ``d(k − 1)`` on both sides.
+    """
+    if padding.mode == "explicit":
+        return padding.amounts
+    pads = []
+    for k, d in zip(kernel, dilation):
+        total = d * (k - 1)
+        if padding.mode == "same":
+            pads.append((total // 2, total - total // 2))
+        else:  # full
+            pads.append((total, total))
+    return (pads[0], pads[1])
+
+
+def output_size(size: int, kernel: int, stride: int, pad: tuple[int, int], dilation: int) -> int:
+    """``⌊(size + pad_before + pad_after − d(k − 1) − 1)/s⌋ + 1`` (may be ≤ 0 for an empty output)."""
+    return (size + pad[0] + pad[1] - effective_kernel(kernel, dilation)) // stride + 1
+
+
+def output_shape(
+    in_hw: tuple[int, int],
+    kernel: tuple[int, int],
+    stride: tuple[int, int],
+    pad: Pad2,
+    dilation: tuple[int, int],
+    where: str,
+) -> tuple[int, int]:
+    """``(H_out, W_out)`` of a window op; raises :class:`SpecError` naming ``where`` when empty."""
+    out = []
+    for axis, name in enumerate(("height", "width")):
+        padded = in_hw[axis] + pad[axis][0] + pad[axis][1]
+        ext = effective_kernel(kernel[axis], dilation[axis])
+        if ext > padded:
+            raise SpecError(
+                f"{where}.kernel_size",
+                f"dilated kernel {name} {ext} is larger than the padded input {name} {padded}; "
+                "use a smaller kernel or dilation, or more padding",
+            )
+        out.append(output_size(in_hw[axis], kernel[axis], stride[axis], pad[axis], dilation[axis]))
+    return (out[0], out[1])
+
+
+def unread(size: int, kernel: int, stride: int, pad: tuple[int, int], dilation: int) -> int:
+    """How many trailing input rows (or columns) no window reads, because the stride overshoots.
+
+    The last window starts at ``s(o − 1)`` in padded coordinates and ends at ``s(o − 1) + d(k − 1)``;
+    every padded row after it is never read.
+    """
+    o = output_size(size, kernel, stride, pad, dilation)
+    last_read = stride * (o - 1) + effective_kernel(kernel, dilation) - 1  # padded coordinate
+    padded = size + pad[0] + pad[1]
+    tail = padded - 1 - last_read
+    return max(0, tail - pad[1])
