@@ -110,6 +110,23 @@ class Gradients:
         """∂C/∂symbol in leaf symbols only (inputs, weights, biases, targets)."""
         return self.forward.leaf(self.named(symbol))
 
+    def array(self, tensor, form: str = "named") -> sympy.ImmutableDenseNDimArray:
+        """∂C/∂``tensor`` element-wise, with exactly the tensor's shape (reference case C10).
+
+        ``tensor`` is a :class:`~symconv.tensors.SymTensor` (e.g. ``network.layers[0].weight``);
+        elements no output reads are an exact 0, and the shape is the tensor's own, never derived
+        from a layer's output size (C17). ``form``: ``"delta"``, ``"named"`` or ``"leaf"``.
+        """
+        if form == "delta":
+            items = [self[s].delta_form for s in tensor.symbols]
+        elif form == "named":
+            items = [self.named(s) for s in tensor.symbols]
+        elif form == "leaf":
+            items = [self.leaf(s) for s in tensor.symbols]
+        else:
+            raise ValueError(f"form must be delta, named or leaf; got {form!r}")
+        return sympy.ImmutableDenseNDimArray(items, tuple(tensor.shape))
+
 
 def build_gradients(forward: Forward) -> Gradients:
     """Reverse accumulation: collect, for every symbol read, the definitions that read it.

@@ -1,0 +1,285 @@
+"""PyTorch float64 oracle and an exact/high-precision evaluator of symconv's gradients.
+
+``torch_gradients(model, values)`` rebuilds the network of a :class:`~symconv.api.Model` in PyTorch
+from its :class:`~symconv.spec.Spec` alone (padding words are handed to PyTorch where it has them,
+explicit or asymmetric padding is applied with ``F.pad``), runs autograd and returns ∂C/∂s for every
+symbol ``s`` of the network (inputs, weights, biases, pre-activations, activations) keyed by
+symconv's Python names. The symbol tensors are used only to name the elements; their shapes are
+checked against PyTorch's.
+
+``symconv_gradients(model, values)`` evaluates symconv's NAMED gradients (forward intermediates o, z
+and leaves) at the same values: forward values first, layer by layer, at 40 significant digits.
+
+The generic activation ``f`` is made concrete as sin (so f' = cos) on both sides.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+
+import sympy
+import torch
+import torch.nn.functional as F
+
+from symconv.activations import f as f_generic, fprime
+from symconv.spec import Conv2d, Dense, Flatten, Pool2d
+
+PREC = 40
+RTOL = 1e-10
+
+
+def random_values(model, seed: int = 0) -> dict[sympy.Symbol, float]:
+    """Random doubles for every leaf (inputs, weights, biases, targets).
+
+    Targets are in (0, 1) for bce; for cross-entropy they are a probability vector.
+    """
+    rng = random.Random(seed)
+    net = model.network
+    values: dict[sympy.Symbol, float] = {}
+    leaves = [net.input] + [t for layer in net.layers for t in (layer.weight, layer.bias) if t is not None]
+    for tensor in leaves:
+        for s in tensor.symbols:
+            values[s] = rng.uniform(-1.0, 1.0)
+    cost = model.spec.cost.type
+    ys = net.targets.symbols
+    if cost == "bce":
+        for s in ys:
+            values[s] = rng.uniform(0.05, 0.95)
+    elif cost == "cross_entropy":
+        raw = [rng.uniform(0.05, 1.0) for _ in ys]
+        for s, r in zip(ys, raw):
+            values[s] = r / sum(raw)
+    else:
+        for s in ys:
+            values[s] = rng.uniform(-1.0, 1.0)
+    return values
+
+
+def _activation(x, act):
+    kind = act.kind
+    if kind == "identity":
+        return x
+    if kind == "relu":
+        return torch.relu(x)
+    if kind == "leaky_relu":
+        return F.leaky_relu(x, float(sympy.Rational(act.negative_slope)))
+    if kind == "sigmoid":
+        return torch.sigmoid(x)
+    if kind == "tanh":
+        return torch.tanh(x)
+    if kind == "f":
+        return torch.sin(x)
+    raise ValueError(kind)
+
+
+def _padded(x, amounts, value=0.0):
+    (top, bottom), (left, right) = amounts
+    if top == bottom == left == right == 0:
+        return x
+    return F.pad(x, (left, right, top, bottom), value=value)
+
+
+def _tensor(values, symtensor, shape):
+    data = [values[s] for s in symtensor.symbols]
+    return torch.tensor(data, dtype=torch.float64).reshape(shape).requires_grad_(True)
+
+
+def torch_gradients(model, values) -> dict[str, float]:
+    """∂C/∂s from PyTorch autograd for every symbol of the network, keyed by symconv's names."""
+    spec, net = model.spec, model.network
+    flip = spec.convention == "convolution"
+    x = _tensor(values, net.input, (1,) + spec.input_shape)
+    watched = [(x, net.input)]  # (torch tensor, symconv SymTensor) pairs to read .grad from
+    a = x
+    for layer, ln in zip(spec.layers, net.layers):
+        if isinstance(layer, Conv2d):
+            w = _tensor(values, ln.weight, ln.weight.shape)
+            watched.append((w, ln.weight))
+            b = None
+            if layer.bias:
+                b = _tensor(values, ln.bias, ln.bias.shape)
+                watched.append((b, ln.bias))
+            kernel = w.flip(-2, -1) if flip else w
+            pad = layer.padding
+            if pad.mode == "same":
+                z = F.conv2d(a, kernel, b, stride=layer.stride, padding="same",
+                             dilation=layer.dilation, groups=layer.groups)
+            else:
+                if pad.mode == "full":
+                    ph = layer.dilation[0] * (layer.kernel_size[0] - 1)
+                    pw = layer.dilation[1] * (layer.kernel_size[1] - 1)
+                    amounts = ((ph, ph), (pw, pw))
+                else:
+                    amounts = pad.amounts
+                z = F.conv2d(_padded(a, amounts), kernel, b, stride=layer.stride,
+                             dilation=layer.dilation, groups=layer.groups)
+            a = _after_linear(z, layer.activation, ln, watched)
+        elif isinstance(layer, Dense):
+            w = _tensor(values, ln.weight, ln.weight.shape)
+            watched.append((w, ln.weight))
+            z = w @ a
+            if layer.bias:
+                b = _tensor(values, ln.bias, ln.bias.shape)
+                watched.append((b, ln.bias))
+                z = z + b
+            a = _after_linear(z, layer.activation, ln, watched)
+        elif isinstance(layer, Pool2d):
+            (top, bottom), (left, right) = layer.padding.amounts
+            symmetric = top == bottom and left == right
+            if layer.type == "max_pool2d":
+                if symmetric:
+                    a = F.max_pool2d(a, layer.kernel_size, layer.stride, padding=(top, left))
+                else:
+                    a = F.max_pool2d(_padded(a, layer.padding.amounts, -math.inf),
+                                     layer.kernel_size, layer.stride)
+            else:
+                if symmetric:
+                    a = F.avg_pool2d(a, layer.kernel_size, layer.stride, padding=(top, left),
+                                     count_include_pad=True)
+                else:
+                    a = F.avg_pool2d(_padded(a, layer.padding.amounts), layer.kernel_size, layer.stride)
+            a.retain_grad()
+            watched.append((a, ln.out))
+        elif isinstance(layer, Flatten):
+            a = a.reshape(-1)
+            if a.requires_grad and not a.is_leaf:
+                a.retain_grad()
+        else:
+            raise TypeError(layer)
+    o = a.reshape(-1)
+    y = torch.tensor([values[s] for s in net.targets.symbols], dtype=torch.float64)
+    kind = spec.cost.type
+    if kind == "sse":
+        cost = ((o - y) ** 2).sum()
+    elif kind == "half_sse":
+        cost = 0.5 * ((o - y) ** 2).sum()
+    elif kind == "mse":
+        cost = F.mse_loss(o, y)
+    elif kind == "cross_entropy":
+        cost = F.cross_entropy(o[None, :], y[None, :])  # probability targets
+    elif kind == "bce":
+        cost = F.binary_cross_entropy(o, y, reduction="sum")
+    else:
+        raise ValueError(kind)
+    cost.backward()
+    grads: dict[str, float] = {}
+    for tensor, symtensor in watched:
+        shape = tuple(tensor.shape[1:]) if tensor.dim() == len(symtensor.shape) + 1 else tuple(tensor.shape)
+        assert shape == tuple(symtensor.shape), (shape, symtensor.shape)
+        g = tensor.grad
+        flat = torch.zeros(len(symtensor)) if g is None else g.reshape(-1)
+        for s, v in zip(symtensor.symbols, flat.tolist()):
+            grads[s.name] = v
+    grads["C"] = cost.item()
+    return grads
+
+
+def _after_linear(z, act, ln, watched):
+    if ln.pre is None:  # identity: z is the layer output o
+        z.retain_grad()
+        watched.append((z, ln.out))
+        return z
+    z.retain_grad()
+    watched.append((z, ln.pre))
+    a = _activation(z, act)
+    a.retain_grad()
+    watched.append((a, ln.out))
+    return a
+
+
+# ----------------------------------------------------------------------------- symconv side
+
+def concrete(expr: sympy.Expr) -> sympy.Expr:
+    """Replace the generic activation f by sin (and f' by cos)."""
+    if expr.has(f_generic) or expr.has(fprime):
+        expr = expr.replace(f_generic, sympy.sin).replace(fprime, sympy.cos)
+    return expr
+
+
+def _num(expr) -> sympy.Expr:
+    return concrete(sympy.sympify(expr)).evalf(PREC)
+
+
+def substitute(expr: sympy.Expr, vals: dict, memo: dict) -> sympy.Expr:
+    """``expr.xreplace(vals)`` with a memo shared across calls.
+
+    Named forms share their upstream sub-expressions (δ of a later layer appears in every
+    gradient of an earlier one), so a plain tree walk revisits them many times.
+    """
+    stack = [expr]
+    while stack:
+        e = stack[-1]
+        if e in memo:
+            stack.pop()
+            continue
+        if e in vals:
+            memo[e] = vals[e]
+            stack.pop()
+            continue
+        if not e.args:
+            memo[e] = e
+            stack.pop()
+            continue
+        pending = [a for a in e.args if a not in memo]
+        if pending:
+            stack.extend(pending)
+            continue
+        stack.pop()
+        memo[e] = e.func(*[memo[a] for a in e.args])
+    return memo[expr]
+
+
+def forward_values(model, values) -> dict:
+    """Leaf values (as 40-digit Floats) plus every forward intermediate, in forward order."""
+    vals = {s: sympy.Float(v, PREC) for s, v in values.items()}
+    for d in model.forward.definitions:
+        vals[d.target] = _num(d.expr.xreplace(vals))
+    return vals
+
+
+def gradient_symbols(model) -> list[sympy.Symbol]:
+    """Every symbol a gradient is compared for: inputs, weights, biases, z and o of each layer."""
+    net = model.network
+    out = list(net.input.symbols)
+    for layer in net.layers:
+        if layer.spec.type == "flatten":
+            continue
+        for t in (layer.weight, layer.bias, layer.pre, layer.out):
+            if t is not None:
+                out.extend(t.symbols)
+    return list(dict.fromkeys(out))
+
+
+def symconv_gradients(model, values, form: str = "named") -> dict[str, float]:
+    """symconv's ∂C/∂s for every symbol, evaluated at ``values``.
+
+    ``form="named"`` substitutes the forward values of o/z and the leaves into the named form;
+    ``form="leaf"`` substitutes leaves into the leaf form (small networks only).
+    """
+    vals = forward_values(model, values)
+    g = model.gradients
+    result = {}
+    memo: dict = {}
+    for s in gradient_symbols(model):
+        expr = g.named(s) if form == "named" else g.leaf(s)
+        v = _num(substitute(expr, vals, memo))
+        assert v.is_number and v.is_real, (s, v)
+        result[s.name] = float(v)
+    result["C"] = float(vals[model.network.cost])
+    return result
+
+
+def close(a: float, b: float, rtol: float = RTOL) -> bool:
+    return abs(a - b) <= rtol * max(abs(a), abs(b)) + 1e-13
+
+
+def compare(model, seed: int = 0, form: str = "named") -> int:
+    """Assert symconv equals PyTorch for every gradient; returns how many values were compared."""
+    values = random_values(model, seed)
+    theirs = torch_gradients(model, values)
+    ours = symconv_gradients(model, values, form)
+    assert set(ours) == set(theirs), sorted(set(ours) ^ set(theirs))
+    bad = [(k, ours[k], theirs[k]) for k in ours if not close(ours[k], theirs[k])]
+    assert not bad, f"{len(bad)} of {len(ours)} gradients differ from torch, e.g. {bad[:5]}"
+    return len(ours)
