@@ -424,6 +424,31 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         ],
         "cost": {"type": "sse"},
     },
+    # examples/two_channel_stride2.toml
+    "two_channel_stride2": {
+        "title": "Two-channel stride-2 padded convolution",
+        "convention": "cross-correlation",
+        "input": {"shape": [2, 5, 5]},
+        "layers": [
+            {"type": "conv2d", "out_channels": 2, "kernel_size": 3, "stride": 2, "padding": 1,
+             "bias": True, "activation": "identity"},
+        ],
+        "cost": {"type": "half_sse"},
+    },
+    # examples/lenet_small.toml
+    "lenet_small": {
+        "title": "Small LeNet: conv, ReLU, max-pool, dense, cross-entropy",
+        "convention": "cross-correlation",
+        "input": {"shape": [1, 6, 6]},
+        "layers": [
+            {"type": "conv2d", "out_channels": 2, "kernel_size": 3, "bias": True,
+             "activation": "relu", "derivative_at_zero": 0},
+            {"type": "max_pool2d", "kernel_size": 2, "ties": "first"},
+            {"type": "flatten"},
+            {"type": "dense", "out_features": 3, "bias": True},
+        ],
+        "cost": {"type": "cross_entropy"},
+    },
 }
 
 
