@@ -165,20 +165,38 @@ class Spec:
 
 # ----------------------------------------------------------------------------- validation helpers
 
+def _show(value: Any) -> str:
+    """A user's value in an error message: its repr, shortened to one readable line."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _key_text(key: Any) -> str:
+    """A key as shown in an error: as is when a plain name, else its (shortened) repr.
+
+    Keeps every message on one line whatever the user typed (a key may hold a newline).
+    """
+    if isinstance(key, str) and key.replace("-", "_").isidentifier() and len(key) <= 60:
+        return key
+    text = repr(key)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def _check_keys(table: Mapping[str, Any], allowed: tuple[str, ...], where: str) -> None:
     if not isinstance(table, Mapping):
-        raise SpecError(where, f"must be a table, got {type(table).__name__}")
+        raise SpecError(where or "spec", f"must be a table, got {type(table).__name__}")
     for key in table:
         if key not in allowed:
+            name = _key_text(key)
             raise SpecError(
-                f"{where}.{key}" if where else str(key),
+                f"{where}.{name}" if where else name,
                 f"unknown key; allowed keys are {', '.join(allowed)}",
             )
 
 
 def _int(value: Any, where: str, minimum: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise SpecError(where, f"must be an integer >= {minimum}, got {value!r}")
+        raise SpecError(where, f"must be an integer >= {minimum}, got {_show(value)}")
     if value < minimum:
         raise SpecError(where, f"must be an integer >= {minimum}, got {value}")
     if value > 100_000:
@@ -189,20 +207,20 @@ def _int(value: Any, where: str, minimum: int = 1) -> int:
 def _pair(value: Any, where: str, minimum: int = 1) -> tuple[int, int]:
     if isinstance(value, list | tuple):
         if len(value) != 2:
-            raise SpecError(where, f"must be an integer or a list of 2 integers, got {value!r}")
+            raise SpecError(where, f"must be an integer or a list of 2 integers, got {_show(value)}")
         return (_int(value[0], f"{where}[0]", minimum), _int(value[1], f"{where}[1]", minimum))
     return (_int(value, where, minimum),) * 2
 
 
 def _bool(value: Any, where: str) -> bool:
     if not isinstance(value, bool):
-        raise SpecError(where, f"must be true or false, got {value!r}")
+        raise SpecError(where, f"must be true or false, got {_show(value)}")
     return value
 
 
 def _choice(value: Any, choices: tuple[str, ...], where: str) -> str:
     if not isinstance(value, str) or value not in choices:
-        raise SpecError(where, f"must be one of {', '.join(choices)}; got {value!r}")
+        raise SpecError(where, f"must be one of {', '.join(choices)}; got {_show(value)}")
     return value
 
 
@@ -211,19 +229,19 @@ def _number_text(value: Any, where: str) -> str:
     from fractions import Fraction
 
     if isinstance(value, bool):
-        raise SpecError(where, f"must be a number, got {value!r}")
+        raise SpecError(where, f"must be a number, got {_show(value)}")
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
         if not math.isfinite(value):
-            raise SpecError(where, f"must be a finite number, got {value!r}")
+            raise SpecError(where, f"must be a finite number, got {_show(value)}")
         return str(Fraction(str(value)))
     if isinstance(value, str):
         try:
             return str(Fraction(value.strip()))
         except (ValueError, ZeroDivisionError):
             pass
-    raise SpecError(where, f"must be a number such as 0.01 or \"1/100\", got {value!r}")
+    raise SpecError(where, f"must be a number such as 0.01 or \"1/100\", got {_show(value)}")
 
 
 def _padding(value: Any, where: str) -> Padding:
@@ -236,7 +254,7 @@ def _padding(value: Any, where: str) -> Padding:
         rows = []
         for axis, pair in enumerate(value):
             if len(pair) != 2:
-                raise SpecError(f"{where}[{axis}]", f"must be [before, after], got {pair!r}")
+                raise SpecError(f"{where}[{axis}]", f"must be [before, after], got {_show(pair)}")
             rows.append(
                 (_int(pair[0], f"{where}[{axis}][0]", 0), _int(pair[1], f"{where}[{axis}][1]", 0))
             )
@@ -360,7 +378,7 @@ def spec_from_dict(data: Mapping[str, Any], name: str = "network") -> Spec:
     _check_keys(data["input"], ("shape",), "input")
     shape = data["input"].get("shape")
     if not isinstance(shape, list | tuple) or len(shape) != 3:
-        raise SpecError("input.shape", f"must be [channels, height, width], got {shape!r}")
+        raise SpecError("input.shape", f"must be [channels, height, width], got {_show(shape)}")
     input_shape = tuple(_int(v, f"input.shape[{k}]") for k, v in enumerate(shape))
     raw_layers = data.get("layers")
     if not isinstance(raw_layers, list | tuple) or not raw_layers:

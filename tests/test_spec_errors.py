@@ -176,3 +176,22 @@ def test_garbage_toml_only_raises_spec_error(tmp_path_factory, text):
         symconv.load(spec).network
     except SpecError as exc:
         assert "\n" not in str(exc)
+
+
+@pytest.mark.parametrize("data, field", [
+    ({"\n": None}, "'\\n'"),
+    ({**BASE, "bad\nkey": 1}, "'bad\\nkey'"),
+    ({**BASE, "layers": [{"type": "conv2d", "x\ry": 1}]}, "layers[1].'x\\ry'"),
+    ({**BASE, "title": "two\nlines"}, "title"),
+])
+def test_messages_stay_on_one_line_whatever_the_key(data, field):
+    with pytest.raises(SpecError) as err:
+        spec_from_dict(data)
+    assert err.value.field == field
+    assert "\n" not in str(err.value) and "\r" not in str(err.value)
+
+
+def test_long_values_are_shortened():
+    with pytest.raises(SpecError) as err:
+        spec_from_dict(with_layer(stride="x" * 10_000))
+    assert len(str(err.value)) < 200
