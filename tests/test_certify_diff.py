@@ -187,3 +187,19 @@ def test_random_networks_certified(spec):
     assume(sympy.count_ops(cost) <= 1500)
     assume(expanded_terms(cost) <= MAX_TERMS)
     certify(model, points=1)
+
+
+@pytest.mark.parametrize("kind", COSTS)
+def test_cost_partials_equal_sympy_diff(kind):
+    from symconv.costs import cost_definition
+
+    o = sympy.symbols("o1:5")
+    y = sympy.symbols("y1:5")
+    d = cost_definition(kind, sympy.Symbol("C"), o, y)
+    for (sym, partial), ok in zip(d.partials, o):
+        assert sym == ok
+        diff = sympy.diff(d.expr, ok)
+        if kind == "cross_entropy":
+            assert sympy.simplify(partial - diff) == 0
+        else:
+            assert partial == diff  # identical expressions, not only equal
