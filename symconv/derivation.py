@@ -126,6 +126,7 @@ def derive(model: Model, full: bool = False) -> Derivation:
         return ElementProof(s, g.terms, named, closed, cert_full)
 
     def tensor_proof(tensor, layer_index, forms: dict, layer_deltas) -> TensorProof:
+        nonlocal count
         form: ClosedForm | None = forms.get(tensor.role if tensor.role != "activation" else "input")
         if tensor.role in ("input", "activation"):
             form = forms.get("input")
