@@ -15,8 +15,9 @@ kernel is flipped, ``W[o, c, kh − 1 − m, kw − 1 − n]`` (Theano's ``filte
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Callable, Sequence
 
 import sympy
 
@@ -38,25 +39,38 @@ class Definition:
 
     ``terms`` and ``bias`` are set for multilinear definitions (conv, dense, average pooling)
     and give the written order of the sum; ``rule`` names the op (``"conv2d"``, ``"relu"``, ...).
+    ``given_expr`` may be None when ``build`` (or ``terms``) defines the expression: sympy
+    objects are then only constructed when ``expr`` is first read (large networks never need
+    most of them).
     """
 
     target: sympy.Symbol
-    expr: sympy.Expr
+    given_expr: sympy.Expr | None
     partials: tuple[tuple[sympy.Symbol, sympy.Expr], ...]
     rule: str
     terms: tuple[Term, ...] = ()
     bias: sympy.Symbol | None = None
+    build: Callable[[], sympy.Expr] | None = field(default=None, compare=False, repr=False)
+
+    @cached_property
+    def expr(self) -> sympy.Expr:
+        """The defining sympy expression (built on first use)."""
+        if self.given_expr is not None:
+            return self.given_expr
+        if self.build is not None:
+            return self.build()
+        pieces = [t.coeff * t.weight * t.value if t.weight is not None else t.coeff * t.value for t in self.terms]
+        if self.bias is not None:
+            pieces.append(self.bias)
+        return sympy.Add(*pieces)
 
 
 def multilinear(target: sympy.Symbol, terms: Sequence[Term], bias: sympy.Symbol | None, rule: str) -> Definition:
     """Build ``target = bias + Σ coeff·weight·value`` with its cofactor partials.
 
     Raises ``ValueError`` if a symbol would appear twice (the cofactor rule would then be wrong).
+    Partials with coefficient 1 are the paired symbols themselves (no sympy arithmetic).
     """
-    pieces = [t.coeff * t.weight * t.value if t.weight is not None else t.coeff * t.value for t in terms]
-    if bias is not None:
-        pieces.append(bias)
-    expr = sympy.Add(*pieces)
     partials: list[tuple[sympy.Symbol, sympy.Expr]] = []
     seen: set[sympy.Symbol] = set()
 
@@ -67,14 +81,15 @@ def multilinear(target: sympy.Symbol, terms: Sequence[Term], bias: sympy.Symbol 
         partials.append((sym, partial))
 
     for t in terms:
+        one = t.coeff == 1
         if t.weight is not None:
-            add(t.weight, t.coeff * t.value)
-            add(t.value, t.coeff * t.weight)
+            add(t.weight, t.value if one else t.coeff * t.value)
+            add(t.value, t.weight if one else t.coeff * t.weight)
         else:
             add(t.value, t.coeff)
     if bias is not None:
         add(bias, sympy.Integer(1))
-    return Definition(target, expr, tuple(partials), rule, tuple(terms), bias)
+    return Definition(target, None, tuple(partials), rule, tuple(terms), bias)
 
 
 def conv2d_terms(
