@@ -37,15 +37,17 @@ class ElementProof:
     """The derivation of ∂C/∂``wrt`` for one element.
 
     ``terms``: the chain-rule products (one per definition reading ``wrt``); ``named``: the
-    substituted form (δ replaced, common factors pulled out); ``closed``: the closed-form value
-    for this element and its certificate against the element-wise sum; ``full``: the certificate
+    substituted form (δ replaced, common factors pulled out; None for elements reading more than
+    ``FACTOR_UP_TO`` outputs); ``closed``: ``(kind, products, certificate)``, the closed form's
+    products ``(a, b)`` (meaning Σ a·b) at this element, certified against the element-wise
+    sum; ``full``: the certificate
     against ``sympy.diff`` of the expanded cost (None when the cost is too large to expand).
     """
 
     wrt: sympy.Symbol
     terms: tuple[ChainTerm, ...]
-    named: sympy.Expr
-    closed: tuple[str, sympy.Expr, Certificate] | None
+    named: sympy.Expr | None
+    closed: tuple[str, tuple, Certificate] | None
     full: Certificate | None
 
 
@@ -109,16 +111,14 @@ def derive(model: Model, full: bool = False) -> Derivation:
     def element(s, closed_kind, closed_value, layer_deltas) -> ElementProof:
         nonlocal count
         g = grads[s]
-        named = grads.named(s)
-        if len(g.terms) <= FACTOR_UP_TO:
-            named = sympy.factor_terms(named)
+        named = _display(grads, s)
         closed = None
         if closed_kind is not None:
             cert = _certify_closed(g, closed_value, layer_deltas)
             count += 1
             if not cert:
                 failures.append(f"closed form {closed_kind} at {s}: {cert.detail}")
-            closed = (closed_kind, sympy.Add(*[a * b if b is not None else a for a, b in closed_value]), cert)
+            closed = (closed_kind, tuple(closed_value), cert)
         cert_full = None
         if expanded_cost is not None:
             cert_full = certify_equal(grads.leaf(s), _diff_of_cost(model, expanded_cost, s))
@@ -185,8 +185,12 @@ def derive(model: Model, full: bool = False) -> Derivation:
 
 
 def _display(grads, s):
-    named = grads.named(s)
-    return sympy.factor_terms(named) if len(grads[s].terms) <= FACTOR_UP_TO else named
+    """The substituted form for display: factored when small; None when the element reads more
+    than ``FACTOR_UP_TO`` outputs (the document then shows the sum of products, whose δ are
+    defined above, instead of a substitution nobody could read)."""
+    if len(grads[s].terms) > FACTOR_UP_TO:
+        return None
+    return sympy.factor_terms(grads.named(s))
 
 
 def _certify_closed(g, products, layer_deltas) -> Certificate:
