@@ -198,9 +198,9 @@ def _certify_closed(g, products, layer_deltas) -> Certificate:
     local = [t for t in g.terms if t.upstream in layer_deltas]
     pairs = []
     for t in local:
-        if t.partial == 1:
+        if t.partial is sympy.S.One:
             pairs.append((t.upstream, None))
-        elif isinstance(t.partial, sympy.Symbol):
+        elif t.partial.is_Symbol:
             pairs.append((t.upstream, t.partial))
         else:  # a coefficient other than 1: compare as sympy expressions
             lhs = sympy.Add(*[t.upstream * t.partial for t in local])

@@ -23,17 +23,18 @@ against ``sympy.diff`` of it. Source: Goodfellow, Bengio & Courville, *Deep Lear
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import sympy
 
 from .forward import Forward
 
 
-@dataclass(frozen=True)
-class ChainTerm:
+class ChainTerm(NamedTuple):
     """One product of the chain rule: ``upstream · partial`` through the definition of ``via``.
 
     ``upstream`` is the named symbol for ∂C/∂via (δ or an adjoint), or ``1`` when ``via`` is C.
+    (A NamedTuple: large networks create one per product term.)
     """
 
     via: sympy.Symbol

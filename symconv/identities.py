@@ -78,21 +78,26 @@ def correlate(x: list[list], k: list[list], out_hw: tuple[int, int], step=(1, 1)
     """Valid cross-correlation sampled at ``step``: ``y[m, n] = Σ_{p,q} x[step·m + p, step·n + q] k[p, q]``.
 
     Entries are symbols or ``ZERO``; each output is the list of its nonzero products
-    ``(x entry, k entry)``. Out-of-range reads count as zero.
+    ``(x entry, k entry)``, in ``(p, q)`` row-major order. Out-of-range reads count as zero.
+    Computed by scattering the nonzero kernel entries (zeros cost nothing).
     """
     h, w = len(x), len(x[0])
-    nz = [(p, q, v) for p, row in enumerate(k) for q, v in enumerate(row) if v is not ZERO]
-    out = []
-    for m in range(out_hw[0]):
-        row = []
-        for n in range(out_hw[1]):
-            products = []
-            for p, q, v in nz:
-                u, t = step[0] * m + p, step[1] * n + q
-                if u < h and t < w and x[u][t] is not ZERO:
-                    products.append((x[u][t], v))
-            row.append(products)
-        out.append(row)
+    out = [[[] for _ in range(out_hw[1])] for _ in range(out_hw[0])]
+    for p, row in enumerate(k):
+        for q, v in enumerate(row):
+            if v is ZERO:
+                continue
+            for m in range(out_hw[0]):
+                u = step[0] * m + p
+                if u >= h:
+                    break
+                xrow, orow = x[u], out[m]
+                for n in range(out_hw[1]):
+                    t = step[1] * n + q
+                    if t >= w:
+                        break
+                    if xrow[t] is not ZERO:
+                        orow[n].append((xrow[t], v))
     return out
 
 

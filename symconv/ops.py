@@ -17,15 +17,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Callable, Sequence
+from typing import Callable, NamedTuple, Sequence
 
 import sympy
 
 from .shapes import Pad2
 
 
-@dataclass(frozen=True)
-class Term:
+class Term(NamedTuple):
     """One product ``coeff · weight · value`` of a multilinear definition (weight may be None)."""
 
     coeff: sympy.Expr
@@ -71,24 +70,23 @@ def multilinear(target: sympy.Symbol, terms: Sequence[Term], bias: sympy.Symbol 
     Raises ``ValueError`` if a symbol would appear twice (the cofactor rule would then be wrong).
     Partials with coefficient 1 are the paired symbols themselves (no sympy arithmetic).
     """
+    one = sympy.S.One
     partials: list[tuple[sympy.Symbol, sympy.Expr]] = []
-    seen: set[sympy.Symbol] = set()
-
-    def add(sym: sympy.Symbol, partial: sympy.Expr) -> None:
-        if sym in seen:
-            raise ValueError(f"{sym} appears twice in the definition of {target}")
-        seen.add(sym)
-        partials.append((sym, partial))
-
-    for t in terms:
-        one = t.coeff == 1
-        if t.weight is not None:
-            add(t.weight, t.value if one else t.coeff * t.value)
-            add(t.value, t.weight if one else t.coeff * t.weight)
+    append = partials.append
+    for coeff, weight, value in terms:
+        if weight is not None:
+            if coeff is one:
+                append((weight, value))
+                append((value, weight))
+            else:
+                append((weight, coeff * value))
+                append((value, coeff * weight))
         else:
-            add(t.value, t.coeff)
+            append((value, coeff))
     if bias is not None:
-        add(bias, sympy.Integer(1))
+        append((bias, one))
+    if len({v for v, _ in partials}) != len(partials):
+        raise ValueError(f"a symbol appears twice in the definition of {target}")
     return Definition(target, None, tuple(partials), rule, tuple(terms), bias)
 
 
@@ -119,7 +117,7 @@ def conv2d_terms(
     height, width = len(x[0]), len(x[0][0])
     per_group_in = in_channels // groups
     per_group_out = out_channels // groups
-    one = sympy.Integer(1)
+    one = sympy.S.One
     outputs: list[list[Term]] = []
     for o in range(out_channels):
         g = o // per_group_out

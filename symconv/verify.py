@@ -35,7 +35,7 @@ class Certificate:
 
 
 def _monomial(a, b):
-    return tuple(sorted((a.name, b.name))) if b is not None else (a.name,)
+    return frozenset((a, b)) if b is not None else a
 
 
 def certify_products(left, right) -> Certificate:
@@ -52,8 +52,10 @@ def certify_products(left, right) -> Certificate:
     rc = Counter(_monomial(a, b) for a, b in right)
     if lc == rc:
         return Certificate(True, "monomials", f"the same {sum(lc.values())} monomials on both sides")
-    extra = sorted((lc - rc).elements())[:1] or sorted((rc - lc).elements())[:1]
-    return Certificate(False, "monomials", f"monomial {'*'.join(extra[0])} differs")
+    extra = list((lc - rc).elements()) or list((rc - lc).elements())
+    first = extra[0]
+    shown = "*".join(sorted(str(x) for x in first)) if isinstance(first, frozenset) else str(first)
+    return Certificate(False, "monomials", f"monomial {shown} differs")
 
 
 def _is_polynomial(expr: sympy.Expr) -> bool:
