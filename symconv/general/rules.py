@@ -25,6 +25,30 @@ __all__ = [
 ]
 
 
+@dataclass(frozen=True)
+class Cond:
+    """A checked side condition: ``text`` with ``{0}``, ``{1}`` ... filled by ``args``.
+
+    Each arg is ``(kind, value)`` with kind ``tensor`` (a tensor name), ``expr`` (an integer
+    expression), ``var`` (an index variable, a position), ``bracket`` (an Iverson bracket) or
+    ``eq`` (an equality between positions, printed without brackets).
+    """
+
+    text: str
+    args: tuple = ()
+
+    def __str__(self) -> str:
+        return self.text.format(*[str(a[1]) for a in self.args])
+
+
+def T_(name):
+    return ("tensor", name)
+
+
+def E_(e):
+    return ("expr", sp.sympify(e))
+
+
 class RuleRefused(Exception):
     """A rule's side condition could not be proved; the message names rule and condition."""
 
@@ -80,6 +104,8 @@ class Rule:
 class ChainRule(Rule):
     """dC/dT[a] = sum over the full domain of z of dC/dz[q,i,j] * dz[q,i,j]/dT[a], C a function of z."""
 
+    latex = '\\frac{\\partial C}{\\partial T_{a}} = \\sum_{t} \\frac{\\partial C}{\\partial Z_{t}}\\,\\frac{\\partial Z_{t}}{\\partial T_{a}}'
+    side_conditions = 'the sum runs over the full index domain of $Z$; $C$ depends on $T$ only through $Z$.'
     name = "chain rule"
 
     def __init__(self, cost: str, via: str, delta: str, domain: tuple, defs: dict):
@@ -107,9 +133,8 @@ class ChainRule(Rule):
         box = self.box(vars_)
         new = Term(t.coeff, box, (), (Tensor(self.delta, vars_), Diff(Tensor(self.via, vars_), f.wrt)))
         conds = [
-            f"{self.cost} depends on {f.wrt.name} only through {self.via}",
-            f"box = full domain of {self.via}",
-            f"{self.delta}[...] := d{self.cost}/d{self.via}[...]",
+            Cond("{0} depends on {1} only through {2}", (T_(self.cost), T_(f.wrt.name), T_(self.via))),
+            Cond("the box is the full domain of {0}", (T_(self.via),)),
         ]
         return TermSum((new,)), conds
 
@@ -117,6 +142,8 @@ class ChainRule(Rule):
 class Linearity(Rule):
     """d/dS[a] sum_box [P] c*F_1...F_r = sum_box [P] c*sum_l F_1..dF_l/dS[a]..F_r (brackets, boxes and c free of tensors)."""
 
+    latex = '\\frac{\\partial}{\\partial S_{a}} \\sum_{v} [P]\\, c\\, F_1 \\cdots F_r = \\sum_{v} [P]\\, c \\sum_{l=1}^{r} F_1 \\cdots \\frac{\\partial F_l}{\\partial S_{a}} \\cdots F_r'
+    side_conditions = 'brackets, bounds and the coefficient $c$ do not involve tensors; inner summation variables are renamed apart.'
     name = "linearity, product rule"
 
     def apply(self, expr: TermSum, k: int, f: int):
@@ -145,14 +172,16 @@ class Linearity(Rule):
                     _x(t.coeff * inner.coeff), t.box + inner.box, t.brackets + inner.brackets,
                     t.factors[:f] + facs + t.factors[f + 1:],
                 ))
-        conds = ["brackets, bounds and coefficients do not involve tensors",
-                 "inner summation variables renamed apart"]
+        conds = [Cond("brackets, bounds and coefficients do not involve tensors"),
+                 Cond("inner summation variables renamed apart")]
         return _replace_term(expr, k, out), conds
 
 
 class TensorDerivative(Rule):
     """dT[e]/dT[a] = prod_k [e_k = a_k]; dT[e]/dS[a] = 0 when T does not depend on S."""
 
+    latex = '\\frac{\\partial T_{e_1,\\dots,e_r}}{\\partial T_{a_1,\\dots,a_r}} = \\prod_{k=1}^{r} [e_k = a_k], \\qquad \\frac{\\partial T_{e}}{\\partial S_{a}} = 0'
+    side_conditions = 'the elements of a primitive tensor are independent variables; the second form when $T$ does not depend on $S$ (checked through the definitions).'
     name = "tensor derivative"
 
     def __init__(self, defs: dict):
@@ -175,10 +204,10 @@ class TensorDerivative(Rule):
                         if len(T.idx) != len(S.idx):
                             self.refuse(f"rank mismatch for {T.name}")
                         brackets += [Eq(_x(e), _x(a)) for e, a in zip(T.idx, S.idx)]
-                        conds.add(f"d{T.name}/d{T.name}: elements of one tensor are independent")
+                        conds.add(Cond("the elements of {0} are independent variables", (T_(T.name),)))
                     elif not _depends(self.defs, T.name, S.name):
                         dead = True
-                        conds.add(f"{T.name} does not depend on {S.name}")
+                        conds.add(Cond("{0} does not depend on {1}", (T_(T.name), T_(S.name))))
                     else:
                         factors.append(fac)  # defined and depends on S: unfold it first
                         continue
@@ -189,12 +218,14 @@ class TensorDerivative(Rule):
                 out.append(Term(t.coeff, t.box, tuple(brackets), tuple(factors)))
         if not changed:
             self.refuse("no derivative of a tensor element to evaluate")
-        return TermSum(tuple(out)), sorted(conds)
+        return TermSum(tuple(out)), sorted(conds, key=str)
 
 
 class SumOut(Rule):
     """sum_{lo<=v<hi} [a*v + r = 0] F(v) = [a | r] [lo <= -r/a < hi] F(-r/a), a a positive integer free of bound variables, r an integer."""
 
+    latex = '\\sum_{v=\\ell}^{h} [a v + r = 0]\\, F(v) = [a \\mid r]\\, [\\ell \\le -r/a \\le h]\\, F(-r/a)'
+    side_conditions = '$a$ provably a positive integer containing no summation variable, $r$ provably an integer, no other bound depending on $v$; refused otherwise.'
     name = "sum out"
     keep_divisibility = True
     keep_range = True
@@ -225,7 +256,7 @@ class SumOut(Rule):
         conds = []
         if bool(a.is_integer) and bool(a.is_negative):
             a, r = _x(-a), _x(-r)
-            conds.append("oriented: [e = 0] = [-e = 0]")
+            conds.append(Cond("equality oriented so that the coefficient is positive"))
         if not _is_pos_int(a):
             self.refuse(f"the coefficient {a} of {v} is not provably a positive integer")
         if not r.is_integer:
@@ -243,10 +274,14 @@ class SumOut(Rule):
             extra.append(Div(a, _x(-r)))
         if self.keep_range:
             extra.append(Range(val, lo, hi))
-        conds += [f"{a} is a positive integer", f"{_x(-r)} is an integer",
-                  f"{a} is free of bound variables"]
+        conds += [Cond("{0} is a positive integer free of summation variables", (E_(a),)),
+                  Cond("{0} is an integer", (E_(_x(-r)),))]
         if a == 1:
-            conds.append("a = 1: the divisibility bracket [1 | r] is true")
+            conds.append(Cond("coefficient 1: the divisibility bracket is true"))
+        elif self.keep_divisibility:
+            conds.append(Cond("divisibility bracket {0} kept", (("bracket", Div(a, _x(-r))),)))
+        if self.keep_range:
+            conds.append(Cond("range bracket kept"))
         new = Term(new.coeff, new.box, new.brackets + tuple(extra), new.factors)
         return _replace_term(expr, k, [new]), conds
 
@@ -254,6 +289,8 @@ class SumOut(Rule):
 class Substitute(Rule):
     """[v = e] F(v) = [v = e] F(e); and F(v) = F(e) under a stated hypothesis v = e."""
 
+    latex = '[v = e]\\, F(v) = [v = e]\\, F(e)'
+    side_conditions = '$e$ does not contain $v$; also $F(v) = F(e)$ under a stated hypothesis $v = e$.'
     name = "substitution"
 
     def apply(self, expr: TermSum, k: int | None, v: sp.Symbol, e, bracket: int | None = None,
@@ -268,7 +305,7 @@ class Substitute(Rule):
             for t in expr.terms:
                 if v in t.bound:
                     self.refuse(f"{v} is bound")
-            return expr.sub({v: e}), [f"hypothesis {v} = {e}"]
+            return expr.sub({v: e}), [Cond("hypothesis {0} = {1}", (E_(v), E_(e)))]
         t = expr.terms[k]
         br = t.brackets[bracket]
         if not isinstance(br, Eq):
@@ -283,12 +320,14 @@ class Substitute(Rule):
             for w, lo, hi in t.box:
                 if v in lo.free_symbols | hi.free_symbols:
                     self.refuse(f"the bounds of {w} depend on {v}")
-        return _replace_term(expr, k, [new]), [f"bracket [{v} = {e}] kept"]
+        return _replace_term(expr, k, [new]), [Cond("bracket {0} kept", (("bracket", br),))]
 
 
 class DropBracket(Rule):
     """[P] F = F when P is trivially true or is a stated hypothesis."""
 
+    latex = '[P]\\, F = F'
+    side_conditions = '$P$ trivially true (for every integer value of the sizes) or a stated hypothesis on free indices.'
     name = "drop bracket"
 
     def apply(self, expr: TermSum, k: int, bracket: int, hypotheses: tuple = ()):
@@ -312,12 +351,14 @@ class DropBracket(Rule):
         if why != "trivially true" and syms & set(t.bound):
             self.refuse("a hypothesis cannot mention summation variables")
         new = Term(t.coeff, t.box, t.brackets[:bracket] + t.brackets[bracket + 1:], t.factors)
-        return _replace_term(expr, k, [new]), [why]
+        return _replace_term(expr, k, [new]), [Cond("{0} is " + why, (("bracket", br),))]
 
 
 class Unfold(Rule):
     """T[e] = body_T(e) for a definition T[p] := body_T(p) (bound variables renamed apart)."""
 
+    latex = 'T_{e} = B_T(e) \\quad\\text{for a definition } T_{p} := B_T(p)'
+    side_conditions = 'bound variables of the body renamed apart.'
     name = "unfold definition"
 
     def __init__(self, defs: dict):
@@ -332,12 +373,12 @@ class Unfold(Rule):
             body = self.defs[fac.of.name].instantiate(fac.of.idx, _all_symbols(t))
             new = Term(t.coeff, t.box, t.brackets,
                        t.factors[:f] + (Diff(body, fac.wrt),) + t.factors[f + 1:])
-            return _replace_term(expr, k, [new]), [f"definition of {fac.of.name}"]
+            return _replace_term(expr, k, [new]), [Cond("definition of {0}", (T_(fac.of.name),))]
         if not (isinstance(fac, Tensor) and fac.name in self.defs):
             self.refuse("the factor is not a defined tensor")
         body = self.defs[fac.name].instantiate(fac.idx, _all_symbols(t))
         out = [_merge(t, f, inner) for inner in body.terms]
-        return _replace_term(expr, k, out), [f"definition of {fac.name}"]
+        return _replace_term(expr, k, out), [Cond("definition of {0}", (T_(fac.name),))]
 
 
 def _merge(t: Term, f: int, inner: Term) -> Term:
@@ -349,6 +390,8 @@ def _merge(t: Term, f: int, inner: Term) -> Term:
 class Fold(Rule):
     """body_T(e) = T[e]: replace an occurrence of a definition's body by T[e], only when unfolding T[e] reproduces the term."""
 
+    latex = 'B_T(e) = T_{e}'
+    side_conditions = 'applied only when unfolding the new factor reproduces the term exactly.'
     name = "fold definition"
 
     def __init__(self, defs: dict):
@@ -397,12 +440,14 @@ class Fold(Rule):
         redo = _merge(new, len(new.factors) - 1, back)
         if canon_term(redo) != canon_term(t):
             self.refuse("unfolding the folded term does not reproduce the term")
-        return _replace_term(expr, k, [new]), [f"unfolding {name} reproduces the term"]
+        return _replace_term(expr, k, [new]), [Cond("unfolding {0} reproduces the term", (T_(name),))]
 
 
 class Reindex(Rule):
     """sum_{lo<=v<hi} F(v) = sum_{v'} F(sigma*v' + t), v = sigma*v' + t a bijection (sigma = +-1) onto [lo, hi)."""
 
+    latex = "\\sum_{v=\\ell}^{h} F(v) = \\sum_{v'=\\ell'}^{h'} F(\\sigma v' + t), \\quad \\sigma = \\pm 1"
+    side_conditions = '$t$ an integer free of $v$ and of inner summation variables, so $v = \\sigma v\' + t$ is a bijection between the ranges.'
     name = "re-index"
 
     def apply(self, expr: TermSum, k: int, v: sp.Symbol, new: sp.Symbol, sigma: int, shift):
@@ -430,12 +475,16 @@ class Reindex(Rule):
         box = list(rest.box)
         box.insert(pos, (new, nlo, nhi))
         out = Term(rest.coeff, tuple(box), rest.brackets, rest.factors)
-        return _replace_term(expr, k, [out]), [f"{v} = {m[v]} maps [{nlo}, {nhi}) onto [{lo}, {hi})"]
+        return _replace_term(expr, k, [out]), [Cond(
+            "{0} maps the range of {1} one-to-one onto the range of {2}",
+            (("eq", Eq(v, m[v])), ("var", new), ("var", v)))]
 
 
 class Rearrange(Rule):
     """[A = B] = [A' = B'] when A - B = +-(A' - B')."""
 
+    latex = "[A = B] = [A' = B'] \\quad\\text{when } A - B = \\pm (A' - B')"
+    side_conditions = 'the two equalities have the same solutions.'
     name = "rearrange bracket"
 
     def apply(self, expr: TermSum, k: int, bracket: int, lhs, rhs):
@@ -449,7 +498,7 @@ class Rearrange(Rule):
         brs = list(t.brackets)
         brs[bracket] = Eq(_x(lhs), _x(rhs))
         new = Term(t.coeff, t.box, tuple(brs), t.factors)
-        return _replace_term(expr, k, [new]), ["same difference up to sign"]
+        return _replace_term(expr, k, [new]), [Cond("both sides differ only by a sign")]
 
 
 RULES = [ChainRule, Linearity, TensorDerivative, SumOut, Substitute, DropBracket, Unfold, Fold,
