@@ -449,7 +449,16 @@ class EvalContext:
             depth = max([order[s] + 1 for s in syms if s in bound], default=0)
             checks[depth].append(_compile_bracket(b, sizes))
         coeff = sp.sympify(t.coeff).xreplace(sizes)
-        comp = (box, checks, coeff, t.factors)
+        facs = []
+        for f in t.factors:
+            if isinstance(f, Tensor):
+                facs.append((f, tuple(_Affine(e, sizes) for e in f.idx), None))
+            elif isinstance(f, Diff):
+                oidx = tuple(_Affine(e, sizes) for e in f.of.idx) if isinstance(f.of, Tensor) else None
+                facs.append((f, oidx, tuple(_Affine(e, sizes) for e in f.wrt.idx)))
+            else:
+                raise TypeError(f)
+        comp = (box, checks, coeff, tuple(facs))
         self._compiled[key] = (t, comp)
         return comp
 
@@ -476,17 +485,18 @@ def _compile_bracket(b, sizes):
     raise TypeError(b)
 
 
-def _eval_factor(f, env, ctx: EvalContext, symbolic: bool):
+def _eval_factor(cf, env, ctx: EvalContext, symbolic: bool):
     sizes = ctx.sizes
+    f, oidx, widx = cf
     if isinstance(f, Tensor):
-        idx = tuple(_as_int(_Affine(e, sizes)(env)) for e in f.idx)
+        idx = tuple(_as_int(a(env)) for a in oidx)
         return ctx.tensor(f.name, idx, symbolic)
     if isinstance(f, Diff):
-        widx = tuple(_as_int(_Affine(e, sizes)(env)) for e in f.wrt.idx)
+        widx = tuple(_as_int(a(env)) for a in widx)
         ctx._check_domain(f.wrt.name, widx)
         sym = ctx.symbol(f.wrt.name, widx)
         if isinstance(f.of, Tensor):
-            idx = tuple(_as_int(_Affine(e, sizes)(env)) for e in f.of.idx)
+            idx = tuple(_as_int(a(env)) for a in oidx)
             key = ("D", f.of.name, idx, f.wrt.name, widx, symbolic)
             if key not in ctx._cache:
                 d = sp.diff(ctx.tensor(f.of.name, idx, True), sym)
@@ -501,10 +511,13 @@ def _eval_factor(f, env, ctx: EvalContext, symbolic: bool):
             if hit is None or hit[0] is not f.of:
                 hit = (f.of, _eval_sum(f.of, {s: env[s] for s in fs}, ctx, True))
                 ctx._cache[ekey] = hit
-            d = sp.diff(hit[1], sym)
-            if not symbolic and ctx.point is not None:
-                d = d.xreplace(ctx.point)
-            return d
+            dkey = ekey + (f.wrt.name, widx, symbolic)
+            if dkey not in ctx._cache:
+                d = sp.diff(hit[1], sym)
+                if not symbolic and ctx.point is not None:
+                    d = d.xreplace(ctx.point)
+                ctx._cache[dkey] = d
+            return ctx._cache[dkey]
     raise TypeError(f)
 
 

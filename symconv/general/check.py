@@ -165,12 +165,18 @@ class _Concrete:
 
 
 def run_check(configs: list, derivations: list | None = None, defs: dict = DEFS,
-              seed: int = 0, every_application: bool = True) -> CheckReport:
-    """Check ``derivations`` (default: the real ones) on the given configurations."""
+              seed: int = 0, every_application: bool = True,
+              max_failures: int | None = None) -> CheckReport:
+    """Check ``derivations`` (default: the real ones) on the given configurations.
+
+    ``max_failures`` stops early (used by the mutation tests).
+    """
     t0 = time.perf_counter()
     derivations = derivations if derivations is not None else build_derivations()
     failures, ncmp = [], 0
     for ci, cf in enumerate(configs):
+        if max_failures is not None and len(failures) >= max_failures:
+            break
         rng = random.Random(seed * 7919 + ci)
         conc = _Concrete(cf, rng)
         for kind in ("linear", "nonlinear"):

@@ -294,7 +294,7 @@ def context(proof: GeneralProof, fmt: str) -> dict:
         d = proof.defs[name]
         lhs = pr.tensor(Tensor(name, d.params))
         defs.append({"name": name, "tex": pr.tname(name), "description": d.description,
-                     "lhs": lhs, "rows": pr.rows(d.body)})
+                     "lhs": lhs, "rows": pr.rows(d.body, ROW_WIDTH - 20)})
     legend = []
     for r in RULES:
         if r.name in [n for n, _ in proof.rules]:
@@ -315,8 +315,8 @@ def context(proof: GeneralProof, fmt: str) -> dict:
             })
         ders.append({
             "key": der.key, "title": der.title, "lhs": lhs, "start_note": der.start_note,
-            "start_rows": pr.rows(der.start), "hypotheses": hyps, "steps": steps,
-            "result_rows": pr.rows(der.result),
+            "start_rows": pr.rows(der.start, ROW_WIDTH - 20), "hypotheses": hyps, "steps": steps,
+            "result_rows": pr.rows(der.result, ROW_WIDTH - 20),
             "free": [rf"1 \le {pr.var(v)} \le {pr.affine(n - 1, True)}" for v, n in der.free],
         })
     idx_letters = nt["indices"]
