@@ -23,6 +23,7 @@ Dumoulin & Visin, *A guide to convolution arithmetic for deep learning* (2016).
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from fractions import Fraction
 from itertools import count
@@ -72,10 +73,9 @@ class Eq:
     def exprs(self):
         return (self.lhs, self.rhs)
 
-    def canon(self) -> str:
+    def canon(self):
         e = _x(self.lhs - self.rhs)
-        a, b = str(e), str(_x(-e))
-        return "Eq:" + min(a, b)
+        return ("Eq", frozenset((e, _x(-e))))
 
 
 @dataclass(frozen=True)
@@ -96,8 +96,8 @@ class Range:
     def exprs(self):
         return (self.e, self.lo, self.hi)
 
-    def canon(self) -> str:
-        return f"Range:{_x(self.e - self.lo)}:{_x(self.hi - self.lo)}"
+    def canon(self):
+        return ("Range", _x(self.e - self.lo), _x(self.hi - self.lo))
 
 
 @dataclass(frozen=True)
@@ -117,9 +117,9 @@ class Div:
     def exprs(self):
         return (self.a, self.e)
 
-    def canon(self) -> str:
+    def canon(self):
         e = _x(self.e)
-        return f"Div:{self.a}:{min(str(e), str(_x(-e)))}"
+        return ("Div", self.a, frozenset((e, _x(-e))))
 
 
 # ----------------------------------------------------------------------------- factors
@@ -141,8 +141,8 @@ class Tensor:
     def exprs(self):
         return tuple(sp.sympify(e) for e in self.idx)
 
-    def canon(self) -> str:
-        return f"{self.name}[{','.join(str(_x(e)) for e in self.idx)}]"
+    def canon(self):
+        return ("T", self.name, tuple(_x(e) for e in self.idx))
 
 
 @dataclass(frozen=True)
@@ -158,8 +158,8 @@ class Diff:
     def exprs(self):
         return self.wrt.exprs()
 
-    def canon(self) -> str:
-        return f"D({self.of.canon()};{self.wrt.canon()})"
+    def canon(self):
+        return ("D", self.of.canon(), self.wrt.canon())
 
 
 # ----------------------------------------------------------------------------- terms
@@ -326,15 +326,19 @@ def fresh(v: sp.Symbol, taken: set) -> sp.Symbol:
 # ----------------------------------------------------------------------------- canonical forms
 
 
-def canon_term(t: Term) -> str:
-    box = sorted(f"{v}:{_x(lo)}:{_x(hi)}" for v, lo, hi in t.box)
-    br = sorted(b.canon() for b in t.brackets)
-    fs = sorted(f.canon() for f in t.factors)
-    return f"{_x(t.coeff)}|{';'.join(box)}|{';'.join(br)}|{';'.join(fs)}"
+def _multiset(items) -> frozenset:
+    return frozenset(Counter(items).items())
 
 
-def canon_sum(s: TermSum) -> str:
-    return " + ".join(sorted(canon_term(t) for t in s.terms))
+def canon_term(t: Term):
+    """A hashable canonical form: equal for terms equal up to the order of boxes, brackets,
+    factors and the orientation of equalities (bound variable names are significant)."""
+    return (_x(t.coeff), _multiset((v, _x(lo), _x(hi)) for v, lo, hi in t.box),
+            _multiset(b.canon() for b in t.brackets), _multiset(f.canon() for f in t.factors))
+
+
+def canon_sum(s: TermSum):
+    return _multiset(canon_term(t) for t in s.terms)
 
 
 # ----------------------------------------------------------------------------- evaluation
@@ -372,6 +376,13 @@ def _num(c):
     if c.q == 1:
         return int(c.p)
     return Fraction(int(c.p), int(c.q))
+
+
+def _norm(x):
+    """A Fraction with denominator 1 becomes an int."""
+    if isinstance(x, Fraction) and x.denominator == 1:
+        return int(x)
+    return x
 
 
 def _as_int(x) -> int:
@@ -474,7 +485,7 @@ def _compile_bracket(b, sizes):
         a, e = _Affine(b.a, sizes), _Affine(b.e, sizes)
 
         def div(env):
-            av, ev = a(env), e(env)
+            av, ev = _norm(a(env)), _norm(e(env))
             if not isinstance(av, int) or av <= 0:
                 raise ValueError(f"divisor {av} is not a positive integer")
             if not isinstance(ev, int):

@@ -337,11 +337,13 @@ class DropBracket(Rule):
         if isinstance(br, Eq) and _x(br.lhs - br.rhs) == 0:
             why = "trivially true"
         elif isinstance(br, Div):
-            q = sp.sympify(br.e) / br.a
+            q = _x(sp.sympify(br.e) / br.a)
             if br.a == 1 or q.is_integer:
                 why = "trivially true"
         elif isinstance(br, Range):
-            if _x(br.e - br.lo).is_nonnegative and _x(br.hi - 1 - br.e).is_nonnegative:
+            # for integers: x >= 0 iff x + 1 > 0, and e < hi iff hi - e > 0
+            if (_x(br.e - br.lo + 1).is_positive or _x(br.e - br.lo).is_nonnegative) and \
+                    _x(br.hi - br.e).is_positive:
                 why = "trivially true"
         if why is None and any(h.canon() == br.canon() for h in hypotheses):
             why = "a stated hypothesis"
@@ -420,7 +422,7 @@ class Fold(Rule):
         for fc in inst.factors:
             hit = [x for x in facs if x.canon() == fc.canon()]
             if not hit:
-                self.refuse(f"the factor {fc.canon()} is not in the term")
+                self.refuse(f"the factor {fc.name}{list(fc.idx)} is not in the term")
             facs.remove(hit[0])
         coeff = _x(t.coeff / inst.coeff)
         return Term(coeff, tuple(box), tuple(brs), tuple(facs) + (Tensor(name, tuple(_x(a) for a in args)),))

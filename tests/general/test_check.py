@@ -9,9 +9,9 @@ from symconv.general.check import make_configs, remainder_nonzero
 
 
 def test_check_passes_on_20_configurations():
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     rep = check_general(20, seed=0)
-    elapsed = time.perf_counter() - t0
+    elapsed = time.process_time() - t0
     assert isinstance(rep, CheckReport)
     assert rep.passed, rep.failures[:3]
     assert rep.failures == []
