@@ -215,6 +215,8 @@ class Printer:
                 args.append(f"${self.var(val)}$")
             elif kind == "bracket":
                 args.append(f"${self.bracket(val)}$")
+            elif kind == "sizes_eq":
+                args.append(f"${self.affine(val.lhs, False)} = {self.affine(val.rhs, False)}$")
             elif kind == "eq":
                 args.append(f"${self.bracket(val, brackets=False)}$")
             else:
@@ -315,7 +317,7 @@ def context(proof: GeneralProof, fmt: str) -> dict:
             })
         ders.append({
             "key": der.key, "title": der.title, "lhs": lhs, "start_note": der.start_note,
-            "start_rows": pr.rows(der.start, ROW_WIDTH - 20), "hypotheses": hyps, "steps": steps,
+            "start_rows": [] if der.start_note == "goal" else pr.rows(der.start, ROW_WIDTH - 20), "hypotheses": hyps, "steps": steps,
             "result_rows": pr.rows(der.result, ROW_WIDTH - 20),
             "free": [rf"1 \le {pr.var(v)} \le {pr.affine(n - 1, True)}" for v, n in der.free],
         })

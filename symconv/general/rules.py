@@ -274,12 +274,15 @@ class SumOut(Rule):
             extra.append(Div(a, _x(-r)))
         if self.keep_range:
             extra.append(Range(val, lo, hi))
-        conds += [Cond("{0} is a positive integer free of summation variables", (E_(a),)),
-                  Cond("{0} is an integer", (E_(_x(-r)),))]
+        conds.append(Cond("the coefficient {0} of {1} is a positive integer free of summation variables",
+                          (E_(a), ("var", v))))
         if a == 1:
-            conds.append(Cond("coefficient 1: the divisibility bracket is true"))
-        elif self.keep_divisibility:
-            conds.append(Cond("divisibility bracket {0} kept", (("bracket", Div(a, _x(-r))),)))
+            conds.append(Cond("the solution {0} is an integer, so the divisibility bracket is true",
+                              (("eq", Eq(v, val)),)))
+        else:
+            conds.append(Cond("{0} is an integer", (E_(_x(-r)),)))
+            if self.keep_divisibility:
+                conds.append(Cond("divisibility bracket {0} kept", (("bracket", Div(a, _x(-r))),)))
         if self.keep_range:
             conds.append(Cond("range bracket kept"))
         new = Term(new.coeff, new.box, new.brackets + tuple(extra), new.factors)
@@ -305,7 +308,7 @@ class Substitute(Rule):
             for t in expr.terms:
                 if v in t.bound:
                     self.refuse(f"{v} is bound")
-            return expr.sub({v: e}), [Cond("hypothesis {0} = {1}", (E_(v), E_(e)))]
+            return expr.sub({v: e}), [Cond("hypothesis {0}", (("sizes_eq", Eq(v, e)),))]
         t = expr.terms[k]
         br = t.brackets[bracket]
         if not isinstance(br, Eq):
