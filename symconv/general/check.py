@@ -205,14 +205,19 @@ def run_check(configs: list, derivations: list | None = None, defs: dict = DEFS,
                         if not ok:
                             failures.append(
                                 f"config {ci} {cf} {kind} cost, derivation {der.key}, "
-                                f"application {step_no} ({rule}), {name}{list(idx)}: got {got}, "
-                                f"expected {want}")
+                                f"application {step_no} ({rule}), {name}{list(idx)}: "
+                                f"got {_short(got)}, expected {_short(want)}")
                             bad = True
                             break
                     if bad:
                         break
     return CheckReport(not failures, len(configs), failures, list(configs), ncmp,
                        time.perf_counter() - t0)
+
+
+def _short(x, n: int = 160) -> str:
+    text = str(x)
+    return text if len(text) <= n else text[:n] + "..."
 
 
 def _is_size_hyp(h) -> bool:
@@ -228,8 +233,14 @@ def _hyp_holds(h, sizes) -> bool:
 def check_general(n_configs: int, seed: int = 0) -> CheckReport:
     """Instantiate every step of every derivation at ``n_configs`` seeded configurations.
 
-    Compares, at every element of w, x and b, with sympy.diff of independently built concrete
-    costs (linear: exact polynomial identity; coupled nonlinear: exact rationals).
+    The configurations (:func:`make_configs`) cycle through s in {1,2,3}, d in {1,2},
+    p in {0,1,2}, mostly non-square kernels, C_in, C_out in {1,2}.  For each, the result of every
+    rule application is evaluated by brute force (0-based) at every element of w, b and x and
+    compared with ``sympy.diff`` of an independently built concrete cost: a generic linear cost
+    (one free symbol per output; exact polynomial identity) and a coupled nonlinear cost
+    (exact rationals).  Evaluation errors (a non-integer or out-of-range index) count as
+    failures.
+
     Raises ``ValueError`` when ``n_configs`` is not a positive integer or ``seed`` not an int.
     """
     if not isinstance(seed, int) or isinstance(seed, bool):

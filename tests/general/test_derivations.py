@@ -149,3 +149,31 @@ def test_seed_derivation_sums(proof):
 def test_sizes_are_symbols():
     assert all(s.is_integer and s.is_Symbol for s in SIZES)
     assert Tensor("x", (0,)).idx == (0,)
+
+
+def test_rules_are_documented_and_applications_recorded(proof):
+    from symconv.general.rules import RULES
+    for r in RULES:
+        doc = r.__doc__.strip()
+        assert len(doc.splitlines()) == 1 and "=" in doc, r
+        assert r.latex and r.side_conditions and r.name
+    for der in proof.derivations:
+        assert der.applications, der.key
+        assert sum(st.count for st in der.steps) == len(der.applications)
+        for name, before, after, conds in der.applications:
+            assert name in {r.name for r in RULES}
+            assert before is not after and conds
+        # consecutive applications chain
+        for (_, _, a1, _), (_, b2, _, _) in zip(der.applications, der.applications[1:]):
+            assert a1 is b2
+
+
+def test_refused_rule_message_names_rule_and_condition():
+    from symconv.general.rules import RuleRefused, SumOut
+    from symconv.general.algebra import Eq, Term, TermSum, Tensor
+    from symconv.general.derivations import i, u
+    t = Term(1, ((i, 0, HOUT),), (Eq((S - D) * i, u),), (Tensor("delta", (0, i, 0)),))
+    with pytest.raises(RuleRefused) as ei:
+        SumOut().apply(TermSum((t,)), 0, i)
+    assert str(ei.value).startswith("sum out refused: the coefficient")
+    assert ei.value.rule == "sum out"
