@@ -129,6 +129,12 @@ class _Concrete:
         # linear cost
         self.g = {t: sp.Symbol(f"g_{'_'.join(map(str, t))}") for t in outs}
         self.lin_cost = sp.Add(*[self.g[t] * z[t] for t in outs])
+        # the monomials of the expanded linear cost, indexed by the symbols they contain:
+        # d/dy of the cost is d/dy of the sum of the monomials containing y
+        self._lin_terms = {}
+        for mono in sp.Add.make_args(sp.expand(self.lin_cost)):
+            for sy in mono.free_symbols:
+                self._lin_terms.setdefault(sy, []).append(mono)
         # nonlinear cost at exact rationals
         rat = lambda: sp.Rational(rng.randint(-9, 9), rng.randint(1, 5))  # noqa: E731
         self.point = {sy: rat() for nm in ("x", "w", "b") for sy in self.sym[nm].values()}
@@ -143,7 +149,7 @@ class _Concrete:
     def truth(self, kind: str, name: str, idx: tuple):
         sy = self.sym[name][idx]
         if kind == "linear":
-            return sp.expand(sp.diff(self.lin_cost, sy))
+            return sp.expand(sp.diff(sp.Add(*self._lin_terms.get(sy, [])), sy))
         return sp.diff(self.nl_cost, sy).xreplace(self.point)
 
     def context(self, kind: str, defs: dict, cf: dict) -> EvalContext:

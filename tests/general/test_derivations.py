@@ -122,9 +122,13 @@ def test_seed_derivation_sums(proof):
     ctx = _ctx(sizes, X, Wt, D0)
     dw, dx = proof.derivation("dw"), proof.derivation("dx")
     got_w1 = evaluate(dw.result, dict(zip(dw.target.idx, (0, 0, 0, 0))), ctx)
-    assert sp.expand(got_w1 - (dl[1] * I[1] + dl[2] * I[2] + dl[3] * I[4] + dl[4] * I[5])) == 0
+    # exactly the seed's sums (same sympy expression, not merely equal after expand)
+    assert got_w1 == dl[1] * I[1] + dl[2] * I[2] + dl[3] * I[4] + dl[4] * I[5]
     got_i5 = evaluate(dx.result, dict(zip(dx.target.idx, (0, 1, 1))), ctx)
-    assert sp.expand(got_i5 - (dl[1] * Wk[4] + dl[2] * Wk[3] + dl[3] * Wk[2] + dl[4] * Wk[1])) == 0
+    assert got_i5 == dl[1] * Wk[4] + dl[2] * Wk[3] + dl[3] * Wk[2] + dl[4] * Wk[1]
+    for key in ("dxsolved", "dxhat", "dxfull"):
+        der = proof.derivation(key)
+        assert evaluate(der.result, dict(zip(der.target.idx, (0, 1, 1))), ctx) == got_i5, key
     # every element, against the seed network built independently: o_k = sum w * i, C' = sum delta_k o_k
     o = {}
     for a in range(2):
