@@ -69,4 +69,6 @@ def render_general(proof: GeneralProof, fmt: str) -> str:
     """
     from .render import render
 
+    if not isinstance(proof, GeneralProof):
+        raise ValueError(f"expected a GeneralProof from prove_general(), got {type(proof).__name__}")
     return render(proof, fmt)

@@ -330,7 +330,7 @@ class DropBracket(Rule):
     """[P] F = F when P is trivially true or is a stated hypothesis."""
 
     latex = '[P]\\, F = F'
-    side_conditions = '$P$ trivially true (for every integer value of the sizes) or a stated hypothesis on free indices.'
+    side_conditions = '$P$ trivially true (for every admissible value of the sizes) or a stated hypothesis on free indices.'
     name = "drop bracket"
 
     def apply(self, expr: TermSum, k: int, bracket: int, hypotheses: tuple = ()):

@@ -43,6 +43,8 @@ def test_bad_arguments_raise(proofs):
         prove_general("latin")
     with pytest.raises(ValueError, match="unknown format"):
         render_general(proofs["seed"], "html")
+    with pytest.raises(ValueError, match="GeneralProof"):
+        render_general("not a proof", "md")
 
 
 def test_every_line_names_its_rule(proofs):

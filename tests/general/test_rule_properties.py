@@ -412,3 +412,21 @@ def test_evaluator_refuses_non_integer_index():
     t = Term(1, (), (), (Tensor("f", (sp.Rational(1, 2) * F1,)),))
     with pytest.raises(IndexError, match="non-integer"):
         evaluate(t, {F1: 1}, make_ctx(random.Random(0)))
+
+
+# ----------------------------------------------------------------------------- hypothesis
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+@settings(max_examples=150, deadline=None)
+@given(a=st.integers(1, 4), c1=st.integers(-3, 3), c0=st.integers(-6, 6), lo=st.integers(-3, 2),
+       n=st.integers(1, 6), f=st.integers(-5, 8), keep=st.booleans())
+def test_sum_out_single_variable_against_brute_force(a, c1, c0, lo, n, f, keep):
+    """sum_{lo <= v < lo+n} [a v + c1 f + c0 = 0] g[v, f] equals its summed-out form."""
+    t = Term(1, ((V1, lo, lo + n),), (Eq(a * V1 + c1 * F1 + c0, 0),), (Tensor("g", (V1, F1)),))
+    after, _ = SumOut().apply(TermSum((t,)), 0, V1)
+    ctx = make_ctx(random.Random(0))
+    brute = sum(_val("g", (v, f)) for v in range(lo, lo + n) if a * v + c1 * f + c0 == 0)
+    assert evaluate(after, {F1: f}, ctx) == brute == evaluate(TermSum((t,)), {F1: f}, ctx)
