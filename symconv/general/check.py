@@ -24,7 +24,7 @@ import sympy as sp
 
 from .algebra import EvalContext, evaluate
 from .derivations import (
-    CIN, COUT, D, DEFS, H, HOUT, KH, KW, P, S, SHAPES, W, WOUT, build_derivations,
+    CIN, COUT, D, DEFS, H, HOUT, KH, KW, P, S, W, WOUT, build_derivations,
 )
 
 __all__ = ["CheckReport", "make_configs", "check_general", "run_check", "out_size"]

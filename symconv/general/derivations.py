@@ -16,12 +16,13 @@ dilation or bias there); Dumoulin & Visin (2016) for padding and dilation arithm
 
 from __future__ import annotations
 
+import types
 from dataclasses import dataclass, field
 
 import sympy as sp
 
 from .algebra import (
-    Definition, Diff, Div, Eq, Range, Tensor, Term, TermSum, canon_sum, ivar, size,
+    Definition, Diff, Div, Eq, Range, Tensor, Term, TermSum, ivar, size,
 )
 from .rules import (
     ChainRule, DropBracket, Fold, Linearity, Rearrange, Reindex, Rule, SumOut, Substitute,
@@ -77,7 +78,6 @@ def _defs() -> dict:
 
 
 DEFS = _defs()
-FORWARD_DEFS = ("z", "xp")
 
 
 @dataclass
@@ -114,7 +114,8 @@ class Derivation:
         expr = self.expr
         conds = []
         for kw in calls:
-            kw = {k: (v(expr) if callable(v) and k != "rule" else v) for k, v in kw.items()}
+            # plain functions are evaluated lazily on the current expression (bracket finders)
+            kw = {k: (v(expr) if isinstance(v, types.FunctionType) else v) for k, v in kw.items()}
             before = expr
             expr, cs = rule.apply(expr, **kw)
             self.applications.append((rule.name, before, expr, cs))

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import sympy as sp
 
 from .algebra import (
-    Definition, Diff, Div, Eq, Range, Tensor, Term, TermSum, _all_symbols, _x, canon_sum,
-    canon_term, free_symbols, fresh,
+    Diff, Div, Eq, Range, Tensor, Term, TermSum, _all_symbols, _x, canon_term, free_symbols,
+    fresh,
 )
 
 __all__ = [
