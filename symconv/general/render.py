@@ -34,7 +34,7 @@ SIZE_TEX = {
     "H_out": r"H_{\mathrm{out}}", "W_out": r"W_{\mathrm{out}}",
 }
 SIZE_ORDER = [x.name for x in SIZES]
-INDEX_ORDER = ["q", "c", "i", "j", "m", "n", "u", "v", "U", "V"]
+INDEX_ORDER = ["q", "c", "u", "v", "i", "j", "m", "n", "U", "V"]
 
 NOTATIONS = {
     "seed": {
