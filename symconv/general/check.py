@@ -40,6 +40,7 @@ class CheckReport:
     configs: list = field(default_factory=list)
     n_comparisons: int = 0
     seconds: float = 0.0
+    per_derivation: dict = field(default_factory=dict)
 
     def summary(self) -> str:
         rem = sum(1 for cf in self.configs if remainder_nonzero(cf))
@@ -180,6 +181,7 @@ def run_check(configs: list, derivations: list | None = None, defs: dict = DEFS,
     t0 = time.perf_counter()
     derivations = derivations if derivations is not None else build_derivations()
     failures, ncmp = [], 0
+    per = {}
     for ci, cf in enumerate(configs):
         if max_failures is not None and len(failures) >= max_failures:
             break
@@ -203,6 +205,7 @@ def run_check(configs: list, derivations: list | None = None, defs: dict = DEFS,
                             truth_cache[key] = conc.truth(kind, name, idx)
                         want = truth_cache[key]
                         ncmp += 1
+                        per[der.key] = per.get(der.key, 0) + 1
                         try:
                             got = evaluate(expr, env, ctx)
                             ok = sp.expand(got - want) == 0
@@ -218,7 +221,7 @@ def run_check(configs: list, derivations: list | None = None, defs: dict = DEFS,
                     if bad:
                         break
     return CheckReport(not failures, len(configs), failures, list(configs), ncmp,
-                       time.perf_counter() - t0)
+                       time.perf_counter() - t0, per)
 
 
 def _short(x, n: int = 160) -> str:
