@@ -8,10 +8,10 @@
 | cross_entropy  | −Σ_k y_k log softmax(o)_k                     | softmax(o)_k Σ_j y_j − y_k       |
 | bce            | −Σ_k [y_k log o_k + (1 − y_k) log(1 − o_k)]   | −y_k/o_k + (1 − y_k)/(1 − o_k)   |
 
-The partials are the closed forms of this table, built directly (``sympy.diff`` of each summand
-gives the identical expressions for the separable costs but costs ~20 ms per output, minutes for
-reference case C25's 3 844 outputs; differentiating the coupled cross-entropy once per output is
-quadratic). tests/test_certify_diff.py certifies them against ``sympy.diff`` of the cost.
+The partials are the closed forms of this table, built directly: ``sympy.diff`` of each summand
+gives the identical expressions for the separable costs but costs ~20 ms per output (minutes for
+reference case C25's 3 844 outputs), and differentiating the coupled cross-entropy once per
+output is quadratic. tests/test_certify_diff.py certifies them against ``sympy.diff``.
 Sums use ``Add(*terms)``, never ``sum()`` (quadratic in sympy; reference case C25).
 """
 
@@ -36,32 +36,38 @@ def _summand(kind: str, o: sympy.Symbol, y: sympy.Symbol, n: int) -> sympy.Expr:
     raise ValueError(kind)
 
 
-def cost_definition(
-    kind: str, cost: sympy.Symbol, outputs: Sequence[sympy.Symbol], targets: Sequence[sympy.Symbol]
-) -> Definition:
-    """``C = cost(o, y)`` over flattened outputs ``o`` and targets ``y`` (same length, row-major)."""
-    n = len(outputs)
-    if kind == "cross_entropy":
-        total = sympy.Add(*[sympy.exp(o) for o in outputs])
-        norm = sympy.log(total)
-        expr = -sympy.Add(*[y * (o - norm) for o, y in zip(outputs, targets)])
-        y_sum = sympy.Add(*targets)
-        partials = tuple((o, sympy.exp(o) / total * y_sum - y) for o, y in zip(outputs, targets))
-        return Definition(cost, expr, partials, kind)
-    summands = [_summand(kind, o, y, n) for o, y in zip(outputs, targets)]
-    expr = sympy.Add(*summands)
-    partials = tuple((o, _partial(kind, o, y, n)) for o, y in zip(outputs, targets))
-    return Definition(cost, expr, partials, kind)
-
-
 def _partial(kind: str, o: sympy.Symbol, y: sympy.Symbol, n: int) -> sympy.Expr:
-    """∂summand/∂o_k of a separable cost (the table above; equal to ``sympy.diff``)."""
+    """∂(summand)/∂o by the table above (tests prove each equal to ``sympy.diff``)."""
     if kind == "sse":
         return 2 * (o - y)
     if kind == "half_sse":
         return o - y
     if kind == "mse":
-        return 2 * (o - y) / n
+        return sympy.Rational(2, n) * (o - y)
     if kind == "bce":
         return -y / o + (1 - y) / (1 - o)
     raise ValueError(kind)
+
+
+def cost_definition(
+    kind: str, cost: sympy.Symbol, outputs: Sequence[sympy.Symbol], targets: Sequence[sympy.Symbol]
+) -> Definition:
+    """``C = cost(o, y)`` over flattened outputs ``o`` and targets ``y`` (same length, row-major).
+
+    The expression is built on first use; the partials are built at once (one small expression
+    per output).
+    """
+    n = len(outputs)
+    if kind == "cross_entropy":
+        total = sympy.Add(*[sympy.exp(o) for o in outputs])
+        norm = sympy.log(total)
+        expr = -sympy.Add(*[y * (o - norm) for o, y in zip(outputs, targets)])
+        y_sum = sympy.Add(*targets)  # softmax(o)_k Σ_j y_j − y_k
+        partials = tuple((o, sympy.exp(o) / total * y_sum - y) for o, y in zip(outputs, targets))
+        return Definition(cost, expr, partials, kind)
+    partials = tuple((o, _partial(kind, o, y, n)) for o, y in zip(outputs, targets))
+
+    def build() -> sympy.Expr:
+        return sympy.Add(*[_summand(kind, o, y, n) for o, y in zip(outputs, targets)])
+
+    return Definition(cost, None, partials, kind, build=build)
