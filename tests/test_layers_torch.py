@@ -246,3 +246,46 @@ def test_example_files_match_builtin_examples(name):
     from_file, builtin = load_spec(path), example(name)
     assert from_file.name == builtin.name == name
     assert from_file == builtin
+
+
+# ----------------------------------------------------------------------------- kinks, notation, unread rows
+
+@pytest.mark.parametrize("slope", ["1/100", "1/5"])
+def test_leaky_relu_at_exactly_zero_matches_torch(slope):
+    """LeakyReLU'(0) defaults to negative_slope, as F.leaky_relu's backward."""
+    spec = net((1, 1, 2), conv(kernel_size=[1, 2], activation="leaky_relu", negative_slope=slope),
+               cost="half_sse")
+    model = symconv.load(spec)
+    values = dict(zip(model.network.input.symbols, [1.0, 1.0]))
+    values.update(zip(model.network.layers[0].weight.symbols, [0.5, -0.5]))  # z = 0 exactly
+    values[model.network.targets.symbols[0]] = 1.0
+    ours, theirs = symconv_gradients(model, values), torch_gradients(model, values)
+    assert ours == theirs
+    assert ours["w1_1"] == -float(sympy.Rational(slope))
+
+
+@pytest.mark.parametrize("style", ["grid", "grid0"])
+def test_grid_notations_equal_torch(style):
+    spec = dict(symconv.spec.EXAMPLES["lenet_small"], notation={"style": style})
+    assert compare(symconv.load(spec), seed=5) == 159
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 9), st.integers(1, 4), st.integers(1, 3), st.integers(0, 2), st.integers(0, 2),
+       st.integers(1, 2))
+def test_unread_rows_have_zero_gradient(size, k, s, top, bottom, d):
+    """shapes.unread counts exactly the trailing input rows no window reads."""
+    from symconv.shapes import unread
+
+    spec = net((1, size, 1), conv(kernel_size=[k, 1], stride=[s, 1], dilation=[d, 1],
+                                  padding=[[top, bottom], [0, 0]]))
+    try:
+        model = symconv.load(spec)
+        model.network
+    except SpecError:
+        assume(False)
+    u = unread(size, k, s, (top, bottom), d)
+    rows = model.network.input.symbols
+    assert all(model.gradients[r].terms == () for r in rows[size - u:])
+    if 0 < u < size:  # the row just before them is the last one read
+        assert model.gradients[rows[size - u - 1]].terms != ()
