@@ -1,0 +1,121 @@
+"""The claim parser: LaTeX in the document's notation → sympy, and one-line errors for bad claims."""
+
+import pytest
+import sympy
+
+import symconv
+from symconv.claims import parse_claim, parse_expression, tokenize
+from symconv.errors import SpecError
+
+
+@pytest.fixture(scope="module")
+def seed():
+    return symconv.load(symconv.example("seed"))
+
+
+@pytest.fixture(scope="module")
+def grid():
+    return symconv.load({
+        "input": {"shape": [1, 3, 3]},
+        "layers": [{"type": "conv2d", "kernel_size": 2}, {"type": "conv2d", "kernel_size": 2}],
+        "notation": {"style": "grid"},
+    })
+
+
+def S(model, name):
+    return model.network.table.by_name[name]
+
+
+@pytest.mark.parametrize("text", ["w_1^1", "w^1_1", "w^{1}_{1}", "w_{1}^{1}", "w^{(1)}_1"])
+def test_every_spelling_of_a_symbol_is_the_same_symbol(seed, text):
+    assert parse_expression(seed, text) == S(seed, "w1_1")
+
+
+def test_superscript_on_a_tensor_letter_is_a_layer_mark_and_on_a_group_a_power(seed):
+    o, y, w = S(seed, "o2_1"), S(seed, "y_1"), S(seed, "w1_2")
+    assert parse_expression(seed, "(o_1^2 - y_1)^2") == (o - y) ** 2
+    assert parse_expression(seed, "w_1^2") == S(seed, "w2_1")
+    assert parse_expression(seed, "w_2^1^2") == w**2  # a second superscript is a power
+    assert parse_expression(seed, "y_1^2") == y**2  # targets have no layer: a power
+    assert parse_expression(seed, "{w_2^1}^{3}") == w**3
+
+
+def test_numbers_fractions_and_operators_are_exact(seed):
+    w = S(seed, "w1_1")
+    assert parse_expression(seed, r"\frac12 + 0.5 + \frac{1}{3}") == sympy.Rational(4, 3)
+    assert parse_expression(seed, r"3 \cdot w_1^1 \times 2 / 4") == sympy.Rational(3, 2) * w
+    assert parse_expression(seed, r"\left( w_1^1 \right)^{2} - -w_1^1") == w**2 + w
+    assert parse_expression(seed, r"2[w_1^1 + 1]\,\{w_1^1\}") == sympy.Mul(2, w + 1, w)
+
+
+def test_sums_over_a_stated_range_with_the_index_in_subscripts(seed):
+    got = parse_expression(seed, r"\sum_{k=1}^{4} w_k^2 o_k^1 + 1")
+    want = sum(S(seed, f"w2_{k}") * S(seed, f"o1_{k}") for k in range(1, 5)) + 1
+    assert got == want
+    got = parse_expression(seed, r"\sum^{2}_{k=1} i_{2k+1}^1")
+    assert got == S(seed, "i1_3") + S(seed, "i1_5")
+    assert parse_expression(seed, r"\sum_{k=3}^{2} w_k^1") == 0
+
+
+def test_partial_derivatives_in_either_spelling(seed):
+    g = seed.gradients.named(S(seed, "w1_1"))
+    assert parse_expression(seed, r"\frac{\partial C}{\partial w_1^1}") == g
+    assert parse_expression(seed, r"\partial C/\partial w^{1}_{1}") == g
+    # ∂u/∂v for a leaf v: the derivative of u in leaves
+    assert parse_expression(seed, r"\frac{\partial o_1^1}{\partial w_2^1}") == S(seed, "i1_2")
+
+
+def test_a_claim_names_its_gradient_and_keeps_its_sides(seed):
+    c = parse_claim(seed, r"\frac{\partial C}{\partial w_1^1} = \delta_1^1 i_1^1 + \delta_2^1 i_2^1 = 0")
+    assert c.wrt == S(seed, "w1_1")
+    assert [s.text for s in c.rhs] == [r"\delta_1^1 i_1^1 + \delta_2^1 i_2^1", "0"]
+    assert c.rhs[0].expr == S(seed, "delta1_1") * S(seed, "i1_1") + S(seed, "delta1_2") * S(seed, "i1_2")
+    # a δ on the left is ∂C/∂(the output it belongs to)
+    assert parse_claim(seed, r"\delta_1^2 = 2(o_1^2 - y_1)").wrt == S(seed, "o2_1")
+
+
+def test_grid_notation_is_read_from_the_table(grid):
+    w = grid.network.table.by_name["W1_1_1_1_2"]
+    assert parse_expression(grid, r"W^{(1)}_{1,1,1,2}") == w
+    assert parse_expression(grid, r"W^{1}_{1,1,1,2}") == w
+    assert parse_expression(grid, r"\sum_{k=1}^{2} x^{(0)}_{1,1,k}") == (
+        grid.network.table.by_name["x0_1_1_1"] + grid.network.table.by_name["x0_1_1_2"]
+    )
+
+
+BAD = [
+    ("", "claim: empty claim; write e.g. \\frac{\\partial C}{\\partial w_1^1} = ..."),
+    ("   ", "claim: empty claim; write e.g. \\frac{\\partial C}{\\partial w_1^1} = ..."),
+    (r"\frac{\partial C}{\partial w_1^1 = 2", "claim: unbalanced '{' at column 18: never closed"),
+    (r"\partial C/\partial w_1^1 = (w_1^1))", "claim: unbalanced ')' at column 36: nothing to close"),
+    (r"\partial C/\partial w_1^1 = (w_1^1]", "claim: unbalanced ']' at column 35: it closes '(' from column 29"),
+    (r"\partial C/\partial w_1^3 = 1", "claim: layer 3 does not exist for 'w' at column 24: this network has w in layers 1, 2"),
+    (r"\partial C/\partial w_5^1 = 1", "claim: index 5 out of range for 'w^{1}' at column 22: valid 1..4"),
+    (r"\partial C/\partial q_1 = 1", "claim: unknown symbol 'q' at column 21"),
+    (r"\partial C/\partial w_1^1 = \foo", "claim: unknown symbol '\\foo' at column 29"),
+    (r"\partial C/\partial w_12^1 = 1", "claim: ambiguous subscript '_12' at column 23: write it in braces, _{12}"),
+    (r"\partial C/\partial w_1^1 = w_1", "claim: 'w' at column 29 needs a layer mark, e.g. w_1^1"),
+    (r"\partial C/\partial w_1^1 = 2 +", "claim: expected a number, symbol or '(', found end of claim at column 32"),
+    (r"\partial C/\partial w_1^1 = \sum w_k^1", "claim: '\\sum' at column 29 needs a stated range, e.g. \\sum_{k=1}^{4}"),
+    (r"\partial C/\partial w_1^1 = \sum_{k=1}^{5} w_k^1", "claim: index 5 out of range for 'w^{1}' at column 45: valid 1..4"),
+    (r"\partial C/\partial w_1^1", "claim: no '=' in the claim; write it as \\frac{\\partial C}{\\partial x} = your expression"),
+    ("w_1^1 = 2", "claim: the left side at column 1 must be \\frac{\\partial C}{\\partial x} or a \\delta symbol"),
+    (r"\partial C/\partial w_1^1 = 1/0", "claim: division by zero at column 30"),
+    (r"\partial C/\partial w_1^1 = 2 $", "claim: unexpected character '$' at column 31"),
+    (r"\partial C/\partial w_1^1 = w_k^1", "claim: unknown symbol 'k' at column 31"),
+]
+
+
+@pytest.mark.parametrize("text,message", BAD)
+def test_bad_claims_name_the_token_and_its_column(seed, text, message):
+    with pytest.raises(SpecError) as info:
+        parse_claim(seed, text)
+    assert str(info.value) == message
+
+
+def test_tokens_carry_1_based_columns():
+    toks = tokenize(r"\frac{a}{b}")
+    assert [(t.kind, t.text, t.pos) for t in toks] == [
+        ("cmd", "frac", 1), ("op", "{", 6), ("letter", "a", 7), ("op", "}", 8),
+        ("op", "{", 9), ("letter", "b", 10), ("op", "}", 11), ("end", "", 12),
+    ]
