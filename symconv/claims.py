@@ -435,6 +435,9 @@ class _Parser:
             if t.text == "f" and "f" not in self.voc.marks:
                 return self.function(), True
             if t.text not in self.voc.marks:  # a summation variable, or an unknown letter
+                nxt = self.toks[self.k + 1]
+                if nxt.kind == "op" and nxt.text in "_^":
+                    raise SpecError("claim", f"unknown symbol '{t.text}' at column {t.pos}")
                 self.take()
                 return Node("var", t.pos, value=t.text), True
             return self.symbol()
