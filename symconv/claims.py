@@ -83,6 +83,7 @@ class Token:
 
 
 _OPS = set("+-*/^_=()[]{},'<>|")
+_DIGITS = set("0123456789")
 
 
 def tokenize(text: str) -> list[Token]:
@@ -123,7 +124,7 @@ def tokenize(text: str) -> list[Token]:
                 i += 2
                 continue
             raise SpecError("claim", f"unexpected '{text[i:i + 2]}' at column {col}")
-        if ch.isdigit() or (ch == "." and i + 1 < n and text[i + 1].isdigit()):
+        if ch in _DIGITS or (ch == "." and i + 1 < n and text[i + 1] in _DIGITS):
             m = re.compile(r"\d*\.?\d+|\d+").match(text, i)
             tokens.append(Token("num", m.group(0), col))
             i = m.end()

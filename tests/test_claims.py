@@ -119,3 +119,84 @@ def test_tokens_carry_1_based_columns():
         ("cmd", "frac", 1), ("op", "{", 6), ("letter", "a", 7), ("op", "}", 8),
         ("op", "{", 9), ("letter", "b", 10), ("op", "}", 11), ("end", "", 12),
     ]
+
+
+# ----------------------------------------------------------------------------- generated malformed claims
+# Every strategy below yields a claim that is malformed by construction; each must give exit 2 and
+# one line on stderr, never a traceback (the CLI is called in-process: an exception would fail).
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from symconv.cli import main  # noqa: E402
+
+VALID = [
+    r"\frac{\partial C}{\partial w_1^1} = 2(o_1^2 - y_1)(w_1^2 i_1^1 + w_2^2 i_2^1 + w_3^2 i_4^1 + w_4^2 i_5^1)",
+    r"\partial C/\partial w^{1}_{2} = \delta_1^1 i_2^1 + \delta_2^1 i_3^1",
+    r"\delta_1^2 = 2\left(o_1^2 - y_1\right)",
+    r"\frac{\partial C}{\partial i_5^1} = \sum_{k=1}^{4} \delta_k^1 w_{5-k}^1",
+]
+SETTINGS = settings(max_examples=110, deadline=None, suppress_health_check=list(HealthCheck))
+
+
+def run_bad(capsys, claim: str) -> str:
+    status = main(["check", "--example", "seed", claim])
+    captured = capsys.readouterr()
+    assert status == 2, (claim, captured.out)
+    assert captured.err.startswith("symconv: error: claim: ") and captured.err.count("\n") == 1, captured.err
+    return captured.err
+
+
+@SETTINGS
+@given(base=st.sampled_from(VALID), where=st.integers(0, 10_000), ch=st.sampled_from(list("{}()[]")))
+def test_generated_unbalanced_delimiters(capsys, base, where, ch):
+    pos = where % (len(base) + 1)
+    err = run_bad(capsys, base[:pos] + ch + base[pos:])
+    assert "column" in err
+
+
+@SETTINGS
+@given(base=st.sampled_from(VALID), letter=st.sampled_from(list("abeghjlmnpqrstuvxzABDEFG")),
+       index=st.integers(1, 99))
+def test_generated_unknown_symbols(capsys, base, letter, index):
+    err = run_bad(capsys, f"{base} + {letter}_{{{index}}}^1")
+    assert f"unknown symbol '{letter}' at column {len(base) + 4}" in err
+
+
+@SETTINGS
+@given(base=st.sampled_from(VALID), k=st.one_of(st.integers(5, 10**6), st.integers(-50, 0)), layer=st.sampled_from([1, 2]))
+def test_generated_indices_out_of_range(capsys, base, k, layer):
+    err = run_bad(capsys, f"{base} + w_{{{k}}}^{{{layer}}}")
+    assert f"index {k} out of range for 'w^{{{layer}}}' at column" in err
+
+
+@SETTINGS
+@given(base=st.sampled_from(VALID), layer=st.one_of(st.integers(3, 10**6), st.integers(-50, 0)),
+       letter=st.sampled_from(["w", "o", r"\delta", "i"]))
+def test_generated_layers_that_do_not_exist(capsys, base, layer, letter):
+    err = run_bad(capsys, f"{base} - {letter}_1^{{{layer}}}")
+    assert f"layer {layer} does not exist for '{letter}' at column" in err
+
+
+@SETTINGS
+@given(st.lists(st.sampled_from([" ", "\t", r"\,", r"\;", r"\quad", "\n"]), max_size=8))
+def test_generated_empty_claims(capsys, parts):
+    run_bad(capsys, "".join(parts))
+
+
+@SETTINGS
+@given(base=st.sampled_from(VALID), where=st.integers(0, 10_000), ch=st.sampled_from(list("$%#@?\"`;!|<>") + ["δ", "∂", "²"]))
+def test_generated_stray_characters(capsys, base, where, ch):
+    pos = where % (len(base) + 1)
+    run_bad(capsys, base[:pos] + ch + base[pos:])
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(st.sampled_from(list(r"\{}()_^=+-*/ 0123456789wioyCkfz'.,") + [r"\partial", r"\frac", r"\sum", r"\delta"]), max_size=30))
+def test_arbitrary_text_never_gives_a_traceback(capsys, parts):
+    text = "".join(parts)
+    status = main(["check", "--example", "seed", text])
+    captured = capsys.readouterr()
+    assert status in (0, 1, 2)
+    if status == 2:
+        assert captured.err.count("\n") == 1
