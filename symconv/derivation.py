@@ -1,0 +1,235 @@
+"""The proof as immutable steps: forward definitions, δ per layer, and for every parameter the
+chain rule, the outputs it touches, the local partials, the sum of products, the substituted form,
+the closed form it instantiates, and the certificates that tie them together.
+
+Rendering (:mod:`symconv.render`) and checking read the same objects. Large tensors are shown by
+a chosen subset of elements (every element is still computed and certified); the derivation
+records what it left out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy
+
+from .api import Model
+from .gradients import ChainTerm
+from .identities import ClosedForm, closed_forms
+from .spec import Conv2d, Dense, Pool2d
+from .verify import Certificate, certify_equal
+
+SHOW_ALL_UP_TO = 16  # elements of a tensor shown in full by default
+FULL_COST_CERTIFY_LIMIT = 2000  # terms of the expanded cost up to which sympy.diff is compared
+
+
+@dataclass(frozen=True)
+class Step:
+    """One displayed equation ``lhs = rhs``; ``rows`` the printed pieces are split into later."""
+
+    lhs: sympy.Expr
+    rhs: sympy.Expr
+
+
+@dataclass(frozen=True)
+class ElementProof:
+    """The derivation of ∂C/∂``wrt`` for one element.
+
+    ``terms``: the chain-rule products (one per definition reading ``wrt``); ``named``: the
+    substituted form (δ replaced, common factors pulled out); ``closed``: the closed-form value
+    for this element and its certificate against the element-wise sum; ``full``: the certificate
+    against ``sympy.diff`` of the expanded cost (None when the cost is too large to expand).
+    """
+
+    wrt: sympy.Symbol
+    terms: tuple[ChainTerm, ...]
+    named: sympy.Expr
+    closed: tuple[str, sympy.Expr, Certificate] | None
+    full: Certificate | None
+
+
+@dataclass(frozen=True)
+class TensorProof:
+    """Proofs for the shown elements of one tensor (``role`` weight, bias, input, ...)."""
+
+    role: str
+    layer: int
+    shape: tuple[int, ...]
+    closed_kind: str | None
+    elements: tuple[ElementProof, ...]
+    omitted: int
+    all_closed_certified: bool | None
+
+
+@dataclass(frozen=True)
+class LayerProof:
+    """One layer: its forward definitions, δ (or ∂C/∂o) definitions, and parameter proofs."""
+
+    index: int
+    kind: str
+    summary: dict
+    forward: tuple  # of Definition
+    activation: tuple  # of Definition (a = f(z)); empty for identity
+    deltas: tuple  # of (symbol, ChainTerm tuple, named expr)
+    delta_omitted: int
+    tensors: tuple[TensorProof, ...]
+    convention: str
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """The whole proof for one network."""
+
+    model: Model
+    layers: tuple[LayerProof, ...]
+    cost: object  # Definition
+    input_proof: TensorProof
+    full_cost_terms: int | None
+    certificate_count: int
+    certificate_failures: tuple[str, ...]
+
+
+def _shown(count: int, show_all: bool) -> list[int]:
+    if show_all or count <= SHOW_ALL_UP_TO:
+        return list(range(count))
+    return sorted({0, count - 1})
+
+
+def derive(model: Model, full: bool = False) -> Derivation:
+    """Build every step. ``full`` shows every element instead of the default subset."""
+    net = model.network
+    grads = model.gradients
+    fw = model.forward
+    flip = model.spec.convention == "convolution"
+    expanded_cost, cost_terms = _expanded_cost(model)
+    failures: list[str] = []
+    count = 0
+
+    def element(s, closed_kind, closed_value, layer_deltas) -> ElementProof:
+        nonlocal count
+        g = grads[s]
+        named = sympy.factor_terms(grads.named(s))
+        closed = None
+        if closed_kind is not None:
+            local = sympy.Add(*[t.upstream * t.partial for t in g.terms if t.upstream in layer_deltas])
+            cert = certify_equal(local, closed_value)
+            count += 1
+            if not cert:
+                failures.append(f"closed form {closed_kind} at {s}: {cert.detail}")
+            closed = (closed_kind, closed_value, cert)
+        cert_full = None
+        if expanded_cost is not None:
+            cert_full = certify_equal(grads.leaf(s), _diff_of_cost(model, expanded_cost, s))
+            count += 1
+            if not cert_full:
+                failures.append(f"sympy.diff of the cost at {s}: {cert_full.detail}")
+        return ElementProof(s, g.terms, named, closed, cert_full)
+
+    def tensor_proof(tensor, layer_index, forms: dict, layer_deltas) -> TensorProof:
+        nonlocal count
+        form: ClosedForm | None = forms.get(tensor.role if tensor.role != "activation" else "input")
+        if tensor.role in ("input", "activation"):
+            form = forms.get("input")
+        idx = _shown(len(tensor), full)
+        elements = tuple(
+            element(tensor.symbols[k], form.kind if form else None, form.values[k] if form else None, layer_deltas)
+            for k in idx
+        )
+        all_ok = None
+        if form is not None:
+            all_ok = True
+            for k, s in enumerate(tensor.symbols):
+                if k in idx:
+                    continue
+                local = sympy.Add(*[t.upstream * t.partial for t in grads[s].terms if t.upstream in layer_deltas])
+                if not certify_equal(local, form.values[k]):
+                    all_ok = False
+                    failures.append(f"closed form {form.kind} at {s}")
+                count += 1
+        return TensorProof(tensor.role, layer_index, tensor.shape, form.kind if form else None,
+                           elements, len(tensor) - len(idx), all_ok)
+
+    layers = []
+    input_proof = None
+    for position, layer in enumerate(net.layers):
+        forms = {f.tensor: f for f in closed_forms(layer, flip)}
+        layer_deltas = set(layer.delta.symbols) if layer.delta is not None else set()
+        carrier = layer.pre if layer.pre is not None else layer.out
+        tensors = []
+        for t in (layer.weight, layer.bias):
+            if t is not None:
+                tensors.append(tensor_proof(t, layer.index, forms, layer_deltas))
+        if position == 0:
+            input_proof = tensor_proof(layer.inputs, 0, forms, layer_deltas)
+        elif layer.spec.type != "flatten":
+            tensors.append(tensor_proof(layer.inputs, layer.index - 1, forms, layer_deltas))
+        deltas = ()
+        delta_omitted = 0
+        if layer.delta is not None or layer.adjoint is not None:
+            up = layer.delta if layer.delta is not None else layer.adjoint
+            idx = _shown(len(up), full)
+            deltas = tuple(
+                (up.symbols[k], grads[carrier.symbols[k]].terms, sympy.factor_terms(grads.named(carrier.symbols[k])))
+                for k in idx
+            )
+            delta_omitted = len(up) - len(idx)
+        defs = [fw.definition(s) for s in carrier.symbols] if layer.spec.type != "flatten" else []
+        act = [fw.definition(s) for s in layer.out.symbols] if layer.pre is not None else []
+        layers.append(LayerProof(
+            layer.index, layer.spec.type, _summary(layer), tuple(defs), tuple(act), deltas,
+            delta_omitted, tuple(tensors), model.spec.convention,
+        ))
+    return Derivation(model, tuple(layers), fw.cost, input_proof, cost_terms, count, tuple(failures))
+
+
+def _diff_of_cost(model: Model, expanded_cost, s):
+    """``sympy.diff`` of the cost with respect to ``s``, then written in leaf symbols.
+
+    For a leaf, the expanded leaf cost is differentiated directly. For an intermediate (a layer
+    output or pre-activation), the cost is first written as a function of ``s``'s layer: the
+    definitions after ``s`` are substituted, last first, so ``s`` stays a free variable.
+    """
+    fw = model.forward
+    if s not in fw.by_target:
+        return sympy.diff(expanded_cost, s)
+    order = [d.target for d in fw.definitions]
+    position = order.index(s)
+    expr = fw.cost.expr
+    for d in reversed(fw.definitions[position + 1:-1]):
+        expr = expr.xreplace({d.target: d.expr})
+    return fw.leaf(sympy.diff(expr, s))
+
+
+def _expanded_cost(model: Model):
+    """The expanded leaf cost and its number of terms, or (None, None) when it is too large."""
+    fw = model.forward
+    # A cheap upper bound of the expanded size before expanding: product of definition widths.
+    width = 1
+    for layer in model.network.layers:
+        defs = [fw.definition(s) for s in (layer.pre or layer.out).symbols] if layer.spec.type != "flatten" else []
+        if defs:
+            width *= max(len(d.partials) for d in defs)
+    bound = width * width * len(model.network.output)
+    if bound > 20 * FULL_COST_CERTIFY_LIMIT:
+        return None, None
+    cost = sympy.expand(fw.leaf(fw.cost.expr))
+    terms = len(cost.args) if isinstance(cost, sympy.Add) else 1
+    if terms > FULL_COST_CERTIFY_LIMIT:
+        return None, terms
+    return cost, terms
+
+
+def _summary(layer) -> dict:
+    spec = layer.spec
+    info = {"type": spec.type, "input shape": layer.inputs.shape, "output shape": layer.out.shape}
+    if isinstance(spec, Conv2d):
+        info.update(kernel=spec.kernel_size, stride=spec.stride, padding=layer.pad,
+                    dilation=spec.dilation, groups=spec.groups, bias=spec.bias,
+                    activation=spec.activation.kind)
+    elif isinstance(spec, Pool2d):
+        info.update(kernel=spec.kernel_size, stride=spec.stride, padding=layer.pad)
+        if spec.type == "max_pool2d":
+            info.update(ties=spec.ties)
+    elif isinstance(spec, Dense):
+        info.update(bias=spec.bias, activation=spec.activation.kind)
+    return info

@@ -1,0 +1,68 @@
+"""Write a derivation's files atomically: NAME.md, NAME.tex, NAME.pdf, NAME.json.
+
+Every file is written to a temporary file in the same folder and renamed into place, so a failure
+never leaves a half-written file. All texts are produced before any file is written.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Sequence
+
+from .api import Model
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` via a temporary file and ``os.replace``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def render_all(model: Model, formats: Sequence[str], full: bool = False) -> dict[str, bytes]:
+    """The bytes of each requested format (``md``, ``tex``, ``pdf``, ``json``)."""
+    from .pdf import build_pdf, require_tex
+
+    if "pdf" in formats:
+        require_tex()  # fail (exit 3) before any work or any file
+    texts: dict[str, bytes] = {}
+    if {"md", "tex", "pdf"} & set(formats):
+        from .derivation import derive
+        from .render import render
+
+        d = derive(model, full=full)
+        tex = render(d, "tex")
+        if "md" in formats:
+            texts["md"] = render(d, "md").encode("utf-8")
+        if "tex" in formats:
+            texts["tex"] = tex.encode("utf-8")
+        if "pdf" in formats:
+            texts["pdf"] = build_pdf(tex, jobname=model.name).pdf
+    if "json" in formats:
+        from .jsonout import to_json
+
+        texts["json"] = to_json(model).encode("utf-8")
+    return {fmt: texts[fmt] for fmt in formats}
+
+
+def write_outputs(model: Model, out: Path, formats: Sequence[str], full: bool = False) -> list[Path]:
+    """Render every format, then write ``out/NAME.<fmt>`` for each; returns the paths written."""
+    data = render_all(model, formats, full=full)
+    paths = []
+    for fmt, blob in data.items():
+        path = Path(out) / f"{model.name}.{fmt}"
+        write_atomic(path, blob)
+        paths.append(path)
+    return paths

@@ -1,0 +1,93 @@
+"""PDF from LaTeX: latexmk (or pdflatex twice) in a temporary folder, no shell escape.
+
+The build runs in its own process group, killed whole on timeout. The log is parsed for errors
+(lines starting with ``!``) and overfull boxes; both are reported, and an error fails the build.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import BuildError, ToolMissing
+
+INSTALL_HINT = (
+    "no LaTeX found (latexmk or pdflatex); install TeX Live, e.g. "
+    "apt-get install --no-install-recommends texlive-latex-base texlive-latex-recommended latexmk"
+)
+
+
+@dataclass(frozen=True)
+class PdfResult:
+    """The PDF bytes and what the log says: ``errors`` and ``overfull`` lines."""
+
+    pdf: bytes
+    log: str
+    errors: tuple[str, ...]
+    overfull: tuple[str, ...]
+
+
+def tex_command() -> list[str] | None:
+    """The build command available here, or None."""
+    if shutil.which("latexmk"):
+        return ["latexmk", "-pdf", "-interaction=nonstopmode", "-halt-on-error", "-no-shell-escape",
+                "-pdflatex=pdflatex -no-shell-escape -interaction=nonstopmode -halt-on-error %O %S"]
+    if shutil.which("pdflatex"):
+        return ["pdflatex", "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error"]
+    return None
+
+
+def require_tex() -> list[str]:
+    """The build command; raises :class:`ToolMissing` (CLI exit 3) when no TeX is installed."""
+    cmd = tex_command()
+    if cmd is None:
+        raise ToolMissing(INSTALL_HINT)
+    return cmd
+
+
+def parse_log(log: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(error lines, overfull-box lines) of a pdflatex log."""
+    errors = tuple(line for line in log.splitlines() if line.startswith("!"))
+    overfull = tuple(line for line in log.splitlines() if re.match(r"Overfull \\[hv]box", line))
+    return errors, overfull
+
+
+def _reproducible_env() -> dict:
+    """Fixed dates so the same source gives the same PDF bytes (pdfTeX reads these)."""
+    env = dict(os.environ)
+    env.update(SOURCE_DATE_EPOCH="0", FORCE_SOURCE_DATE="1")
+    return env
+
+
+def build_pdf(tex: str, jobname: str = "document", timeout: float = 300) -> PdfResult:
+    """Compile LaTeX source to PDF. Raises :class:`ToolMissing` or :class:`BuildError`."""
+    cmd = require_tex()
+    with tempfile.TemporaryDirectory(prefix="symconv-tex-") as tmp:
+        src = Path(tmp) / f"{jobname}.tex"
+        src.write_text(tex, encoding="utf-8")
+        runs = 1 if cmd[0] == "latexmk" else 2
+        for _ in range(runs):
+            proc = subprocess.Popen(
+                cmd + [src.name], cwd=tmp, env=_reproducible_env(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT, start_new_session=True,
+            )
+            try:
+                proc.communicate(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.communicate()
+                raise BuildError(f"LaTeX build timed out after {timeout:.0f} s") from None
+        log_path = Path(tmp) / f"{jobname}.log"
+        log = log_path.read_text(encoding="utf-8", errors="replace") if log_path.exists() else ""
+        errors, overfull = parse_log(log)
+        pdf_path = Path(tmp) / f"{jobname}.pdf"
+        if proc.returncode != 0 or errors or not pdf_path.exists():
+            first = errors[0] if errors else f"exit status {proc.returncode}"
+            raise BuildError(f"LaTeX build failed: {first}")
+        return PdfResult(pdf_path.read_bytes(), log, errors, overfull)
