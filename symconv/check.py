@@ -189,11 +189,11 @@ def compare(claim: sympy.Expr, truth: sympy.Expr, seed: int = 0) -> Comparison:
     if ops <= EXPAND_LIMIT:
         num = sympy.together(diff).as_numer_denom()[0] if rational else diff
         if sympy.expand(num) == 0:
-            return Comparison(True, "expansion", "claim − truth expands to 0 (an exact identity)")
+            return Comparison(True, "expansion", "claim - truth expands to 0 (an exact identity)")
         if rational:
-            return Comparison(False, "expansion", "claim − truth does not expand to 0")
+            return Comparison(False, "expansion", "claim - truth does not expand to 0")
         if sympy.simplify(diff) == 0:
-            return Comparison(True, "simplify", "claim − truth simplifies to 0 (sympy.simplify)")
+            return Comparison(True, "simplify", "claim - truth simplifies to 0 (sympy.simplify)")
     if rational:
         num = sympy.together(diff).as_numer_denom()[0] if ops <= EXPAND_LIMIT else diff
         d = degree_bound(num)
@@ -208,11 +208,11 @@ def compare(claim: sympy.Expr, truth: sympy.Expr, seed: int = 0) -> Comparison:
         return Comparison(
             True,
             "random points",
-            f"claim − truth is 0 at {RANDOM_POINTS} random integer points in [1, 2^32]; its degree is "
+            f"claim - truth is 0 at {RANDOM_POINTS} random integer points in [1, 2^32]; its degree is "
             f"at most {d}, so a false pass has probability at most ({d}/2^32)^{RANDOM_POINTS} "
-            "(Schwartz–Zippel)",
+            "(Schwartz-Zippel)",
         )
-    note = "not proven: claim − truth was 0 (to 60 digits) at every point tried" if tried_any else (
+    note = "not proven: claim - truth was 0 (to 60 digits) at every point tried" if tried_any else (
         "not proven: no point tried was defined"
     )
     return Comparison(True, "numeric", note)
@@ -464,7 +464,9 @@ class Step:
 
     ``difference`` = side − truth in named symbols (exactly equal to it; factored where sympy can);
     ``terms`` the monomials whose coefficients differ (at most ``MAX_ROWS``; ``more_terms`` counts the
-    rest); ``counterexample`` maps unknowns to values, ``values`` = (side, truth) there.
+    rest); the counterexample is ``comparison.point`` (unknowns left out are 0) with
+    ``comparison.values`` = (side, truth) there, and ``intermediates`` the values of the named
+    intermediates (o, z) at that point, for checking by hand.
     """
 
     side: Side
@@ -474,6 +476,7 @@ class Step:
     terms: tuple[TermRow, ...] = ()
     more_terms: int = 0
     diagnoses: tuple[Diagnosis, ...] = ()
+    intermediates: tuple[tuple[sympy.Symbol, sympy.Expr], ...] = ()
 
     @property
     def equal(self) -> bool:
@@ -526,6 +529,23 @@ def diagnose(model: "Model", wrt: sympy.Symbol, side_leaf: sympy.Expr) -> tuple[
     return tuple(found)
 
 
+def _intermediate_values(model: "Model", exprs, point: dict) -> tuple:
+    """Values of the forward intermediates (o, z) in ``exprs`` at a counterexample point."""
+    if not point or any(not isinstance(k, sympy.Symbol) for k in point):
+        return ()
+    by_target = model.forward.by_target
+    names = sorted({s for e in exprs for s in sympy.sympify(e).free_symbols if s in by_target},
+                   key=lambda s: model.network.table.info[s].name)
+    values = []
+    for s in names:
+        leaf = model.forward.leaf(s)
+        v = _value(leaf, {x: point.get(x, sympy.Integer(0)) for x in leaf.free_symbols})
+        if v is None:
+            return ()
+        values.append((s, v))
+    return tuple(values)
+
+
 def check_claim(model: "Model", claim: Claim | str) -> Verdict:
     """Check every right-hand side of ``claim`` (text or parsed) against the exact ∂C/∂wrt.
 
@@ -546,7 +566,10 @@ def check_claim(model: "Model", claim: Claim | str) -> Verdict:
             continue
         difference = tidy(sympy.expand(named - truth_named))
         rows, more = term_rows(named, truth_named)
-        steps.append(Step(side, cmp, named, difference, rows, more, diagnose(model, wrt, side_leaf)))
+        steps.append(Step(
+            side, cmp, named, difference, rows, more, diagnose(model, wrt, side_leaf),
+            _intermediate_values(model, (named, truth_named), cmp.point),
+        ))
     return Verdict(claim, truth_named, tuple(steps), model)
 
 
@@ -556,54 +579,18 @@ FORMATS = ("text", "md", "tex")
 
 
 def latex_of(model: "Model", expr) -> str:
-    """LaTeX of ``expr`` in the model's notation (symbols printed from the table).
+    """LaTeX of ``expr`` in the model's notation (the shared :mod:`symconv.latex` printer)."""
+    from .latex import latex_of as _latex_of
 
-    Kept in one function so the lead's shared printer (``symconv.latex``) can replace it.
-    """
-    from sympy.printing.latex import LatexPrinter
-
-    table = model.network.table
-
-    class _Printer(LatexPrinter):
-        def _print_Symbol(self, e, style="plain"):
-            info = table.info.get(e)
-            return info.latex if info is not None else super()._print_Symbol(e, style)
-
-        def _print_fprime(self, e, exp=None):
-            inner = rf"f'\left({self._print(e.args[0])}\right)"
-            return inner if exp is None else rf"{inner}^{{{exp}}}"
-
-    return _Printer({"mul_symbol": None}).doprint(sympy.sympify(expr))
+    return _latex_of(model.network.table, sympy.sympify(expr))
 
 
 def _template_environment(fmt: str):
-    """The jinja2 Environment for the verdict templates (``md``: ``{{ }}``; ``tex``: ``\\VAR{}``).
+    """The jinja2 Environment for the verdict templates: the shared one of :mod:`symconv.render`
+    (``.tex`` uses ``\\BLOCK{}``, ``\\VAR{}``, ``\\#{}``; StrictUndefined; no autoescape)."""
+    from .render import environment
 
-    One function, so a shared environment (``symconv.render``) can replace it.
-    """
-    from pathlib import Path
-
-    import jinja2
-
-    here = Path(__file__).resolve().parent
-    candidates = [here / "templates", here.parent / "templates"]
-    folder = next((p for p in candidates if (p / "check.md.j2").exists()), candidates[-1])
-    options = dict(
-        loader=jinja2.FileSystemLoader(str(folder)),
-        undefined=jinja2.StrictUndefined,
-        autoescape=False,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    if fmt == "tex":
-        options.update(
-            block_start_string=r"\BLOCK{", block_end_string="}",
-            variable_start_string=r"\VAR{", variable_end_string="}",
-            comment_start_string=r"\#{", comment_end_string="}",
-            line_statement_prefix=None, line_comment_prefix=None,
-        )
-    return jinja2.Environment(**options)
+    return environment(fmt)
 
 
 def verdict_context(verdict: Verdict) -> dict:
@@ -625,6 +612,7 @@ def verdict_context(verdict: Verdict) -> dict:
             "equal": step.equal,
             "method": cmp.method,
             "note": cmp.note,
+            "note_tex": escape_latex_text(cmp.note),
             "difference": latex_of(model, step.difference) if step.difference is not None else "",
             "terms": [
                 {"monomial": latex_of(model, r.monomial), "claim": latex_of(model, r.claim),
@@ -638,6 +626,10 @@ def verdict_context(verdict: Verdict) -> dict:
                 if v != 0
             ],
             "zeros": any(v == 0 for v in cmp.point.values()),
+            "intermediates": [
+                {"symbol": latex_of(model, k), "value": latex_of(model, v)} for k, v in step.intermediates
+            ],
+            "rewritten": step.named != step.side.expr,
             "claim_value": latex_of(model, cmp.values[0]) if cmp.values else "",
             "truth_value": latex_of(model, cmp.values[1]) if cmp.values else "",
             "diagnoses": [
@@ -678,7 +670,8 @@ def render_text(verdict: Verdict) -> str:
             values = ", ".join(f"{p['symbol']} = {p['value']}" for p in s["point"])
             rest = ", every other symbol = 0" if s["zeros"] else ""
             lines.append(f"  counterexample: {values}{rest}")
-            lines.append(f"    claim = {s['claim_value']}, truth = {s['truth_value']}")
+            there = "".join(f", {p['symbol']} = {p['value']}" for p in s["intermediates"])
+            lines.append(f"    claim = {s['claim_value']}, truth = {s['truth_value']}{there}")
         if s["diagnoses"]:
             for d in s["diagnoses"]:
                 lines.append(f"  diagnosis: {d['title']} ({d['label']}); proven: the claim equals {d['form']}")

@@ -101,6 +101,7 @@ def test_each_mistake_kind_is_diagnosed(request, which, claim, kind):
     assert not v.ok
     kinds = {d.kind for d in v.steps[0].diagnoses}
     assert kind in kinds
+    assert render_verdict(v, "tex").isascii()
     # proven: the claim equals the reported form exactly
     for d in v.steps[0].diagnoses:
         assert sympy.expand(to_leaf(model, v.steps[0].side.expr) - to_leaf(model, d.form)) == 0
@@ -171,6 +172,7 @@ def test_markdown_and_tex_verdicts(seed):
     assert tex.startswith(r"\documentclass") and tex.rstrip().endswith(r"\end{document}")
     assert r"\textbf{product of sums instead of sum of products}" in tex
     assert "\\VAR" not in tex and "{{" not in md
+    assert tex.isascii()  # pdflatex without inputenc tricks
     ok = render_verdict(check_claim(seed, RIGHT), "md")
     assert "**Verdict: right.**" in ok and "Why:" not in ok
 
@@ -201,3 +203,28 @@ def test_cli_bad_input_is_one_line_exit_2(capsys, tmp_path):
     assert main(["check", "--example", "seed"]) == 2
     assert "give exactly one of a claim or --claim-file" in capsys.readouterr().err
     assert main(["check", "--example", "seed", RIGHT, "--format", "pdf"]) == 2
+
+
+@pytest.mark.pdf
+def test_tex_verdict_compiles_with_pdflatex(seed, tmp_path):
+    import subprocess
+
+    from .conftest import require_tool
+
+    require_tool("pdflatex")
+    claim = RIGHT + r" = 2(o_1^2 - y_1) o_1^1"  # one right step, one wrong (wrong layer)
+    tex = tmp_path / "verdict.tex"
+    tex.write_text(render_verdict(check_claim(seed, claim), "tex"), encoding="utf-8")
+    run = subprocess.run(
+        ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", tex.name],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )
+    assert run.returncode == 0, run.stdout[-2000:]
+    assert (tmp_path / "verdict.pdf").stat().st_size > 1000
+
+
+def test_counterexample_lists_intermediate_values(seed):
+    step = check_claim(seed, PRODUCT_OF_SUMS).steps[0]
+    o = S(seed, "o2_1")
+    full = {s: step.comparison.point.get(s, 0) for s in seed.forward.leaf(o).free_symbols}
+    assert step.intermediates == ((o, seed.forward.leaf(o).xreplace(full)),)

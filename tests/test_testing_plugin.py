@@ -47,8 +47,17 @@ def test_assert_gradient_equal_accepts_latex_or_sympy_and_diagnoses():
     assert "  counterexample: " in message
 
 
-def test_plugin_explains_a_failing_sympy_assert(pytester):
+@pytest.fixture
+def inner(pytester, monkeypatch):
+    """A pytester whose inner runs load only ``-p symconv.testing`` (no entry-point autoload, so the
+    plugin is registered once whether or not symconv is installed)."""
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
     pytester.syspathinsert(str(ROOT))
+    return pytester
+
+
+def test_plugin_explains_a_failing_sympy_assert(inner):
+    pytester = inner
     pytester.makepyfile(test_user=textwrap.dedent(
         """
         import sympy
@@ -78,8 +87,8 @@ def test_plugin_explains_a_failing_sympy_assert(pytester):
     ])
 
 
-def test_plugin_in_a_users_gradient_test(pytester):
-    pytester.syspathinsert(str(ROOT))
+def test_plugin_in_a_users_gradient_test(inner):
+    pytester = inner
     pytester.makepyfile(test_grad=textwrap.dedent(
         r'''
         import symconv
@@ -105,3 +114,10 @@ def test_plugin_leaves_other_comparisons_alone():
     assert pytest_assertrepr_compare(None, "==", 1, 2) is None
     assert pytest_assertrepr_compare(None, "!=", x, y) is None
     assert pytest_assertrepr_compare(None, "==", x, "not (valid") is None
+
+
+def test_the_entry_point_is_declared():
+    import tomllib
+
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert data["project"]["entry-points"]["pytest11"] == {"symconv": "symconv.testing"}
