@@ -5,7 +5,7 @@ their definitions), by :func:`compare`:
 
 1. the difference ``D = claim − truth`` is evaluated exactly at seeded random small-integer points;
    a point where ``D ≠ 0`` *proves* the two differ and is the counterexample;
-2. otherwise, if ``D`` is small enough (``EXPAND_LIMIT`` operations), ``D`` is expanded (over a
+2. otherwise, if ``D`` is small enough (``EXPAND_LIMIT`` tree nodes), ``D`` is expanded (over a
    common denominator when it has one); ``0`` *proves* equality (polynomial identity);
 3. a larger ``D`` is evaluated exactly at ``RANDOM_POINTS`` random integer points in
    ``[1, 2^32]``. By the Schwartz–Zippel lemma a nonzero polynomial of total degree ``d`` vanishes
@@ -78,7 +78,8 @@ def _generic_apps(expr: sympy.Expr) -> dict:
     from .activations import f, fprime
 
     apps = {}
-    for app in sorted(expr.atoms(f, fprime), key=sympy.default_sort_key):
+    found = _collect(expr, lambda node: isinstance(node, (f, fprime)))
+    for app in sorted(found, key=sympy.default_sort_key):
         canon = app.func(*[sympy.expand(a) for a in app.args])
         apps[app] = canon
     return apps
@@ -98,6 +99,108 @@ def _atomize(a: sympy.Expr, b: sympy.Expr) -> tuple[sympy.Expr, sympy.Expr, dict
         # innermost first is not needed: leaf expressions nest f only inside f's arguments
         a, b = a.xreplace(subs), b.xreplace(subs)
     return a, b, {v: k for k, v in unknowns.items()}
+
+
+class _FastRational:
+    """Exact evaluation of a rational expression (Add, Mul, integer Pow, symbols, rationals) with
+    Python ``Fraction`` over a post-order node list (shared subtrees evaluated once).
+
+    ``_FastRational.build(expr)`` returns None when ``expr`` holds anything else (functions, ...).
+    """
+
+    def __init__(self, order, index):
+        self.order = order
+        self.index = index
+
+    @classmethod
+    def build(cls, expr: sympy.Expr):
+        from fractions import Fraction
+
+        order, index = [], {}
+        stack = [(expr, False)]
+        while stack:
+            node, done = stack.pop()
+            if node in index:
+                continue
+            if node.is_Symbol:
+                op = ("sym", node)
+            elif node.is_Rational:
+                op = ("num", int(node.p) if node.q == 1 else Fraction(int(node.p), int(node.q)))
+            elif node.is_Add or node.is_Mul or (node.is_Pow and node.exp.is_Integer):
+                if not done:
+                    stack.append((node, True))
+                    stack.extend((a, False) for a in node.args if a not in index)
+                    continue
+                if node.is_Pow:
+                    op = ("pow", index[node.base], int(node.exp))
+                else:
+                    op = ("add" if node.is_Add else "mul", tuple(index[a] for a in node.args))
+            else:
+                return None
+            index[node] = len(order)
+            order.append(op)
+        return cls(order, index[expr])
+
+    def __call__(self, point: dict):
+        from fractions import Fraction
+
+        vals = []
+        for op in self.order:
+            kind = op[0]
+            if kind == "sym":
+                v = point.get(op[1], 0)
+                if isinstance(v, sympy.Rational):
+                    v = int(v.p) if v.q == 1 else Fraction(int(v.p), int(v.q))
+                vals.append(v)
+            elif kind == "num":
+                vals.append(op[1])
+            elif kind == "add":
+                vals.append(sum(vals[k] for k in op[1]))
+            elif kind == "mul":
+                acc = 1
+                for k in op[1]:
+                    acc *= vals[k]
+                vals.append(acc)
+            else:
+                base, e = vals[op[1]], op[2]
+                if e < 0:
+                    if base == 0:
+                        return None
+                    vals.append(Fraction(1) / Fraction(base) ** -e)
+                else:
+                    vals.append(base**e)
+        v = Fraction(vals[self.index])
+        return sympy.Rational(v.numerator, v.denominator)
+
+
+def _collect(expr: sympy.Expr, wanted) -> set:
+    """The subexpressions of ``expr`` for which ``wanted(node)`` holds, visiting each distinct
+    subtree once (sympy's ``free_symbols``/``atoms`` do not share work between repeated subtrees,
+    which leaf expansions are full of)."""
+    seen, found = set(), set()
+    stack = [sympy.sympify(expr)]
+    while stack:
+        node = stack.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        if wanted(node):
+            found.add(node)
+        stack.extend(a for a in node.args if isinstance(a, sympy.Basic) and a not in seen)
+    return found
+
+
+def symbols_of(expr: sympy.Expr) -> set:
+    """The free symbols of ``expr`` (see :func:`_collect`)."""
+    return _collect(expr, lambda node: node.is_Symbol)
+
+
+def _evaluator(expr: sympy.Expr):
+    """A function ``point -> exact value or None``: fast for rational expressions, else sympy."""
+    fast = _FastRational.build(expr)
+    if fast is not None:
+        return fast
+    return lambda point: _value(expr, point)
 
 
 def _value(expr: sympy.Expr, point: dict):
@@ -124,56 +227,92 @@ def _nonzero(v: sympy.Expr) -> bool | None:
     return abs(num) > sympy.Float("1e-40")
 
 
-def _shrink(a: sympy.Expr, b: sympy.Expr, point: dict) -> tuple[dict, sympy.Expr, sympy.Expr]:
-    """Make a counterexample smaller: set each unknown to 0, else 1, while the sides still differ."""
+def _shrink(fa, fb, point: dict) -> tuple[dict, sympy.Expr, sympy.Expr]:
+    """Make a counterexample smaller: set each unknown to 0, else 1, while the sides still differ.
+
+    ``fa``, ``fb``: evaluators (see :func:`_evaluator`) of the two sides.
+    """
     point = dict(point)
     for s in sorted(point, key=sympy.default_sort_key) * 2:
         for candidate in (sympy.Integer(0), sympy.Integer(1)):
             if point[s] == candidate:
                 break
             trial = {**point, s: candidate}
-            va, vb = _value(a, trial), _value(b, trial)
+            va, vb = fa(trial), fb(trial)
             if va is not None and vb is not None and _nonzero(va - vb):
                 point = trial
                 break
-    return point, _value(a, point), _value(b, point)
+    return point, fa(point), fb(point)
+
+
+def _fold(expr: sympy.Expr, leaf, combine) -> int:
+    """Fold over the tree of ``expr`` computing each distinct subtree once (post-order)."""
+    memo: dict = {}
+    stack = [(sympy.sympify(expr), False)]
+    while stack:
+        node, done = stack.pop()
+        if node in memo:
+            continue
+        kids = [a for a in node.args if isinstance(a, sympy.Basic)]
+        if not kids or not (node.is_Add or node.is_Mul or node.is_Pow):
+            memo[node] = leaf(node)
+        elif done:
+            memo[node] = combine(node, [memo[a] for a in kids])
+        else:
+            stack.append((node, True))
+            stack.extend((a, False) for a in kids if a not in memo)
+    return memo[sympy.sympify(expr)]
 
 
 def degree_bound(expr: sympy.Expr) -> int:
     """An upper bound on the total degree of a polynomial expression (unexpanded is fine)."""
-    if expr.is_Symbol or isinstance(expr, sympy.Dummy):
+
+    def leaf(node):
+        return 0 if node.is_number else 1  # a symbol, or a function application as one unknown
+
+    def combine(node, ds):
+        if node.is_Add:
+            return max(ds)
+        if node.is_Mul:
+            return sum(ds)
+        if node.exp.is_Integer:
+            return abs(int(node.exp)) * ds[0]
         return 1
-    if expr.is_number:
-        return 0
-    if expr.is_Add:
-        return max(degree_bound(t) for t in expr.args)
-    if expr.is_Mul:
-        return sum(degree_bound(t) for t in expr.args)
-    if expr.is_Pow and expr.exp.is_Integer:
-        return abs(int(expr.exp)) * degree_bound(expr.base)
-    return 1  # a function application: treated as one unknown
+
+    return _fold(expr, leaf, combine)
 
 
-def compare(claim: sympy.Expr, truth: sympy.Expr, seed: int = 0) -> Comparison:
-    """Decide ``claim == truth`` exactly (both in leaf symbols; see the module docstring)."""
+def tree_size(expr: sympy.Expr) -> int:
+    """The number of nodes of ``expr`` as a tree (repeated subtrees counted each time), in time
+    linear in its distinct subtrees: a cheap predictor of the cost of ``expand``."""
+    return _fold(expr, lambda node: 1, lambda node, sizes: 1 + sum(sizes))
+
+
+def compare(claim: sympy.Expr, truth: sympy.Expr, seed: int = 0, shrink: bool = True) -> Comparison:
+    """Decide ``claim == truth`` exactly (both in leaf symbols; see the module docstring).
+
+    With ``shrink`` a counterexample is made small (unknowns set to 0 or 1 where possible).
+    """
     a, b, generic = _atomize(sympy.sympify(claim), sympy.sympify(truth))
     diff = a - b
-    unknowns = sorted(diff.free_symbols | a.free_symbols | b.free_symbols, key=sympy.default_sort_key)
+    unknowns = sorted(symbols_of(a) | symbols_of(b), key=sympy.default_sort_key)
     if diff == 0:
         return Comparison(True, "expansion", "the two sides are identical")
     rng = random.Random(seed)
     tried_any = False
+    fa, fb = _evaluator(a), _evaluator(b)
     for attempt in range(SEARCH_POINTS):
         radius = 1 + attempt // 10
         point = {s: sympy.Integer(rng.randint(-radius, radius + 1)) for s in unknowns}
-        va, vb = _value(a, point), _value(b, point)
+        va, vb = fa(point), fb(point)
         if va is None or vb is None:
             continue
         tried_any = True
         nz = _nonzero(va - vb)
         if nz:
-            point, va, vb = _shrink(a, b, point)
-            shown = {generic.get(s, s): v for s, v in point.items() if s in diff.free_symbols}
+            if shrink:
+                point, va, vb = _shrink(fa, fb, point)
+            shown = {generic.get(s, s): v for s, v in point.items()}
             exact = (va - vb).is_Rational
             return Comparison(
                 False,
@@ -182,10 +321,8 @@ def compare(claim: sympy.Expr, truth: sympy.Expr, seed: int = 0) -> Comparison:
                 shown,
                 (va, vb),
             )
-    rational = not diff.atoms(sympy.Function) and all(
-        p.exp.is_Integer for p in diff.atoms(sympy.Pow)
-    )
-    ops = sympy.count_ops(diff)
+    rational = _FastRational.build(diff) is not None
+    ops = tree_size(diff)
     if ops <= EXPAND_LIMIT:
         num = sympy.together(diff).as_numer_denom()[0] if rational else diff
         if sympy.expand(num) == 0:
@@ -199,12 +336,12 @@ def compare(claim: sympy.Expr, truth: sympy.Expr, seed: int = 0) -> Comparison:
         d = degree_bound(num)
         for _ in range(RANDOM_POINTS):
             point = {s: sympy.Integer(rng.randint(1, 2**32)) for s in unknowns}
-            v = _value(diff, point)
-            if v is None:
+            va, vb = fa(point), fb(point)
+            if va is None or vb is None:
                 continue
-            if v != 0:
-                shown = {generic.get(s, s): val for s, val in point.items() if s in diff.free_symbols}
-                return Comparison(False, "random points", "", shown, (_value(a, point), _value(b, point)))
+            if va != vb:
+                shown = {generic.get(s, s): val for s, val in point.items()}
+                return Comparison(False, "random points", "", shown, (va, vb))
         return Comparison(
             True,
             "random points",
@@ -416,7 +553,7 @@ def mistaken_forms(model: "Model", wrt: sympy.Symbol) -> list[MistakenForm]:
         forms.append(MistakenForm("missing_activation_derivative", label, form, leaf(form)))
     truth_leaf = leaf(truth)
     # a mistake that does not change this gradient (e.g. a rotation in a layer it does not pass) is no mistake
-    return [f for f in forms if f.named != truth and not compare(f.leaf, truth_leaf).equal]
+    return [f for f in forms if f.named != truth and not compare(f.leaf, truth_leaf, shrink=False).equal]
 
 
 def tidy(expr: sympy.Expr) -> sympy.Expr:
@@ -523,7 +660,7 @@ def diagnose(model: "Model", wrt: sympy.Symbol, side_leaf: sympy.Expr) -> tuple[
     """The known mistakes the claim (in leaves) equals exactly; empty when none."""
     found = []
     for form in mistaken_forms(model, wrt):
-        cmp = compare(side_leaf, form.leaf)
+        cmp = compare(side_leaf, form.leaf, shrink=False)
         if cmp.equal and cmp.method != "numeric":
             found.append(Diagnosis(form.kind, MISTAKES[form.kind], form.label, tidy(form.named)))
     return tuple(found)
@@ -534,12 +671,12 @@ def _intermediate_values(model: "Model", exprs, point: dict) -> tuple:
     if not point or any(not isinstance(k, sympy.Symbol) for k in point):
         return ()
     by_target = model.forward.by_target
-    names = sorted({s for e in exprs for s in sympy.sympify(e).free_symbols if s in by_target},
+    names = sorted({s for e in exprs for s in symbols_of(e) if s in by_target},
                    key=lambda s: model.network.table.info[s].name)
     values = []
     for s in names:
         leaf = model.forward.leaf(s)
-        v = _value(leaf, {x: point.get(x, sympy.Integer(0)) for x in leaf.free_symbols})
+        v = _evaluator(leaf)({x: point.get(x, sympy.Integer(0)) for x in symbols_of(leaf)})
         if v is None:
             return ()
         values.append((s, v))
