@@ -17,9 +17,10 @@ from .api import Model
 from .gradients import ChainTerm
 from .identities import ClosedForm, closed_forms
 from .spec import Conv2d, Dense, Pool2d
-from .verify import Certificate, certify_equal
+from .verify import Certificate, certify_equal, certify_products
 
 SHOW_ALL_UP_TO = 16  # elements of a tensor shown in full by default
+FACTOR_UP_TO = 64  # chain-rule terms up to which the substituted form is factored for display
 FULL_COST_CERTIFY_LIMIT = 2000  # terms of the expanded cost up to which sympy.diff is compared
 
 
@@ -36,15 +37,17 @@ class ElementProof:
     """The derivation of ∂C/∂``wrt`` for one element.
 
     ``terms``: the chain-rule products (one per definition reading ``wrt``); ``named``: the
-    substituted form (δ replaced, common factors pulled out); ``closed``: the closed-form value
-    for this element and its certificate against the element-wise sum; ``full``: the certificate
+    substituted form (δ replaced, common factors pulled out; None for elements reading more than
+    ``FACTOR_UP_TO`` outputs); ``closed``: ``(kind, products, certificate)``, the closed form's
+    products ``(a, b)`` (meaning Σ a·b) at this element, certified against the element-wise
+    sum; ``full``: the certificate
     against ``sympy.diff`` of the expanded cost (None when the cost is too large to expand).
     """
 
     wrt: sympy.Symbol
     terms: tuple[ChainTerm, ...]
-    named: sympy.Expr
-    closed: tuple[str, sympy.Expr, Certificate] | None
+    named: sympy.Expr | None
+    closed: tuple[str, tuple, Certificate] | None
     full: Certificate | None
 
 
@@ -108,15 +111,14 @@ def derive(model: Model, full: bool = False) -> Derivation:
     def element(s, closed_kind, closed_value, layer_deltas) -> ElementProof:
         nonlocal count
         g = grads[s]
-        named = sympy.factor_terms(grads.named(s))
+        named = _display(grads, s)
         closed = None
         if closed_kind is not None:
-            local = sympy.Add(*[t.upstream * t.partial for t in g.terms if t.upstream in layer_deltas])
-            cert = certify_equal(local, closed_value)
+            cert = _certify_closed(g, closed_value, layer_deltas)
             count += 1
             if not cert:
                 failures.append(f"closed form {closed_kind} at {s}: {cert.detail}")
-            closed = (closed_kind, closed_value, cert)
+            closed = (closed_kind, tuple(closed_value), cert)
         cert_full = None
         if expanded_cost is not None:
             cert_full = certify_equal(grads.leaf(s), _diff_of_cost(model, expanded_cost, s))
@@ -138,11 +140,11 @@ def derive(model: Model, full: bool = False) -> Derivation:
         all_ok = None
         if form is not None:
             all_ok = True
+            shown = set(idx)
             for k, s in enumerate(tensor.symbols):
-                if k in idx:
+                if k in shown:
                     continue
-                local = sympy.Add(*[t.upstream * t.partial for t in grads[s].terms if t.upstream in layer_deltas])
-                if not certify_equal(local, form.values[k]):
+                if not _certify_closed(grads[s], form.values[k], layer_deltas):
                     all_ok = False
                     failures.append(f"closed form {form.kind} at {s}")
                 count += 1
@@ -169,7 +171,7 @@ def derive(model: Model, full: bool = False) -> Derivation:
             up = layer.delta if layer.delta is not None else layer.adjoint
             idx = _shown(len(up), full)
             deltas = tuple(
-                (up.symbols[k], grads[carrier.symbols[k]].terms, sympy.factor_terms(grads.named(carrier.symbols[k])))
+                (up.symbols[k], grads[carrier.symbols[k]].terms, _display(grads, carrier.symbols[k]))
                 for k in idx
             )
             delta_omitted = len(up) - len(idx)
@@ -180,6 +182,30 @@ def derive(model: Model, full: bool = False) -> Derivation:
             delta_omitted, tuple(tensors), model.spec.convention,
         ))
     return Derivation(model, tuple(layers), fw.cost, input_proof, cost_terms, count, tuple(failures))
+
+
+def _display(grads, s):
+    """The substituted form for display: factored when small; None when the element reads more
+    than ``FACTOR_UP_TO`` outputs (the document then shows the sum of products, whose δ are
+    defined above, instead of a substitution nobody could read)."""
+    if len(grads[s].terms) > FACTOR_UP_TO:
+        return None
+    return sympy.factor_terms(grads.named(s))
+
+
+def _certify_closed(g, products, layer_deltas) -> Certificate:
+    """Closed form (a list of products) = the element-wise chain-rule terms through this layer."""
+    local = [t for t in g.terms if t.upstream in layer_deltas]
+    pairs = []
+    for t in local:
+        if t.partial is sympy.S.One:
+            pairs.append((t.upstream, None))
+        elif t.partial.is_Symbol:
+            pairs.append((t.upstream, t.partial))
+        else:  # a coefficient other than 1: compare as sympy expressions
+            lhs = sympy.Add(*[t.upstream * t.partial for t in local])
+            return certify_equal(lhs, sympy.Add(*[a * b if b is not None else a for a, b in products]))
+    return certify_products(pairs, products)
 
 
 def _diff_of_cost(model: Model, expanded_cost, s):

@@ -137,8 +137,10 @@ def _element(pr: Printer, e: ElementProof) -> dict:
     ]
     closed = None
     if e.closed is not None:
-        kind, value, cert = e.closed
-        closed = {"kind": kind, "rows": pr.rows(value), "certificate": _cert_text(cert), "ok": cert.equal}
+        kind, pairs, cert = e.closed
+        printed = [product_latex(pr.p, [a] if b is None else [a, b]) for a, b in pairs]
+        closed = {"kind": kind, "rows": pr.sum_rows(printed) if printed else ["0"],
+                  "certificate": _cert_text(cert), "ok": cert.equal}
     return {
         "wrt": pr(e.wrt),
         "name": e.wrt.name,
@@ -146,7 +148,7 @@ def _element(pr: Printer, e: ElementProof) -> dict:
         "chain": pr.sum_rows(chain_terms) if chain_terms else ["0"],
         "touches": touches,
         "sum": pr.sum_rows(products) if products else ["0"],
-        "named": pr.rows(e.named),
+        "named": pr.rows(e.named) if e.named is not None else None,
         "closed": closed,
         "full": _cert_text(e.full) if e.full is not None else None,
         "zero": not e.terms,
@@ -211,7 +213,7 @@ def _definition_rows(pr: Printer, d) -> list[str]:
 def _delta_equations(pr: Printer, s, terms, named) -> list[dict]:
     """δ = Σ upstream · partial, then (if it reads differently) the substituted form."""
     chain = pr.sum_rows([product_latex(pr.p, [t.upstream, t.partial]) for t in terms]) if terms else ["0"]
-    substituted = pr.rows(named)
+    substituted = pr.rows(named) if named is not None else chain
     eqs = [{"lhs": pr(s), "rows": chain}]
     if substituted != chain:
         eqs.append({"lhs": "", "rows": substituted})
