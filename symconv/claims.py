@@ -39,6 +39,7 @@ table, so every notation style and custom letter is understood)::
 * **Functions**: ``f(·)``, ``f'(·)`` (the generic activation), ``\sigma``, ``\tanh``, ``\exp``,
   ``\log``, ``\ln``, ``\max``.
 * Ignored: spacing (``\,`` ``\;`` ``\!`` ``\quad``), ``\left``/``\right``/``\big``-sizes, ``&``.
+* Pasted Unicode ``∂ δ − · × ∑`` reads as ``\partial \delta - \cdot \times \sum``.
 
 Every error is a :class:`~symconv.errors.SpecError` whose message names the offending token and
 its 1-based column, e.g. ``unknown symbol 'q' at column 12``.
@@ -84,6 +85,10 @@ class Token:
 
 _OPS = set("+-*/^_=()[]{},'<>|")
 _DIGITS = set("0123456789")
+_UNICODE = {  # pasted math: read as the LaTeX command it shows
+    "∂": ("cmd", "partial"), "δ": ("cmd", "delta"), "−": ("op", "-"), "·": ("cmd", "cdot"),
+    "×": ("cmd", "times"), "∑": ("cmd", "sum"), "Σ": ("cmd", "sum"),
+}
 
 
 def tokenize(text: str) -> list[Token]:
@@ -135,6 +140,11 @@ def tokenize(text: str) -> list[Token]:
             continue
         if ch in _OPS:
             tokens.append(Token("op", ch, col))
+            i += 1
+            continue
+        if ch in _UNICODE:
+            kind, name = _UNICODE[ch]
+            tokens.append(Token(kind, name, col))
             i += 1
             continue
         raise SpecError("claim", f"unexpected character {ch!r} at column {col}")
