@@ -14,7 +14,7 @@ from typing import Sequence
 
 from .errors import SpecError, SymconvError
 
-COMMANDS = ("symconv.commands.derive", "symconv.commands.prove")
+COMMANDS = ("symconv.commands.derive", "symconv.commands.prove", "symconv.commands.check")
 
 
 class _Parser(argparse.ArgumentParser):
