@@ -56,7 +56,8 @@ def expanded_terms(expr) -> int:
 
 
 def random_point(model, rng, kind):
-    """Random rationals for every leaf; for 'pointwise', no z is 0 and no max-pool window ties."""
+    """Random rationals for every leaf at which no relu/leaky_relu input is 0 and no max-pool
+    window ties (kinks, where symconv's stated convention and sympy's Heaviside(0) = ½ differ)."""
     net = model.network
     for _ in range(50):
         vals = {}
@@ -65,9 +66,9 @@ def random_point(model, rng, kind):
         if model.spec.cost.type == "bce":
             for s in net.targets.symbols:
                 vals[s] = sympy.Rational(rng.randint(1, 98), 99)
-        if kind != "pointwise":
+        if kind == "expand":
             return vals
-        fwd = dict(vals)
+        fwd = dict(vals)  # no kinks, also when a transcendental cost follows a relu or max
         ok = True
         for d in model.forward.definitions[:-1]:
             # a value that is identically constant (a window over padding only) is not a kink:
