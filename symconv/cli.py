@@ -14,7 +14,7 @@ from typing import Sequence
 
 from .errors import SpecError, SymconvError
 
-COMMANDS = ("symconv.commands.derive",)
+COMMANDS = ("symconv.commands.derive", "symconv.commands.formula", "symconv.commands.templates")
 
 
 class _Parser(argparse.ArgumentParser):
