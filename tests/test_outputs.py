@@ -1,0 +1,46 @@
+"""output/ holds the derivations README.md links to; this test regenerates them with the CLI and
+fails on any difference in .md/.tex/.json. With SYMCONV_REGEN=1 it rewrites them instead.
+The PDF is rebuilt too (when TeX is installed, always under CI) and must be byte-identical to
+the committed one, since builds use fixed dates."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from symconv.cli import main
+
+from .conftest import IN_CI
+
+ROOT = Path(__file__).resolve().parent.parent
+OUTPUT = ROOT / "output"
+REGEN = os.environ.get("SYMCONV_REGEN") == "1"
+
+# (source: "--example NAME" or a spec path relative to the repo, formats)
+EXAMPLE_OUTPUTS = [
+    (["--example", "seed"], "seed", ("md", "tex", "pdf", "json")),
+]
+
+
+@pytest.mark.parametrize("source, name, formats", EXAMPLE_OUTPUTS, ids=[e[1] for e in EXAMPLE_OUTPUTS])
+def test_output_is_regenerated_identically(source, name, formats, tmp_path, capsys):
+    formats = list(formats)
+    if "pdf" in formats and shutil.which("latexmk") is None and shutil.which("pdflatex") is None:
+        if IN_CI:
+            pytest.fail("TeX is required under CI")
+        formats.remove("pdf")
+    target = OUTPUT if REGEN else tmp_path
+    args = [str(ROOT / a) if a.endswith(".toml") else a for a in source]
+    status = main(["derive", *args, "--out", str(target), "--format", ",".join(formats)])
+    assert status == 0, capsys.readouterr().err
+    if REGEN:
+        return
+    for fmt in formats:
+        committed = OUTPUT / f"{name}.{fmt}"
+        assert committed.exists(), f"{committed} is missing; run SYMCONV_REGEN=1 pytest tests/test_outputs.py"
+        assert (tmp_path / f"{name}.{fmt}").read_bytes() == committed.read_bytes(), (
+            f"{committed} differs from what symconv now writes; inspect, then regenerate with SYMCONV_REGEN=1"
+        )
