@@ -69,7 +69,19 @@ def environment(fmt: str, user_dirs: Sequence[str | Path] = ()) -> jinja2.Enviro
     env = jinja2.Environment(**options)
     env.filters["texescape"] = escape_latex_text
     env.filters["mathblocks"] = math_blocks
+    env.filters["equations"] = formula_equations
     return env
+
+
+def formula_equations(formula: str) -> list[dict]:
+    """A general formula ``a = b = c,\\quad d = e`` as aligned equations, one ``=`` a row
+    (so that long general formulas never run past the margin)."""
+    eqs = []
+    for part in formula.split(r",\quad "):
+        pieces = part.split(" = ")
+        rows = [pieces[1]] + [rf"= {x}" for x in pieces[2:]] if len(pieces) > 1 else [""]
+        eqs.append({"lhs": pieces[0], "rows": rows})
+    return eqs
 
 
 def equation_lines(eq: dict) -> list[str]:
@@ -129,28 +141,35 @@ class Printer:
 
 
 def expr_rows(p: NotationPrinter, expr) -> list[str]:
-    """``expr`` printed as rows: a sum is split by terms; a product whose factor is a long sum keeps
-    its other factors on the first row and splits the sum inside ``\\bigl( \\bigr)``."""
+    """``expr`` printed as rows of at most ``ROW_WIDTH`` visible characters where possible: a sum
+    is split between terms; a wide product between factors (later rows start with ``\\cdot``),
+    and a wide sum inside it is split inside ``\\bigl( … \\bigr)``."""
     if isinstance(expr, sympy.Add):
         return split_rows(expr_terms(p, expr))
-    if isinstance(expr, sympy.Mul):
-        factors = list(expr.args)
-        sums = [f for f in factors if isinstance(f, sympy.Add)]
-        if sums:
-            inner = max(sums, key=lambda f: len(f.args))
-            if len(inner.args) > 4 or len(p.doprint(expr)) > 300:
-                rest = [f for f in factors if f is not inner]
-                prefix = product_latex(p, rest)
-                body = split_rows(expr_terms(p, inner))
-                body[-1] = body[-1] + r"\bigr)"
-                if prefix == "1":
-                    body[0] = r"\bigl(" + body[0]
-                elif visible_len(prefix) + visible_len(body[0]) > ROW_WIDTH:
-                    body.insert(0, prefix + r" \bigl(")
-                else:
-                    body[0] = prefix + r" \bigl(" + body[0]
-                return body
-    return [p.doprint(expr)]
+    text = p.doprint(expr)
+    if not isinstance(expr, sympy.Mul) or visible_len(text) <= ROW_WIDTH:
+        return [text]
+    rows = [""]
+
+    def put(piece: str) -> None:
+        if rows[-1] and visible_len(rows[-1]) + visible_len(piece) > ROW_WIDTH:
+            rows.append(r"\cdot " + piece)
+        else:
+            rows[-1] = (rows[-1] + " " + piece).strip()
+
+    for f in expr.as_ordered_factors():
+        if isinstance(f, sympy.Add):
+            inner = rf"\left({p.doprint(f)}\right)"
+            if visible_len(inner) <= ROW_WIDTH:
+                put(inner)
+                continue
+            body = split_rows(expr_terms(p, f))
+            put(r"\bigl(" + body[0])
+            rows.extend(body[1:])
+            rows[-1] += r"\bigr)"
+        else:
+            put(product_latex(p, [f]))
+    return rows
 
 
 def listed_rows(items: Sequence, show, written: bool) -> list[str]:
