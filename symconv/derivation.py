@@ -17,9 +17,10 @@ from .api import Model
 from .gradients import ChainTerm
 from .identities import ClosedForm, closed_forms
 from .spec import Conv2d, Dense, Pool2d
-from .verify import Certificate, certify_equal
+from .verify import Certificate, certify_equal, certify_products
 
 SHOW_ALL_UP_TO = 16  # elements of a tensor shown in full by default
+FACTOR_UP_TO = 64  # chain-rule terms up to which the substituted form is factored for display
 FULL_COST_CERTIFY_LIMIT = 2000  # terms of the expanded cost up to which sympy.diff is compared
 
 
@@ -36,15 +37,17 @@ class ElementProof:
     """The derivation of ∂C/∂``wrt`` for one element.
 
     ``terms``: the chain-rule products (one per definition reading ``wrt``); ``named``: the
-    substituted form (δ replaced, common factors pulled out); ``closed``: the closed-form value
-    for this element and its certificate against the element-wise sum; ``full``: the certificate
+    substituted form (δ replaced, common factors pulled out; None for elements reading more than
+    ``FACTOR_UP_TO`` outputs); ``closed``: ``(kind, products, certificate)``, the closed form's
+    products ``(a, b)`` (meaning Σ a·b) at this element, certified against the element-wise
+    sum; ``full``: the certificate
     against ``sympy.diff`` of the expanded cost (None when the cost is too large to expand).
     """
 
     wrt: sympy.Symbol
     terms: tuple[ChainTerm, ...]
-    named: sympy.Expr
-    closed: tuple[str, sympy.Expr, Certificate] | None
+    named: sympy.Expr | None
+    closed: tuple[str, tuple, Certificate] | None
     full: Certificate | None
     written: bool = True  # False: the sums are long and not asked for; the document elides them
 
@@ -71,7 +74,7 @@ class LayerProof:
     summary: dict
     forward: tuple  # of Definition
     activation: tuple  # of Definition (a = f(z)); empty for identity
-    deltas: tuple  # of (symbol, ChainTerm tuple, named expr)
+    deltas: tuple  # of (symbol, ChainTerm tuple, named expr or None, written: bool)
     delta_omitted: int
     tensors: tuple[TensorProof, ...]
     convention: str
@@ -128,7 +131,6 @@ def derive(model: Model, full: bool = False, show=frozenset()) -> Derivation:
     default subset (corners of large tensors, see :func:`shown_indices`); ``show`` is a set of
     symbols whose elements are shown with every sum written in full (``--show``)."""
     show = frozenset(show)
-    named_of = _NamedForms(model.gradients)
     net = model.network
     grads = model.gradients
     fw = model.forward
@@ -141,15 +143,14 @@ def derive(model: Model, full: bool = False, show=frozenset()) -> Derivation:
         nonlocal count
         g = grads[s]
         written = full or s in show or len(g.terms) <= WRITE_TERMS_LIMIT
-        named = sympy.factor_terms(named_of(s)) if written else None
+        named = _display(grads, s) if written else None
         closed = None
         if closed_kind is not None:
-            local = sympy.Add(*[t.upstream * t.partial for t in g.terms if t.upstream in layer_deltas])
-            cert = certify_equal(local, closed_value)
+            cert = _certify_closed(g, closed_value, layer_deltas)
             count += 1
             if not cert:
                 failures.append(f"closed form {closed_kind} at {s}: {cert.detail}")
-            closed = (closed_kind, closed_value, cert)
+            closed = (closed_kind, tuple(closed_value), cert)
         cert_full = None
         if expanded_cost is not None:
             cert_full = certify_equal(grads.leaf(s), _diff_of_cost(model, expanded_cost, s))
@@ -171,11 +172,11 @@ def derive(model: Model, full: bool = False, show=frozenset()) -> Derivation:
         all_ok = None
         if form is not None:
             all_ok = True
+            shown = set(idx)
             for k, s in enumerate(tensor.symbols):
-                if k in idx:
+                if k in shown:
                     continue
-                local = sympy.Add(*[t.upstream * t.partial for t in grads[s].terms if t.upstream in layer_deltas])
-                if not certify_equal(local, form.values[k]):
+                if not _certify_closed(grads[s], form.values[k], layer_deltas):
                     all_ok = False
                     failures.append(f"closed form {form.kind} at {s}")
                 count += 1
@@ -203,10 +204,10 @@ def derive(model: Model, full: bool = False, show=frozenset()) -> Derivation:
             idx = shown_indices(up.shape, full, _flats(up, show) | _flats(carrier, show))
             deltas = tuple(
                 (up.symbols[k], grads[carrier.symbols[k]].terms,
-                 sympy.factor_terms(named_of(carrier.symbols[k]))
-                 if full or carrier.symbols[k] in show or up.symbols[k] in show
-                 or len(grads[carrier.symbols[k]].terms) <= WRITE_TERMS_LIMIT else None)
+                 _display(grads, carrier.symbols[k]) if written else None, written)
                 for k in idx
+                for written in [full or carrier.symbols[k] in show or up.symbols[k] in show
+                                or len(grads[carrier.symbols[k]].terms) <= WRITE_TERMS_LIMIT]
             )
             delta_omitted = len(up) - len(idx)
         defs = [fw.definition(s) for s in carrier.symbols] if layer.spec.type != "flatten" else []
@@ -226,29 +227,28 @@ def _flats(tensor, show) -> set[int]:
     return {k for k, s in enumerate(tensor.symbols) if s in show}
 
 
-class _NamedForms:
-    """∂C/∂s with every δ and adjoint substituted (as :meth:`Gradients.named`), computed only for
-    the symbols asked for, memoized: printing cost stays proportional to what is shown."""
+def _display(grads, s):
+    """The substituted form for display: factored when small; None when the element reads more
+    than ``FACTOR_UP_TO`` outputs (the document then shows the sum of products, whose δ are
+    defined above, instead of a substitution nobody could read)."""
+    if len(grads[s].terms) > FACTOR_UP_TO:
+        return None
+    return sympy.factor_terms(grads.named(s))
 
-    def __init__(self, grads):
-        self.grads = grads
-        self.target_of = grads.upstream_symbols()
-        self.cache: dict = {}
 
-    def upstream(self, up):
-        if not isinstance(up, sympy.Symbol):
-            return up  # 1 for the cost
-        return self(self.target_of[up])
-
-    def __call__(self, s):
-        if s in self.cache:
-            return self.cache[s]
-        if s == self.grads.forward.network.cost:
-            value = sympy.Integer(1)
-        else:
-            value = sympy.Add(*[self.upstream(t.upstream) * t.partial for t in self.grads[s].terms])
-        self.cache[s] = value
-        return value
+def _certify_closed(g, products, layer_deltas) -> Certificate:
+    """Closed form (a list of products) = the element-wise chain-rule terms through this layer."""
+    local = [t for t in g.terms if t.upstream in layer_deltas]
+    pairs = []
+    for t in local:
+        if t.partial is sympy.S.One:
+            pairs.append((t.upstream, None))
+        elif t.partial.is_Symbol:
+            pairs.append((t.upstream, t.partial))
+        else:  # a coefficient other than 1: compare as sympy expressions
+            lhs = sympy.Add(*[t.upstream * t.partial for t in local])
+            return certify_equal(lhs, sympy.Add(*[a * b if b is not None else a for a, b in products]))
+    return certify_products(pairs, products)
 
 
 def _diff_of_cost(model: Model, expanded_cost, s):

@@ -24,6 +24,10 @@ class SpecError(SymconvError, ValueError):
     exit_status = 2
 
     def __init__(self, field: str, message: str):
+        # One line, always: a field or message holding control characters (a file name with a
+        # newline, say) is shown in its repr form.
+        field = field if field.isprintable() else repr(field)
+        message = message if message.isprintable() else repr(message)[1:-1]
         self.field = field
         self.message = message
         super().__init__(f"{field}: {message}" if field else message)

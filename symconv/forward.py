@@ -65,8 +65,11 @@ def layer_definitions(layer: LayerNet, flip: bool) -> list[Definition]:
     if isinstance(spec, Conv2d):
         c_in, h, w = layer.inputs.shape
         grid = [[[layer.inputs.at(c, u, v) for v in range(w)] for u in range(h)] for c in range(c_in)]
+        w = layer.weight
+        wgrid = [[[[w.at(o, c, m, n) for n in range(w.shape[3])] for m in range(w.shape[2])]
+                  for c in range(w.shape[1])] for o in range(w.shape[0])]
         terms = conv2d_terms(
-            grid, layer.weight.at, spec.out_channels, c_in, spec.kernel_size, spec.stride,
+            grid, lambda o, c, m, n: wgrid[o][c][m][n], spec.out_channels, c_in, spec.kernel_size, spec.stride,
             layer.pad, spec.dilation, spec.groups, flip, layer.out.shape[1:],
         )
         per_channel = layer.out.shape[1] * layer.out.shape[2]

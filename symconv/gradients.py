@@ -23,17 +23,18 @@ against ``sympy.diff`` of it. Source: Goodfellow, Bengio & Courville, *Deep Lear
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import sympy
 
 from .forward import Forward
 
 
-@dataclass(frozen=True)
-class ChainTerm:
+class ChainTerm(NamedTuple):
     """One product of the chain rule: ``upstream · partial`` through the definition of ``via``.
 
     ``upstream`` is the named symbol for ∂C/∂via (δ or an adjoint), or ``1`` when ``via`` is C.
+    (A NamedTuple: large networks create one per product term.)
     """
 
     via: sympy.Symbol
@@ -66,45 +67,45 @@ class Gradients:
     def __getitem__(self, symbol: sympy.Symbol) -> Gradient:
         return self.by_wrt[symbol]
 
-    def upstream_symbols(self) -> dict:
+    def upstream_symbols(self) -> dict:  # noqa: D401
         """``{δ or adjoint symbol: the target it is the gradient of}``."""
         return {s: t for t, s in self.upstream_of.items() if isinstance(s, sympy.Symbol)}
 
     def named(self, symbol: sympy.Symbol) -> sympy.Expr:
         """∂C/∂symbol with every δ and adjoint substituted: forward intermediates and leaves only.
 
-        ``symbol`` may also be a δ or adjoint symbol, giving its definition.
+        ``symbol`` may also be a δ or adjoint symbol, giving its definition. Computed on demand
+        and memoised, so asking for a few gradients of a large network costs only those.
         """
-        cache = self._named
-        if symbol in cache:
-            return cache[symbol]
-        if not cache:
-            self._fill_named()
-        if symbol in cache:
-            return cache[symbol]
-        target = self.upstream_symbols().get(symbol)
+        target = self._upstream_targets().get(symbol)
         if target is not None:
-            return cache[target]
-        raise KeyError(symbol)
+            symbol = target
+        if symbol not in self.by_wrt and symbol != self.forward.network.cost:
+            raise KeyError(symbol)
+        return self._named_of(symbol)
 
-    def _fill_named(self) -> None:
+    def _upstream_targets(self) -> dict:
         cache = self._named
-        subs: dict = {}
-        cost = self.forward.network.cost
-        cache[cost] = sympy.Integer(1)
-        for d in reversed(self.forward.definitions[:-1]):
-            value = self._named_sum(d.target, subs)
-            cache[d.target] = value
-            up = self.upstream_of.get(d.target)
-            if isinstance(up, sympy.Symbol):
-                subs[up] = value
-        for v in self.by_wrt:
-            if v not in cache:
-                cache[v] = self._named_sum(v, subs)
+        if "targets" not in cache:
+            cache["targets"] = self.upstream_symbols()
+        return cache["targets"]
 
-    def _named_sum(self, v, subs) -> sympy.Expr:
-        g = self.by_wrt[v]
-        return sympy.Add(*[t.upstream.xreplace(subs) * t.partial for t in g.terms])
+    def _named_of(self, v) -> sympy.Expr:
+        memo = self._named.setdefault("memo", {self.forward.network.cost: sympy.Integer(1)})
+        if v in memo:
+            return memo[v]
+        # Resolve upstream gradients deepest-first without recursion (networks may be deep).
+        stack = [v]
+        while stack:
+            u = stack[-1]
+            pending = [t.via for t in self.by_wrt[u].terms if t.via not in memo]
+            if pending:
+                stack.extend(pending)
+                continue
+            stack.pop()
+            if u not in memo:
+                memo[u] = sympy.Add(*[memo[t.via] * t.partial for t in self.by_wrt[u].terms])
+        return memo[v]
 
     def leaf(self, symbol: sympy.Symbol) -> sympy.Expr:
         """∂C/∂symbol in leaf symbols only (inputs, weights, biases, targets)."""

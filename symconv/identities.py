@@ -28,16 +28,23 @@ import sympy
 from .network import LayerNet
 from .spec import Conv2d, Dense
 
-ZERO = sympy.Integer(0)
+ZERO = None  # an absent (zero) grid entry
+
+Product = tuple  # (factor, factor): one product of two symbols, coefficient 1
 
 
 @dataclass(frozen=True)
 class ClosedForm:
-    """One closed form for one tensor: its ``kind`` and ``values`` by flat index of the tensor."""
+    """One closed form for one tensor: its ``kind`` and, by flat index of the tensor, the list of
+    products ``(a, b)`` (each meaning ``a·b``) whose sum the closed form gives at that element."""
 
     kind: str  # "conv_weight", "conv_input", "bias", "dense_weight", "dense_input"
     tensor: str  # "weight", "bias" or "input"
-    values: tuple[sympy.Expr, ...]
+    values: tuple[tuple[Product, ...], ...]
+
+    def expr(self, k: int) -> sympy.Expr:
+        """The closed form at flat index ``k`` as a sympy expression."""
+        return sympy.Add(*[a * b if b is not None else a for a, b in self.values[k]])
 
 
 # ----------------------------------------------------------------------------- array helpers
@@ -67,24 +74,30 @@ def rot180(k: list[list]) -> list[list]:
     return [list(reversed(r)) for r in reversed(k)]
 
 
-def correlate(x: list[list], k: list[list], out_hw: tuple[int, int], step=(1, 1)) -> list[list]:
+def correlate(x: list[list], k: list[list], out_hw: tuple[int, int], step=(1, 1)) -> list[list[list[Product]]]:
     """Valid cross-correlation sampled at ``step``: ``y[m, n] = Σ_{p,q} x[step·m + p, step·n + q] k[p, q]``.
 
-    Zero entries are skipped (exact: they contribute nothing). Out-of-range reads count as 0.
+    Entries are symbols or ``ZERO``; each output is the list of its nonzero products
+    ``(x entry, k entry)``, in ``(p, q)`` row-major order. Out-of-range reads count as zero.
+    Computed by scattering the nonzero kernel entries (zeros cost nothing).
     """
     h, w = len(x), len(x[0])
-    nz = [(p, q, v) for p, row in enumerate(k) for q, v in enumerate(row) if v != 0]
-    out = []
-    for m in range(out_hw[0]):
-        row = []
-        for n in range(out_hw[1]):
-            terms = []
-            for p, q, v in nz:
-                u, t = step[0] * m + p, step[1] * n + q
-                if u < h and t < w and x[u][t] != 0:
-                    terms.append(x[u][t] * v)
-            row.append(sympy.Add(*terms))
-        out.append(row)
+    out = [[[] for _ in range(out_hw[1])] for _ in range(out_hw[0])]
+    for p, row in enumerate(k):
+        for q, v in enumerate(row):
+            if v is ZERO:
+                continue
+            for m in range(out_hw[0]):
+                u = step[0] * m + p
+                if u >= h:
+                    break
+                xrow, orow = x[u], out[m]
+                for n in range(out_hw[1]):
+                    t = step[1] * n + q
+                    if t >= w:
+                        break
+                    if xrow[t] is not ZERO:
+                        orow[n].append((xrow[t], v))
     return out
 
 
@@ -112,11 +125,11 @@ def conv_closed_forms(layer: LayerNet, flip: bool) -> list[ClosedForm]:
         g = o // og
         for cl in range(cg):
             grid = correlate(padded[g * cg + cl], deltas[o], (kh, kw), step=d)
-            weight.extend(v for row in (rot180(grid) if flip else grid) for v in row)
+            weight.extend(tuple(v) for row in (rot180(grid) if flip else grid) for v in row)
 
     h, w = layer.inputs.shape[1:]
     ext = (d[0] * (kh - 1) + 1, d[1] * (kw - 1) + 1)
-    inputs = [[[ZERO] * w for _ in range(h)] for _ in range(c_in)]
+    inputs = [[[[] for _ in range(w)] for _ in range(h)] for _ in range(c_in)]
     for o in range(c_out):
         g = o // og
         full = pad2(deltas[o], ((ext[0] - 1,) * 2, (ext[1] - 1,) * 2))
@@ -125,21 +138,20 @@ def conv_closed_forms(layer: LayerNet, flip: bool) -> list[ClosedForm]:
         for cl in range(cg):
             kernel = _grid(layer.weight, o, cl)
             effective = rot180(kernel) if flip else kernel
-            dilated = zero_insert(effective, d)
-            back = correlate(full, rot180(dilated), (read_h, read_w))
+            back = correlate(full, rot180(zero_insert(effective, d)), (read_h, read_w))
             c = g * cg + cl
             for u in range(h):
                 for v in range(w):
                     pu, pv = u + pad[0][0], v + pad[1][0]
-                    if pu < read_h and pv < read_w and back[pu][pv] != 0:
-                        inputs[c][u][v] = inputs[c][u][v] + back[pu][pv]
+                    if pu < read_h and pv < read_w:
+                        inputs[c][u][v].extend(back[pu][pv])
     forms = [
         ClosedForm("conv_weight", "weight", tuple(weight)),
-        ClosedForm("conv_input", "input", tuple(v for ch in inputs for row in ch for v in row)),
+        ClosedForm("conv_input", "input", tuple(tuple(v) for ch in inputs for row in ch for v in row)),
     ]
     if layer.bias is not None:
         forms.append(ClosedForm("bias", "bias", tuple(
-            sympy.Add(*[v for row in _grid(layer.delta, o) for v in row]) for o in range(c_out)
+            tuple((v, None) for row in _grid(layer.delta, o) for v in row) for o in range(c_out)
         )))
     return forms
 
@@ -149,14 +161,13 @@ def dense_closed_forms(layer: LayerNet) -> list[ClosedForm]:
     spec: Dense = layer.spec
     a = layer.inputs.symbols
     delta = layer.delta.symbols
-    weight = tuple(delta[r] * a[c] for r in range(spec.out_features) for c in range(len(a)))
+    weight = tuple(((delta[r], a[c]),) for r in range(spec.out_features) for c in range(len(a)))
     inputs = tuple(
-        sympy.Add(*[layer.weight.at(r, c) * delta[r] for r in range(spec.out_features)])
-        for c in range(len(a))
+        tuple((layer.weight.at(r, c), delta[r]) for r in range(spec.out_features)) for c in range(len(a))
     )
     forms = [ClosedForm("dense_weight", "weight", weight), ClosedForm("dense_input", "input", inputs)]
     if layer.bias is not None:
-        forms.append(ClosedForm("bias", "bias", tuple(delta)))
+        forms.append(ClosedForm("bias", "bias", tuple(((d, None),) for d in delta)))
     return forms
 
 

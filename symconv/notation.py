@@ -17,7 +17,7 @@ with explicit braces (reference case C07), never by letting sympy split a name.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .errors import SpecError
 from .spec import Notation
@@ -85,8 +85,7 @@ def letter_identifier(letter: str) -> str:
     return ident
 
 
-@dataclass(frozen=True)
-class SymbolInfo:
+class SymbolInfo(NamedTuple):
     """Metadata of one symbol: the Python ``name``, its ``latex``, ``role``, ``layer`` and index.
 
     ``layer`` is the 1-based position in ``layers`` (0 for the input, None for targets and the

@@ -15,16 +15,16 @@ kernel is flipped, ``W[o, c, kh − 1 − m, kw − 1 − n]`` (Theano's ``filte
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Callable, NamedTuple, Sequence
 
 import sympy
 
 from .shapes import Pad2
 
 
-@dataclass(frozen=True)
-class Term:
+class Term(NamedTuple):
     """One product ``coeff · weight · value`` of a multilinear definition (weight may be None)."""
 
     coeff: sympy.Expr
@@ -38,43 +38,56 @@ class Definition:
 
     ``terms`` and ``bias`` are set for multilinear definitions (conv, dense, average pooling)
     and give the written order of the sum; ``rule`` names the op (``"conv2d"``, ``"relu"``, ...).
+    ``given_expr`` may be None when ``build`` (or ``terms``) defines the expression: sympy
+    objects are then only constructed when ``expr`` is first read (large networks never need
+    most of them).
     """
 
     target: sympy.Symbol
-    expr: sympy.Expr
+    given_expr: sympy.Expr | None
     partials: tuple[tuple[sympy.Symbol, sympy.Expr], ...]
     rule: str
     terms: tuple[Term, ...] = ()
     bias: sympy.Symbol | None = None
+    build: Callable[[], sympy.Expr] | None = field(default=None, compare=False, repr=False)
+
+    @cached_property
+    def expr(self) -> sympy.Expr:
+        """The defining sympy expression (built on first use)."""
+        if self.given_expr is not None:
+            return self.given_expr
+        if self.build is not None:
+            return self.build()
+        pieces = [t.coeff * t.weight * t.value if t.weight is not None else t.coeff * t.value for t in self.terms]
+        if self.bias is not None:
+            pieces.append(self.bias)
+        return sympy.Add(*pieces)
 
 
 def multilinear(target: sympy.Symbol, terms: Sequence[Term], bias: sympy.Symbol | None, rule: str) -> Definition:
     """Build ``target = bias + Σ coeff·weight·value`` with its cofactor partials.
 
     Raises ``ValueError`` if a symbol would appear twice (the cofactor rule would then be wrong).
+    Partials with coefficient 1 are the paired symbols themselves (no sympy arithmetic).
     """
-    pieces = [t.coeff * t.weight * t.value if t.weight is not None else t.coeff * t.value for t in terms]
-    if bias is not None:
-        pieces.append(bias)
-    expr = sympy.Add(*pieces)
+    one = sympy.S.One
     partials: list[tuple[sympy.Symbol, sympy.Expr]] = []
-    seen: set[sympy.Symbol] = set()
-
-    def add(sym: sympy.Symbol, partial: sympy.Expr) -> None:
-        if sym in seen:
-            raise ValueError(f"{sym} appears twice in the definition of {target}")
-        seen.add(sym)
-        partials.append((sym, partial))
-
-    for t in terms:
-        if t.weight is not None:
-            add(t.weight, t.coeff * t.value)
-            add(t.value, t.coeff * t.weight)
+    append = partials.append
+    for coeff, weight, value in terms:
+        if weight is not None:
+            if coeff is one:
+                append((weight, value))
+                append((value, weight))
+            else:
+                append((weight, coeff * value))
+                append((value, coeff * weight))
         else:
-            add(t.value, t.coeff)
+            append((value, coeff))
     if bias is not None:
-        add(bias, sympy.Integer(1))
-    return Definition(target, expr, tuple(partials), rule, tuple(terms), bias)
+        append((bias, one))
+    if len({v for v, _ in partials}) != len(partials):
+        raise ValueError(f"a symbol appears twice in the definition of {target}")
+    return Definition(target, None, tuple(partials), rule, tuple(terms), bias)
 
 
 def conv2d_terms(
@@ -104,7 +117,7 @@ def conv2d_terms(
     height, width = len(x[0]), len(x[0][0])
     per_group_in = in_channels // groups
     per_group_out = out_channels // groups
-    one = sympy.Integer(1)
+    one = sympy.S.One
     outputs: list[list[Term]] = []
     for o in range(out_channels):
         g = o // per_group_out

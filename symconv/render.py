@@ -205,13 +205,10 @@ def _element(pr: Printer, e: ElementProof) -> dict:
     products = listed_rows(terms, lambda t: product_latex(pr.p, [t.upstream, t.partial]), written)
     closed = None
     if e.closed is not None:
-        kind, value, cert = e.closed
-        if written:
-            rows = pr.rows(value)
-        else:
-            args = list(value.args) if isinstance(value, sympy.Add) else [value]
-            rows = listed_rows(args, pr, False)
-        closed = {"kind": kind, "rows": rows, "certificate": _cert_text(cert), "ok": cert.equal}
+        kind, pairs, cert = e.closed  # the closed form's products (a, b), meaning Σ a·b
+        closed = {"kind": kind, "rows": listed_rows(
+            list(pairs), lambda ab: product_latex(pr.p, [ab[0]] if ab[1] is None else list(ab)), written),
+            "certificate": _cert_text(cert), "ok": cert.equal}
     numeric = None
     if pr.numeric is not None:
         numbers = listed_rows(terms, lambda t: product_latex(pr.np, [t.upstream, t.partial]), written)
@@ -531,13 +528,12 @@ def _with_numbers(pr: Printer, eq: dict, d) -> list[dict]:
             {"lhs": "", "rows": [_value_latex(pr.numeric.value[d.target])]}]
 
 
-def _delta_equations(pr: Printer, s, terms, named) -> list[dict]:
+def _delta_equations(pr: Printer, s, terms, named, written: bool) -> list[dict]:
     """δ = Σ upstream · partial, then (if it reads differently) the substituted form, then (numeric
     view) the numbers and the value. A long, unasked-for sum is elided."""
-    written = named is not None
     chain = listed_rows(list(terms), lambda t: product_latex(pr.p, [t.upstream, t.partial]), written)
     eqs = [{"lhs": pr(s), "rows": chain}]
-    if written:
+    if named is not None:
         substituted = pr.rows(named)
         if substituted != chain:
             eqs.append({"lhs": "", "rows": substituted})
@@ -603,7 +599,8 @@ def build_context(d: Derivation, numeric=None) -> dict:
             "activation": activation,
             "activation_convention": _activation_convention(layer),
             "delta_formula": _delta_formula(pr, layer, net.layers[lp.index] if lp.index < len(net.layers) else None),
-            "delta_equations": [eq for s, terms, named in lp.deltas for eq in _delta_equations(pr, s, terms, named)],
+            "delta_equations": [eq for s, terms, named, written in lp.deltas
+                                for eq in _delta_equations(pr, s, terms, named, written)],
             "delta_omitted": lp.delta_omitted,
             "tensors": [_tensor(pr, t, lp.index) for t in lp.tensors],
         })

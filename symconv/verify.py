@@ -34,6 +34,30 @@ class Certificate:
         return self.equal
 
 
+def _monomial(a, b):
+    return frozenset((a, b)) if b is not None else a
+
+
+def certify_products(left, right) -> Certificate:
+    """Prove ``Σ a·b (left) = Σ a·b (right)`` for products of two symbols with coefficient 1.
+
+    Each side is a list of ``(a, b)`` pairs (``b`` None for a lone symbol). Products of distinct
+    symbols are distinct monomials, linearly independent, and no coefficient can cancel (all are
+    +1), so the two sums are equal polynomials exactly when the multisets of monomials are equal:
+    a proof both ways, in time linear in the number of terms.
+    """
+    from collections import Counter
+
+    lc = Counter(_monomial(a, b) for a, b in left)
+    rc = Counter(_monomial(a, b) for a, b in right)
+    if lc == rc:
+        return Certificate(True, "monomials", f"the same {sum(lc.values())} monomials on both sides")
+    extra = list((lc - rc).elements()) or list((rc - lc).elements())
+    first = extra[0]
+    shown = "*".join(sorted(str(x) for x in first)) if isinstance(first, frozenset) else str(first)
+    return Certificate(False, "monomials", f"monomial {shown} differs")
+
+
 def _is_polynomial(expr: sympy.Expr) -> bool:
     return all(
         isinstance(node, sympy.Symbol | sympy.Number | sympy.Add | sympy.Mul)

@@ -257,8 +257,8 @@ def test_templates_export_copies_the_builtins(tmp_path, capsys):
 def test_formula_forms_and_formats():
     m = Model(example("seed"))
     assert formula(m, "dC/dw_1^1") == (
-        r"\frac{\partial C}{\partial w^{1}_{1}} = \delta^{1}_{1} i^{1}_{1} + \delta^{1}_{2} i^{1}_{2} + "
-        r"\delta^{1}_{3} i^{1}_{4} + \delta^{1}_{4} i^{1}_{5}" "\n"
+        r"\frac{\partial C}{\partial w^{1}_{1}} = i^{1}_{1} \delta^{1}_{1} + i^{1}_{2} \delta^{1}_{2} + "
+        r"i^{1}_{4} \delta^{1}_{3} + i^{1}_{5} \delta^{1}_{4}" "\n"
     )
     assert formula(m, "dC/di^1_5", form="sum") == (
         r"\frac{\partial C}{\partial i^{1}_{5}} = \delta^{1}_{1} w^{1}_{4} + \delta^{1}_{2} w^{1}_{3} + "

@@ -70,9 +70,12 @@ def formula(model, target: str, form: str = "closed", fmt: str = "tex") -> str:
     p = NotationPrinter(table)
     terms = None
     if form == "closed":
-        expr = _closed(model, s, closed_forms)
-        if expr is None:
+        pairs = _closed(model, s, closed_forms)
+        if pairs is None:
             form = "sum"
+        else:
+            expr = sympy.Add(*[a if b is None else a * b for a, b in pairs])
+            terms = [product_latex(p, [a] if b is None else [a, b]) for a, b in pairs] or ["0"]
     if form == "sum":
         g = grads[s]
         expr = g.delta_form
@@ -93,8 +96,8 @@ def formula(model, target: str, form: str = "closed", fmt: str = "tex") -> str:
 
 
 def _closed(model, s, closed_forms):
-    """The closed-form value at ``s`` (weights, biases, layer inputs of conv/dense layers), or None
-    when no closed form covers it (or the tensor feeds more than one layer)."""
+    """The closed form's products ``(a, b)`` (meaning Σ a·b; ``b`` None for a lone factor) at ``s``
+    (weights, biases, inputs of conv/dense layers), or None when no closed form covers it."""
     flip = model.spec.convention == "convolution"
     for layer in model.network.layers:
         for f in closed_forms(layer, flip):
