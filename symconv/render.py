@@ -545,16 +545,34 @@ def _delta_equations(pr: Printer, s, terms, named, written: bool) -> list[dict]:
 
 def _cost_equation(pr: Printer, d) -> list[dict]:
     """The cost's definition (elided when it has more than 16 summands, unless ``--full``), then
-    (numeric view) its numbers and its value."""
+    (numeric view) its numbers and its value. Only the printed summands are built (the whole
+    cost of a large network is never constructed here)."""
+    from .costs import _summand
+
     cost = d.cost
-    is_sum = isinstance(cost.expr, sympy.Add)
-    args = list(cost.expr.args) if is_sum else [cost.expr]
-    written = d.full or len(args) <= 16
-    rows = listed_rows(args, pr, written) if is_sum else pr.rows(cost.expr)
+    net = d.model.network
+    kind = d.model.spec.cost.type
+    pairs = list(zip(net.output.symbols, net.targets.symbols))
+    n = len(pairs)
+    written = d.full or n <= 16
+    if kind == "cross_entropy":
+        if written:
+            rows = pr.rows(cost.expr)
+        else:
+            nm = pr.namer
+            o = nm.element_latex("activation", len(net.layers), ["k"])
+            oj = nm.element_latex("activation", len(net.layers), ["j"])
+            y = nm.element_latex("target", None, ["k"])
+            rows = [rf"-\sum_{{k}} {y} \left({o} - \log \sum_{{j}} e^{{{oj}}}\right) \quad (\text{{{n} terms}})"]
+        numbers = pr.rows(cost.expr, pr.np) if pr.numeric is not None and written else None
+    else:
+        summand = lambda oy: _summand(kind, oy[0], oy[1], n)  # noqa: E731
+        rows = listed_rows(pairs, lambda oy: pr(summand(oy)), written)
+        numbers = listed_rows(pairs, lambda oy: pr.np.doprint(summand(oy)), written) if pr.numeric is not None else None
     eqs = [{"lhs": pr(cost.target), "rows": rows}]
     if pr.numeric is not None:
-        numbers = listed_rows(args, pr.np.doprint, written) if is_sum else pr.rows(cost.expr, pr.np)
-        eqs.append({"lhs": "", "rows": numbers})
+        if numbers is not None:
+            eqs.append({"lhs": "", "rows": numbers})
         eqs.append({"lhs": "", "rows": [_value_latex(pr.numeric.value[cost.target])]})
     return eqs
 
