@@ -88,18 +88,23 @@ def equation_lines(eq: dict) -> list[str]:
     """Lines of one ``{"lhs", "rows"}`` equation for an ``aligned``/``align*`` environment."""
     rows = eq["rows"]
     lines = [f"{eq['lhs']} &= {rows[0]}"]
-    lines += [rf"&\quad {r}" for r in rows[1:]]
+    lines += [f"&= {r[2:]}" if r.startswith("= ") else rf"&\quad {r}" for r in rows[1:]]
     return lines
 
 
 def math_blocks(equations: Sequence[dict], limit: int = MD_BLOCK_LIMIT) -> list[list[str]]:
     """Group the lines of equations into blocks of at most ``limit`` characters (Markdown renderers
-    choke on longer ``$$`` blocks). A long equation continues in the next block: its
-    continuation lines start with ``&\\quad``, so each block is a valid ``aligned`` on its own."""
+    choke on longer ``$$`` blocks). An equation that fits in a block is never split; a longer one
+    continues in the next block: its continuation lines start with ``&``, so each block is a
+    valid ``aligned`` on its own."""
     blocks: list[list[str]] = []
     size = limit + 1
     for eq in equations:
-        for line in equation_lines(eq):
+        lines = equation_lines(eq)
+        whole = sum(len(line) + 4 for line in lines)
+        if size + whole > limit and whole <= limit:
+            size = limit + 1  # start the equation in a new block rather than split it
+        for line in lines:
             length = len(line) + 4
             if size + length > limit:
                 blocks.append([])

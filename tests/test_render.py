@@ -278,3 +278,11 @@ def test_formula_cli_and_errors(capsys):
     assert main(["formula", "--example", "seed", "dC/dw_1^1", "--form", "pretty"]) == 2
     assert "--form: must be one of closed, sum, named, leaf" in capsys.readouterr().err
     assert main(["formula", "--example", "seed", "dC/dv_1"]) == 2
+
+
+def test_math_blocks_keep_an_equation_that_fits_in_one_block():
+    eq = {"lhs": "x", "rows": ["a" * 250, "b" * 250]}
+    blocks = math_blocks([eq, eq, eq])
+    assert [len(b) for b in blocks] == [2, 2, 2]
+    assert blocks[1] == ["x &= " + "a" * 250, r"&\quad " + "b" * 250]
+    assert math_blocks([{"lhs": "d", "rows": ["e", "= f"]}]) == [["d &= e", "&= f"]]
