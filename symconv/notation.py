@@ -47,6 +47,7 @@ _GREEK = {
 _LATEX_SPECIAL = {
     "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#",
     "%": r"\%", "_": r"\_", "^": r"\textasciicircum{}", "~": r"\textasciitilde{}",
+    "|": r"\textbar{}", "<": r"\textless{}", ">": r"\textgreater{}",
 }
 
 
@@ -57,13 +58,14 @@ def escape_latex_text(text: str) -> str:
 
 _LATEX_MATH_SPECIAL = {
     "\\": r"\backslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#",
-    "%": r"\%", "_": r"\_", "^": r"\hat{}", "~": r"\sim{}", " ": r"\ ",
+    "%": r"\%", "_": r"\_", "^": r"\hat{}", "~": r"\sim{}", " ": r"\ ", "|": r"\vert{}",
 }
 
 
 def escape_latex_math(text: str) -> str:
     """Escape user text for use inside ``\\mathrm{...}`` in math mode (LaTeX and KaTeX alike):
-    ``x_in`` → ``x\\_in``, ``a&b`` → ``a\\&b``, ``conv#1`` → ``conv\\#1``."""
+    ``x_in`` → ``x\\_in``, ``a&b`` → ``a\\&b``, ``conv#1`` → ``conv\\#1``; ``|`` becomes
+    ``\\vert{}`` so that Markdown tables are not cut."""
     return "".join(_LATEX_MATH_SPECIAL.get(ch, ch) for ch in text)
 
 

@@ -24,6 +24,7 @@ def test_letters_print_escaped_in_math(letter, latex):
 
 def test_text_and_math_escapes_differ_where_latex_needs_it():
     assert escape_latex_text("a&b_1 ~^\\") == r"a\&b\_1 \textasciitilde{}\textasciicircum{}\textbackslash{}"
+    assert escape_latex_text("a|b <c>") == r"a\textbar{}b \textless{}c\textgreater{}"
     assert escape_latex_math("a&b_1 ~^\\") == r"a\&b\_1\ \sim{}\hat{}\backslash{}"
 
 
@@ -62,6 +63,10 @@ def test_weird_letters_reach_the_document():
 
     m = Model(spec_from_dict(weird_spec("grid"), name="w"))
     md = render_all(m, ["md"])["md"].decode()
-    assert md.startswith("# Weird: x_in my_weight_1 loss% a&b conv#1 delta {braces} $5 ~^\\\n")
+    assert md.startswith("# Weird: x_in my_weight_1 loss% a&b conv#1 delta {braces} $5 ~^\\ a|b <c>\n")
+    rows = [line for line in md.splitlines() if line.startswith("| $")]
+    assert r"| $\mathrm{t\sim{}\hat{}\backslash{}\vert{}}_{k}$ | target |" in rows
+    assert all(line.count("|") in (3, 4) for line in rows)  # a | in a letter never cuts a table
+    assert r"\mathrm{t\sim{}\hat{}\backslash{}\vert{}}_{1}" in md
     assert r"\frac{\partial \mathrm{loss\%}}{\partial \mathrm{my\_weight\_1}^{(1)}_{1,1,1,1}}" in md
     assert r"\mathrm{conv\#1}^{(1)}_{1}" in md

@@ -46,7 +46,8 @@ def test_escaped_letters_and_title_compile(style):
     _require_tex()
     model = Model(spec_from_dict(weird_spec(style), name=f"weird_{style}"))
     tex = render_all(model, ["tex"])["tex"].decode("utf-8")
-    assert r"\title{Weird: x\_in my\_weight\_1 loss\% a\&b conv\#1 delta \{braces\} \$5" in tex
+    assert (r"\title{Weird: x\_in my\_weight\_1 loss\% a\&b conv\#1 delta \{braces\} \$5 "
+            r"\textasciitilde{}\textasciicircum{}\textbackslash{} a\textbar{}b \textless{}c\textgreater{}}") in tex
     _assert_clean(tex, f"weird_{style}")
 
 

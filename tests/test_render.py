@@ -286,3 +286,24 @@ def test_math_blocks_keep_an_equation_that_fits_in_one_block():
     assert [len(b) for b in blocks] == [2, 2, 2]
     assert blocks[1] == ["x &= " + "a" * 250, r"&\quad " + "b" * 250]
     assert math_blocks([{"lhs": "d", "rows": ["e", "= f"]}]) == [["d &= e", "&= f"]]
+
+
+def test_cli_numeric_view_and_templates(tmp_path, capsys):
+    values = tmp_path / "v.toml"
+    values.write_text("".join(f"{s.name} = 1\n" for s in Model(example("seed")).network.table.info
+                              if s.name[0] in "iwy" and "_d" not in s.name).replace("y_1 = 1", "y_1 = 0"))
+    out = tmp_path / "out"
+    assert main(["derive", "--example", "seed", "--out", str(out), "--format", "md", "--values", str(values)]) == 0
+    md = (out / "seed.md").read_text()
+    assert "&= 128" in section(md, r"\frac{\partial C}{\partial w^{1}_{1}}")
+    assert main(["derive", "--example", "seed", "--out", str(out), "--format", "md", "--random", "4"]) == 0
+    assert "With the values substituted:" in (out / "seed.md").read_text()
+    assert main(["derive", "--example", "seed", "--out", str(out), "--values", str(values), "--random", "1"]) == 2
+    assert "not allowed with argument" in capsys.readouterr().err
+    tpl = tmp_path / "tpl"
+    tpl.mkdir()
+    (tpl / "derivation.md.j2").write_text('{% extends "builtin/derivation.md.j2" %}{% block intro %}\nHi.\n{% endblock %}')
+    assert main(["derive", "--example", "seed", "--out", str(out), "--format", "md", "--templates", str(tpl)]) == 0
+    assert (out / "seed.md").read_text().startswith("# Seed network\nHi.\n\n## Network")
+    assert main(["derive", "--example", "seed", "--out", str(out), "--templates", str(tmp_path / "nope")]) == 2
+    assert "--templates:" in capsys.readouterr().err

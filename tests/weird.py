@@ -3,14 +3,14 @@ tests): ``x_in``, ``my_weight_1``, ``loss%``, ``a&b``, ``conv#1``, ``delta``."""
 
 WEIRD_LETTERS = {
     "input": "x_in", "weight": "my_weight_1", "cost": "loss%", "activation": "a&b",
-    "bias": "conv#1", "delta": "delta", "pre_activation": "pre act", "target": "t~^\\",
+    "bias": "conv#1", "delta": "delta", "pre_activation": "pre act", "target": "t~^\\|",
 }
 
 
 def weird_spec(style: str) -> dict:
     """A 3×3 input, a biased ReLU conv layer and a plain conv layer, with every letter escaped."""
     return {
-        "title": "Weird: x_in my_weight_1 loss% a&b conv#1 delta {braces} $5 ~^\\",
+        "title": "Weird: x_in my_weight_1 loss% a&b conv#1 delta {braces} $5 ~^\\ a|b <c>",
         "input": {"shape": [1, 3, 3]},
         "layers": [
             {"type": "conv2d", "kernel_size": 2, "bias": True, "activation": "relu"},
