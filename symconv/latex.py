@@ -37,7 +37,10 @@ class NotationPrinter(LatexPrinter):
         j = int(expr.args[0])
         values = expr.args[2:]
         name = r"\mathrm{route}_{\max}" if int(expr.args[1]) == 0 else r"\mathrm{route}^{\mathrm{split}}_{\max}"
-        inner = ", ".join(self._print(v) for v in values)
+        # the window is contiguous: its first and last elements name it (the index formula of the
+        # pooling layer gives it in full)
+        shown = [self._print(v) for v in values]
+        inner = ", ".join(shown) if len(shown) <= 2 else rf"{shown[0]}, \ldots, {shown[-1]}"
         return rf"{name}\left({self._print(values[j])};\ {inner}\right)"
 
     def _print_fprime(self, expr, exp=None):
@@ -135,8 +138,9 @@ def elided_rows(head: Sequence[str], tail: str | None, count: int, width: int = 
 
 
 class NumericPrinter(NotationPrinter):
-    """Prints an expression with every symbol replaced by its exact value (the numeric view):
-    negative numbers and fractions in parentheses, products with ``\\cdot``."""
+    """Prints an expression with every symbol replaced by its value (the numeric view): exact
+    rationals (irrational values as 12-digit decimals), negative numbers and fractions in
+    parentheses, products with ``\\cdot``."""
 
     product_sep = r" \cdot "
 
@@ -147,6 +151,8 @@ class NumericPrinter(NotationPrinter):
     def _print_Symbol(self, expr, style="plain"):
         if expr in self.values:
             v = self.values[expr]
+            if not v.is_Rational:
+                v = sympy.N(v, 12)  # an irrational value prints as a 12-digit decimal
             text = NotationPrinter(self.table)._print(v)
             if not (v.is_Integer and v >= 0):
                 text = rf"\left({text}\right)"

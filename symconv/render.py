@@ -26,7 +26,7 @@ import sympy
 
 from .derivation import Derivation, ElementProof, TensorProof, shown_indices
 from .latex import (
-    ROW_WIDTH, NotationPrinter, NumericPrinter, elided_rows, expr_terms, join_terms, product_latex,
+    ROW_SOURCE, ROW_WIDTH, NotationPrinter, NumericPrinter, elided_rows, expr_terms, join_terms, product_latex,
     split_rows, visible_len,
 )
 from .notation import escape_latex_text
@@ -87,7 +87,7 @@ def formula_equations(formula: str) -> list[dict]:
 def equation_lines(eq: dict) -> list[str]:
     """Lines of one ``{"lhs", "rows"}`` equation for an ``aligned``/``align*`` environment."""
     rows = eq["rows"]
-    lines = [f"{eq['lhs']} &= {rows[0]}"]
+    lines = [f"{eq['lhs']} &{eq.get('rel', '=')} {rows[0]}"]
     lines += [f"&= {r[2:]}" if r.startswith("= ") else rf"&\quad {r}" for r in rows[1:]]
     return lines
 
@@ -177,6 +177,18 @@ def expr_rows(p: NotationPrinter, expr) -> list[str]:
     return rows
 
 
+def readable_rows(pr: "Printer", expr) -> list[str] | None:
+    """Rows of a substituted form, or None when it is None or a row would be too long to read
+    (more than twice ``ROW_SOURCE`` characters or ``ROW_WIDTH`` visible ones: nested fractions of
+    exponentials, for instance);
+    the document then keeps the sum of products, whose upstream gradients are defined above."""
+    if expr is None:
+        return None
+    rows = pr.rows(expr)
+    too_long = any(len(r) > 2 * ROW_SOURCE or visible_len(r) > 2 * ROW_WIDTH for r in rows)
+    return None if too_long else rows
+
+
 def listed_rows(items: Sequence, show, written: bool) -> list[str]:
     """Rows of a sum of ``items`` printed by ``show(item)``: all of them when ``written``, else
     the first :data:`HEAD_TERMS`, ``⋯`` and the last with the count (only those are printed)."""
@@ -191,9 +203,24 @@ def _cert_text(cert) -> str:
     return f"{cert.method}: {cert.detail}" if cert.equal else f"FAILED ({cert.method}): {cert.detail}"
 
 
+VALUE_CHARS = 120  # printed characters above which an irrational exact value is shown as a decimal
+
+
 def _value_latex(value) -> str:
     """An exact value (Rational or exact expression) in LaTeX."""
     return sympy.latex(value)
+
+
+def value_equation(value) -> dict:
+    """The last row of a numeric view: ``= value`` exactly (a Rational, or a short exact expression
+    followed by its 12-digit decimal), or ``≈ decimal`` for a long irrational expression."""
+    exact = sympy.latex(value)
+    if value.is_Rational:
+        return {"lhs": "", "rows": [exact]}
+    decimal = sympy.latex(sympy.N(value, 12))
+    if len(exact) <= VALUE_CHARS:
+        return {"lhs": "", "rows": [exact, rf"\approx {decimal}"]}
+    return {"lhs": "", "rel": r"\approx", "rows": [decimal]}
 
 
 def _element(pr: Printer, e: ElementProof) -> dict:
@@ -217,7 +244,7 @@ def _element(pr: Printer, e: ElementProof) -> dict:
     numeric = None
     if pr.numeric is not None:
         numbers = listed_rows(terms, lambda t: product_latex(pr.np, [t.upstream, t.partial]), written)
-        numeric = {"numbers": numbers, "value": _value_latex(pr.numeric.grad[e.wrt])}
+        numeric = {"numbers": numbers, "value": value_equation(pr.numeric.grad[e.wrt])}
     return {
         "wrt": pr(e.wrt),
         "name": e.wrt.name,
@@ -228,7 +255,7 @@ def _element(pr: Printer, e: ElementProof) -> dict:
         "touches": touches,
         "touches_omitted": len(terms) - len(shown_touches),
         "sum": products,
-        "named": pr.rows(e.named) if e.named is not None else None,
+        "named": readable_rows(pr, e.named),
         "closed": closed,
         "numeric": numeric,
         "full": _cert_text(e.full) if e.full is not None else None,
@@ -242,6 +269,15 @@ _RF_HEADERS = {
     "input": ("output it feeds", "upstream gradient", "weight involved"),
     "activation": ("output it feeds", "upstream gradient", "weight involved"),
 }
+
+
+def _rf_headers(pr: Printer, role: str, layer_index: int) -> tuple[str, str, str]:
+    """Column names of a receptive-field table: what the third column holds depends on the layer
+    that reads the tensor (a weight for conv and dense, a routing or averaging factor else)."""
+    consumer = pr.d.model.network.layers[layer_index - 1].spec
+    if role in ("input", "activation") and not isinstance(consumer, Conv2d | Dense):
+        return ("output it feeds", "upstream gradient", "local partial")
+    return _RF_HEADERS.get(role, ("output", "upstream gradient", "local partial"))
 
 
 def _tensor(pr: Printer, t: TensorProof, layer_index: int) -> dict:
@@ -259,7 +295,7 @@ def _tensor(pr: Printer, t: TensorProof, layer_index: int) -> dict:
         "closed_kind": t.closed_kind,
         "closed_statement": closed_statement(pr, t.closed_kind, layer_index) if t.closed_kind else None,
         "index_formula": index_formula(pr, t, layer_index),
-        "rf_headers": _RF_HEADERS.get(role, ("output", "upstream gradient", "local partial")),
+        "rf_headers": _rf_headers(pr, role, layer_index),
         "elements": [_element(pr, e) for e in t.elements],
         "count": count,
         "omitted": t.omitted,
@@ -530,7 +566,7 @@ def _with_numbers(pr: Printer, eq: dict, d) -> list[dict]:
     if pr.numeric is None:
         return [eq]
     return [eq, {"lhs": "", "rows": _definition_rows(pr, d, pr.np)},
-            {"lhs": "", "rows": [_value_latex(pr.numeric.value[d.target])]}]
+            value_equation(pr.numeric.value[d.target])]
 
 
 def _delta_equations(pr: Printer, s, terms, named, written: bool) -> list[dict]:
@@ -538,13 +574,13 @@ def _delta_equations(pr: Printer, s, terms, named, written: bool) -> list[dict]:
     view) the numbers and the value. A long, unasked-for sum is elided."""
     chain = listed_rows(list(terms), lambda t: product_latex(pr.p, [t.upstream, t.partial]), written)
     eqs = [{"lhs": pr(s), "rows": chain}]
-    if named is not None:
-        substituted = pr.rows(named)
+    substituted = readable_rows(pr, named)
+    if substituted is not None:
         if substituted != chain:
             eqs.append({"lhs": "", "rows": substituted})
     if pr.numeric is not None:
         eqs.append({"lhs": "", "rows": listed_rows(list(terms), lambda t: product_latex(pr.np, [t.upstream, t.partial]), written)})
-        eqs.append({"lhs": "", "rows": [_value_latex(pr.numeric.value[s])]})
+        eqs.append(value_equation(pr.numeric.value[s]))
     return eqs
 
 
@@ -578,7 +614,7 @@ def _cost_equation(pr: Printer, d) -> list[dict]:
     if pr.numeric is not None:
         if numbers is not None:
             eqs.append({"lhs": "", "rows": numbers})
-        eqs.append({"lhs": "", "rows": [_value_latex(pr.numeric.value[cost.target])]})
+        eqs.append(value_equation(pr.numeric.value[cost.target]))
     return eqs
 
 

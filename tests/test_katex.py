@@ -22,7 +22,7 @@ from symconv.values import evaluate, random_values
 
 from .conftest import IN_CI
 from .example_outputs import EXAMPLE_OUTPUTS
-from .weird import weird_spec
+from .weird import MIXED, weird_spec
 
 ROOT = Path(__file__).resolve().parent.parent
 KATEX_DIR = Path(__file__).resolve().parent / "katex"
@@ -61,6 +61,8 @@ def _documents(tmp_path) -> dict[str, str]:
     for style in ("seed", "grid", "grid0"):
         model = Model(spec_from_dict(weird_spec(style), name=f"weird_{style}"))
         docs[f"weird_{style}"] = render_all(model, ["md"])["md"].decode("utf-8")
+    mixed = Model(spec_from_dict(MIXED, name="mixed"))
+    docs["mixed --random 3"] = render_all(mixed, ["md"], values=evaluate(mixed, random_values(mixed, 3)))["md"].decode()
     seed = Model(example("seed"))
     docs["seed --random 1"] = render_all(seed, ["md"], values=evaluate(seed, random_values(seed, 1)))["md"].decode()
     return docs

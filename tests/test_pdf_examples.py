@@ -15,7 +15,7 @@ from symconv.values import evaluate, random_values
 
 from .conftest import IN_CI
 from .example_outputs import EXAMPLE_OUTPUTS
-from .weird import weird_spec
+from .weird import MIXED, weird_spec
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.pdf
@@ -66,3 +66,13 @@ def test_log_parser_finds_overfull_boxes_and_errors():
     errors, overfull = parse_log(log)
     assert errors == ("! Undefined control sequence.",)
     assert overfull == ("Overfull \\hbox (12.3pt too wide) in paragraph at lines 5--6",)
+
+
+def test_every_layer_type_with_irrational_values_compiles():
+    _require_tex()
+    model = Model(spec_from_dict(MIXED, name="mixed"))
+    tex = render_all(model, ["tex"], values=evaluate(model, random_values(model, 3)))["tex"].decode("utf-8")
+    assert r"\approx" in tex  # sigmoid and softmax values are irrational: decimals follow
+    assert r"\mathrm{route}_{\max}\left(a^{(1)}_{1,1,1};\ a^{(1)}_{1,1,1}, \ldots, a^{(1)}_{1,2,2}\right)" in tex
+    assert "output it feeds & upstream gradient & local partial" in tex
+    _assert_clean(tex, "mixed")

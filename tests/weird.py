@@ -19,3 +19,19 @@ def weird_spec(style: str) -> dict:
         "cost": {"type": "half_sse"},
         "notation": {"style": style, **WEIRD_LETTERS},
     }
+
+
+MIXED = {
+    "title": "Mixed: conv (flipped), ReLU, max pool, flatten, dense, sigmoid, cross-entropy",
+    "convention": "convolution",
+    "input": {"shape": [1, 6, 6]},
+    "layers": [
+        {"type": "conv2d", "out_channels": 2, "kernel_size": 3, "bias": True, "activation": "relu"},
+        {"type": "max_pool2d", "kernel_size": 2},
+        {"type": "flatten"},
+        {"type": "dense", "out_features": 3, "bias": True, "activation": "sigmoid"},
+    ],
+    "cost": {"type": "cross_entropy"},
+    "notation": {"style": "grid"},
+}
+"""Every layer type, a nonlinear cost and irrational values (decimals in the numeric view)."""
