@@ -79,6 +79,28 @@ class Model:
             raise SpecError("form", f"must be one of {', '.join(FORMS)}; got {form!r}")
         return sympy.factor_terms(expr) if factor else expr
 
+    def derivation(self, full: bool = False):
+        """The proof steps (:class:`symconv.derivation.Derivation`); ``full`` shows every element."""
+        from .derivation import derive
+
+        return derive(self, full=full)
+
+    def render(self, fmt: str = "md", full: bool = False) -> str | bytes:
+        """The derivation as text: ``"md"``, ``"tex"`` or ``"json"``; ``"pdf"`` gives bytes
+        (raises :class:`~symconv.errors.ToolMissing` without TeX)."""
+        from .outputs import render_all
+
+        if fmt not in ("md", "tex", "json", "pdf"):
+            raise SpecError("format", f"must be md, tex, json or pdf; got {fmt!r}")
+        data = render_all(self, [fmt], full=full)[fmt]
+        return data if fmt == "pdf" else data.decode("utf-8")
+
+    def write(self, out: str | Path = "output", formats=("md", "tex", "pdf", "json"), full: bool = False) -> list[Path]:
+        """Write ``out/NAME.<fmt>`` atomically for each format; returns the paths."""
+        from .outputs import write_outputs
+
+        return write_outputs(self, Path(out), tuple(formats), full=full)
+
     def cost(self, form: str = "leaf") -> sympy.Expr:
         """The cost C in leaf symbols (``form="leaf"``) or in the last layer's outputs (``"named"``)."""
         expr = self.forward.cost.expr

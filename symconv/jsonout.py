@@ -7,10 +7,13 @@ Keys (added to over time, never renamed or dropped):
   input, null for targets); ``index`` 0-based: (c, h, w) for inputs and feature maps,
   (c_out, c_in, kh, kw) for kernels, (c_out,) for biases, (k,) for targets.
 * ``cost``: the cost in leaf symbols (string).
-* ``gradients``: ``[{"wrt", "expr", "named"}]`` for every input, weight, bias, pre-activation and
-  activation symbol; ``expr`` in leaf symbols for small networks; for large ones (see
-  ``form``) in named intermediates, with ``definitions`` (``[{"name", "expr"}]``, topological
-  order) giving each intermediate.
+* ``gradients``: ``[{"wrt", "expr"}]`` for every input, weight, bias, pre-activation and
+  activation symbol. ``form = "leaf"`` (small networks): ``expr`` in leaf symbols, and ``named``
+  gives the same gradient in forward intermediates (o, z). ``form = "named"`` (large networks,
+  whose leaf forms would be huge): ``expr`` is the chain-rule sum of products in named
+  intermediates — δ (``delta…``), ∂C/∂o (``dC_d…``), o and z — and ``definitions``
+  (``[{"name", "expr"}]``, topological order: the forward pass, the cost, then δ and ∂C/∂o
+  from the last layer back) defines every intermediate.
 * ``deltas``: ``[{"name", "latex", "layer", "index", "expr"}]``: δ = ∂C/∂z per layer (named form).
 * ``functions``: names of non-sympy functions that may appear (``MaxRoute``, ``f``, ``fprime``).
 * ``form``: ``"leaf"`` or ``"named"``; ``convention``, ``title``, ``name``.
@@ -52,17 +55,21 @@ def to_json(model: Model) -> str:
     for s, i in table.info.items():
         if i.role not in ROLES or i.role == "target":
             continue
-        named = grads.named(s)
-        expr = grads.leaf(s) if leaf_form else named
-        gradients.append({"wrt": i.name, "expr": str(expr), "named": str(named)})
+        if leaf_form:
+            named = grads.named(s)
+            gradients.append({"wrt": i.name, "expr": str(grads.leaf(s)), "named": str(named)})
+        else:
+            gradients.append({"wrt": i.name, "expr": str(grads[s].delta_form)})
     deltas = []
     for layer in model.network.layers:
         if layer.delta is None:
             continue
         for s in layer.delta.symbols:
             i = table.info[s]
-            deltas.append({"name": i.name, "latex": i.latex, "layer": i.layer, "index": list(i.index),
-                           "expr": str(grads.named(s))})
+            entry = {"name": i.name, "latex": i.latex, "layer": i.layer, "index": list(i.index)}
+            if leaf_form:
+                entry["expr"] = str(grads.named(s))
+            deltas.append(entry)
     doc = {
         "name": model.spec.name,
         "title": model.spec.title,
@@ -75,7 +82,12 @@ def to_json(model: Model) -> str:
         "functions": ["MaxRoute", "f", "fprime", "Heaviside", "Max", "Piecewise"],
     }
     if not leaf_form:
-        doc["definitions"] = [{"name": d.target.name, "expr": str(d.expr)} for d in model.forward.definitions]
+        definitions = [{"name": d.target.name, "expr": str(d.expr)} for d in model.forward.definitions]
+        for d in reversed(model.forward.definitions[:-1]):
+            up = grads.upstream_of.get(d.target)
+            if isinstance(up, sympy.Symbol):
+                definitions.append({"name": up.name, "expr": str(grads[d.target].delta_form)})
+        doc["definitions"] = definitions
     return dumps(doc)
 
 

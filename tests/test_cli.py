@@ -154,3 +154,20 @@ def test_garbage_specs_raise_only_spec_error(data):
         m.network  # shapes are validated when the network is built
     except SpecError as exc:
         assert "\n" not in str(exc)
+
+
+@pytest.mark.parametrize(
+    "argv, needle",
+    [
+        (["prove"], "prove: only the general proof exists so far; add --general"),
+        (["prove", "--general", "--format", "svg"], "--format: give a comma-separated list of md, tex, pdf"),
+        (["prove", "--general", "--notation", "klingon"], "--notation: must be seed, goodfellow or both"),
+        (["prove", "--general", "--check", "-1"], "argument --check: must be between 0 and 10000"),
+        (["prove", "--general", "--check", "many"], "argument --check: must be a whole number"),
+    ],
+)
+def test_prove_bad_options(argv, needle, tmp_path, capsys):
+    status, _, err = run(argv + ["--out", str(tmp_path / "o")], capsys)
+    assert status == 2
+    assert needle in err and err.count("\n") == 1
+    assert not (tmp_path / "o").exists()

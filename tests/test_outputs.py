@@ -42,3 +42,19 @@ def test_output_is_regenerated_identically(source, name, formats, tmp_path, caps
         assert (tmp_path / f"{name}.{fmt}").read_bytes() == committed.read_bytes(), (
             f"{committed} differs from what symconv now writes; inspect, then regenerate with SYMCONV_REGEN=1"
         )
+
+
+def test_general_proof_pdfs_are_regenerated_identically(tmp_path, capsys):
+    """The .md/.tex of output/general are compared by tests/general/test_outputs.py; the PDFs here."""
+    if shutil.which("latexmk") is None and shutil.which("pdflatex") is None:
+        if IN_CI:
+            pytest.fail("TeX is required under CI")
+        pytest.skip("TeX is not installed")
+    target = OUTPUT / "general" if REGEN else tmp_path
+    status = main(["prove", "--general", "--format", "md,tex,pdf", "--out", str(target)])
+    assert status == 0, capsys.readouterr().err
+    if REGEN:
+        return
+    for name in ("general", "general-goodfellow"):
+        for fmt in ("md", "tex", "pdf"):
+            assert (tmp_path / f"{name}.{fmt}").read_bytes() == (OUTPUT / "general" / f"{name}.{fmt}").read_bytes(), name

@@ -1,0 +1,61 @@
+"""The JSON contract: every gradient parses back with sympy.parse_expr and equals the model's."""
+
+from __future__ import annotations
+
+import json
+
+import sympy
+from sympy.parsing.sympy_parser import parse_expr
+
+import symconv
+
+from .conftest import assert_same
+
+
+def test_seed_json_round_trips(seed):
+    doc = json.loads(seed.render("json"))
+    assert list(doc)[:7] == ["name", "title", "convention", "form", "symbols", "cost", "gradients"]
+    names = {s["name"]: sympy.Symbol(s["name"]) for s in doc["symbols"]}
+    roles = {s["name"]: s["role"] for s in doc["symbols"]}
+    assert roles["i1_5"] == "input" and roles["w2_3"] == "weight" and roles["o1_2"] == "activation"
+    assert roles["y_1"] == "target"
+    by_name = {s["name"]: s for s in doc["symbols"]}
+    assert by_name["i1_5"]["layer"] == 0 and by_name["i1_5"]["index"] == [0, 1, 1]
+    assert by_name["w2_3"]["layer"] == 2 and by_name["w2_3"]["index"] == [0, 0, 1, 0]
+    assert by_name["y_1"]["layer"] is None and by_name["y_1"]["index"] == [0]
+    wrt = [g["wrt"] for g in doc["gradients"]]
+    assert set(wrt) == {n for n, r in roles.items() if r != "target"}
+    for g in doc["gradients"]:
+        expr = parse_expr(g["expr"], local_dict=names)
+        assert expr.free_symbols <= {names[n] for n, r in roles.items() if r in ("input", "weight", "bias", "target")}
+        assert_same(expr, seed.gradient(g["wrt"], form="leaf"))
+    cost = parse_expr(doc["cost"], local_dict=names)
+    assert_same(cost, seed.cost("leaf"))
+
+
+def test_large_networks_use_named_intermediates_with_definitions():
+    m = symconv.load({"input": {"shape": [1, 12, 12]}, "layers": [{"kernel_size": 3}, {"kernel_size": 3}, {"kernel_size": 3}]})
+    doc = json.loads(m.render("json"))
+    assert doc["form"] == "named"
+    names = [d["name"] for d in doc["definitions"]]
+    assert names[0] == "o1_1" and names[names.index("C") + 1] == "delta3_36" and names[-1] == "delta1_1"
+    roles = {s["name"]: s["role"] for s in doc["symbols"]}
+    leaves = {n for n, r in roles.items() if r in ("input", "weight", "bias", "target")}
+    defined: dict = {}
+    for d in doc["definitions"]:  # topological: each uses only leaves and earlier names
+        expr = parse_expr(d["expr"], local_dict={n: sympy.Symbol(n) for n in list(roles) + list(defined)})
+        free = {s.name for s in expr.free_symbols}
+        assert free - leaves <= set(defined), d["name"]
+        defined[d["name"]] = expr
+    # substituting the definitions gives back the leaf gradient (checked on one weight)
+    g = next(g for g in doc["gradients"] if g["wrt"] == "w1_1")
+    expr = parse_expr(g["expr"], local_dict={n: sympy.Symbol(n) for n in list(roles) + list(defined)})
+    for name in reversed(list(defined)):
+        expr = expr.xreplace({sympy.Symbol(name): defined[name]})
+    point = {sympy.Symbol(n): sympy.Rational(k % 7 - 3, 1 + k % 3) for k, n in enumerate(sorted(leaves))}
+    assert expr.xreplace(point) == m.gradient("w1_1", form="named").xreplace(
+        {s: m.forward.leaf(s) for s in m.gradient("w1_1", form="named").free_symbols}).xreplace(point)
+
+
+def test_json_is_deterministic(seed):
+    assert symconv.load(symconv.example("seed")).render("json") == seed.render("json")
