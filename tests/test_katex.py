@@ -1,6 +1,6 @@
 """Every math fragment of every example Markdown file renders with KaTeX (``throwOnError``).
 
-Fragments come from the committed output/*.md and from freshly rendered documents with escaped
+Fragments come from every committed output/**/*.md and from freshly rendered documents with escaped
 user letters (tests/weird.py) and with the numeric view. Needs node and ``npm ci --prefix
 tests/katex``; skipped with the reason when they are missing, except under CI=true (then fails).
 """
@@ -56,8 +56,9 @@ def _katex_failures(fragments: list[str]) -> list[dict]:
 
 
 def _documents(tmp_path) -> dict[str, str]:
-    docs = {f"output/{name}.md": (ROOT / "output" / f"{name}.md").read_text(encoding="utf-8")
-            for _, name, formats in EXAMPLE_OUTPUTS if "md" in formats}
+    docs = {str(path.relative_to(ROOT)): path.read_text(encoding="utf-8")
+            for path in sorted((ROOT / "output").glob("**/*.md"))}
+    assert {f"output/{name}.md" for _, name, formats in EXAMPLE_OUTPUTS if "md" in formats} <= set(docs)
     for style in ("seed", "grid", "grid0"):
         model = Model(spec_from_dict(weird_spec(style), name=f"weird_{style}"))
         docs[f"weird_{style}"] = render_all(model, ["md"])["md"].decode("utf-8")
@@ -88,8 +89,8 @@ def test_katex_rejects_broken_latex():
 
 
 def test_markdown_blocks_are_short_and_break_after_every_row():
-    for _, name, formats in EXAMPLE_OUTPUTS:
-        text = (ROOT / "output" / f"{name}.md").read_text(encoding="utf-8")
+    for path in sorted((ROOT / "output").glob("**/*.md")):
+        name, text = path.name, path.read_text(encoding="utf-8")
         for block in BLOCK.findall(text):
             assert len(block) < 1000, (name, block[:200])
             assert "\\\\ " not in block.replace("\\\\\n", ""), (name, block[:200])

@@ -1,4 +1,4 @@
-"""Every example .tex (output/) and the escaped-letters documents compile with latexmk with no
+"""Every example .tex (output/**) and the escaped-letters documents compile with latexmk with no
 errors and no overfull boxes (the log is parsed). Needs TeX (skipped when missing, except CI)."""
 
 from __future__ import annotations
@@ -35,10 +35,17 @@ def _assert_clean(tex: str, jobname: str):
     assert result.overfull == (), "\n".join(result.overfull[:5])
 
 
-@pytest.mark.parametrize("name", [e[1] for e in EXAMPLE_OUTPUTS if "tex" in e[2]])
+EXAMPLE_TEX = sorted(str(p.relative_to(ROOT / "output")) for p in (ROOT / "output").glob("**/*.tex"))
+
+
+def test_every_listed_example_has_its_tex():
+    assert {f"{e[1]}.tex" for e in EXAMPLE_OUTPUTS if "tex" in e[2]} <= set(EXAMPLE_TEX)
+
+
+@pytest.mark.parametrize("name", EXAMPLE_TEX)
 def test_example_tex_compiles_without_overfull_boxes(name):
     _require_tex()
-    _assert_clean((ROOT / "output" / f"{name}.tex").read_text(encoding="utf-8"), name)
+    _assert_clean((ROOT / "output" / name).read_text(encoding="utf-8"), Path(name).stem)
 
 
 @pytest.mark.parametrize("style", ["seed", "grid"])
