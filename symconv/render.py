@@ -26,13 +26,12 @@ import sympy
 
 from .derivation import Derivation, ElementProof, TensorProof, shown_indices
 from .latex import (
-    ROW_SOURCE, ROW_WIDTH, NotationPrinter, NumericPrinter, elided_rows, expr_terms, join_terms, product_latex,
+    ROW_SOURCE, ROW_WIDTH, NotationPrinter, NumericPrinter, elided_rows, expr_terms, product_latex,
     split_rows, visible_len,
 )
 from .notation import escape_latex_text
 from .spec import Conv2d, Dense, Pool2d
 
-ROW_CHARS = 150  # kept for compatibility: printed LaTeX characters above which a sum is split
 HEAD_TERMS = 3  # terms printed before "⋯" in an elided sum
 TABLE_ROWS = 8  # rows of a receptive-field table before it is truncated (unless written in full)
 MD_BLOCK_LIMIT = 900  # characters of one Markdown $$ block (renderers choke on long ones)
@@ -497,11 +496,15 @@ def index_formula(pr: Printer, t: TensorProof, layer_index: int) -> dict | None:
 
 
 def _seed_note(pr: Printer) -> str:
+    """How to read the indices of the general formulas (seed: structured indices stand for a flat
+    one; every style: which target a ``y_k`` is)."""
+    target = pr.namer.element_latex("target", None, ["k"])
     if pr.namer.style != "seed":
-        return ""
-    return ("In the general formulas, an index in parentheses such as $(o, c, m, n)$ names the element "
-            "whose flat index $k$ is the 1-based row-major position of $(o, c, m, n)$ in its tensor, "
-            "and $k$ in a target $y_{k}$ is the row-major position of the output element it meets.")
+        return (f"In the general formulas, ${target}$ is the target of the output element at "
+                f"row-major position $k$ (counted from {pr.namer.base}).")
+    return ("In the general formulas, an index in parentheses such as $(c, u, v)$ names the element "
+            "whose flat index $k$ is the 1-based row-major position of $(c, u, v)$ in its tensor, "
+            f"and $k$ in a target ${target}$ is the row-major position of the output element it meets.")
 
 
 def _delta_formula(pr: Printer, layer, next_layer) -> str | None:

@@ -10,7 +10,7 @@ import pytest
 from symconv.api import Model
 from symconv.pdf import build_pdf, parse_log, tex_command
 from symconv.outputs import render_all
-from symconv.spec import example, spec_from_dict
+from symconv.spec import spec_from_dict
 from symconv.values import evaluate, random_values
 
 from .conftest import IN_CI
