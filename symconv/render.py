@@ -415,6 +415,7 @@ def layer_formulas(pr: Printer, layer) -> dict:
     in_role, in_layer = layer.inputs.role, (layer.inputs.layer if layer.inputs.role != "input" else 0)
     carrier_role = "pre_activation" if layer.pre is not None else "activation"
     out = {"forward": None, "weight": None, "input": None, "bias": None, "note": "", "weight_note": "",
+           "forward_note": "",
            "input_rhs": None, "input_index": None}
     pi, pj = _position_vars(nm)
     oc = _channel_var(nm)
@@ -443,16 +444,15 @@ def layer_formulas(pr: Printer, layer) -> dict:
                            rf"{_range_sum(pi, ho, b)}{_range_sum(pj, wo, b)} {d}")
         notes = []
         if any(p for pair in layer.pad for p in pair):
-            notes.append("a term whose input index falls in the zero padding is 0")
-            out["weight_note"] = notes[0] + "."
+            out["weight_note"] = "a term whose input index falls in the zero padding is 0."
         if spec.stride != (1, 1):
-            notes.append(f"in the input gradient only the terms whose error-term index (${ri}$, ${rj}$) "
-                         "is an integer in range count")
+            notes.append(f"only the terms whose error-term index (${ri}$, ${rj}$) is an integer in range count")
         else:
-            notes.append("in the input gradient a term whose error-term index is out of range is 0")
+            notes.append("a term whose error-term index is out of range is 0")
         if spec.groups > 1:
             notes.append(f"c counts the channels within the group of {oc}")
         out["note"] = "; ".join(notes) + "."
+        out["forward_note"] = out["weight_note"]
     elif isinstance(spec, Dense):
         n_out, n_in = layer.weight.shape
         W = nm.element_latex("weight", li, ["r", "c"])
@@ -656,6 +656,7 @@ def build_context(d: Derivation, numeric=None) -> dict:
             "kind": lp.kind,
             "summary": [(k, _fmt(v)) for k, v in lp.summary.items()],
             "forward_formula": formulas["forward"],
+            "forward_note": formulas["forward_note"],
             "forward": forward,
             "forward_omitted": forward_omitted,
             "activation": activation,
@@ -700,7 +701,7 @@ def _legend(pr: Printer) -> list[tuple[str, str]]:
     nm = pr.namer
     seed = nm.style == "seed"
     mark = "l" if seed else "(l)"
-    fmap, kern, vec = ("k", "k", "k") if seed else ("c,m,n", "o,c,m,n", "o")
+    fmap, kern, vec = ("k", "k", "k") if seed else ("c,u,v", "o,c,m,n", "o")
     first = "1" if seed else "(0)"
     letter = nm.latex_letter
     return [

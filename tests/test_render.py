@@ -307,3 +307,17 @@ def test_cli_numeric_view_and_templates(tmp_path, capsys):
     assert (out / "seed.md").read_text().startswith("# Seed network\nHi.\n\n## Network")
     assert main(["derive", "--example", "seed", "--out", str(out), "--templates", str(tmp_path / "nope")]) == 2
     assert "--templates:" in capsys.readouterr().err
+
+
+def test_stride_padding_and_channels_in_the_general_formulas():
+    from symconv.spec import load_spec
+
+    md = md_of(Model(load_spec("examples/two_channel_stride2.toml")))
+    assert (r"a^{(1)}_{o,i,j} &= b^{(1)}_{o} + \sum_{c=0}^{1}\sum_{m=0}^{2}\sum_{n=0}^{2} W^{(1)}_{o,c,m,n} \, "
+            r"x^{(0)}_{c,2i+m-1,2j+n-1}") in md
+    assert (r"\frac{\partial C}{\partial x^{(0)}_{c,u,v}} &= \sum_{o=0}^{1}\sum_{m=0}^{2}\sum_{n=0}^{2} "
+            r"\delta^{(1)}_{o,\frac{u-m+1}{2},\frac{v-n+1}{2}} \, W^{(1)}_{o,c,m,n}") in md
+    assert ("Here only the terms whose error-term index ($\\frac{u-m+1}{2}$, $\\frac{v-n+1}{2}$) "
+            "is an integer in range count.") in md
+    assert md.count("Here a term whose input index falls in the zero padding is 0.") == 2  # forward, weight
+    assert r"\frac{\partial C}{\partial b^{(1)}_{o}} &= \sum_{i=0}^{2}\sum_{j=0}^{2} \delta^{(1)}_{o,i,j}" in md
