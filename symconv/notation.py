@@ -123,10 +123,18 @@ class Namer:
             seen[ident] = role
 
     def latex_letter(self, role: str) -> str:
-        return letter_latex(self.letters[role])
+        """The LaTeX of a role's letter (computed once per role; called per symbol)."""
+        cache = self.__dict__.setdefault("_latex_cache", {})
+        if role not in cache:
+            cache[role] = letter_latex(self.letters[role])
+        return cache[role]
 
     def ident(self, role: str) -> str:
-        return letter_identifier(self.letters[role])
+        """The Python-identifier fragment of a role's letter (computed once per role)."""
+        cache = self.__dict__.setdefault("_ident_cache", {})
+        if role not in cache:
+            cache[role] = letter_identifier(self.letters[role])
+        return cache[role]
 
     def layer_mark(self, layer: int) -> str:
         """The LaTeX superscript content for a layer: ``1`` (seed) or ``(1)`` (grid)."""
