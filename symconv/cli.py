@@ -14,7 +14,10 @@ from typing import Sequence
 
 from .errors import SpecError, SymconvError
 
-COMMANDS = ("symconv.commands.derive", "symconv.commands.prove", "symconv.commands.check")
+COMMANDS = (
+    "symconv.commands.derive", "symconv.commands.prove", "symconv.commands.check",
+    "symconv.commands.formula", "symconv.commands.templates",
+)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -49,6 +49,7 @@ class ElementProof:
     named: sympy.Expr | None
     closed: tuple[str, tuple, Certificate] | None
     full: Certificate | None
+    written: bool = True  # False: the sums are long and not asked for; the document elides them
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ class LayerProof:
     summary: dict
     forward: tuple  # of Definition
     activation: tuple  # of Definition (a = f(z)); empty for identity
-    deltas: tuple  # of (symbol, ChainTerm tuple, named expr)
+    deltas: tuple  # of (symbol, ChainTerm tuple, named expr or None, written: bool)
     delta_omitted: int
     tensors: tuple[TensorProof, ...]
     convention: str
@@ -90,16 +91,46 @@ class Derivation:
     full_cost_terms: int | None
     certificate_count: int
     certificate_failures: tuple[str, ...]
+    full: bool = False
+    show: frozenset = frozenset()  # symbols picked with --show (written in full)
 
 
-def _shown(count: int, show_all: bool) -> list[int]:
-    if show_all or count <= SHOW_ALL_UP_TO:
+def corner_indices(shape: tuple[int, ...]) -> list[int]:
+    """Flat 0-based row-major positions of a tensor's corners: every index at 0 or its last value
+    (for a (1, 28, 28) map: the four spatial corners), in row-major order."""
+    import itertools
+
+    corners = set()
+    for idx in itertools.product(*[sorted({0, n - 1}) for n in shape]):
+        flat = 0
+        for size, i in zip(shape, idx):
+            flat = flat * size + i
+        corners.add(flat)
+    return sorted(corners)
+
+
+def shown_indices(shape: tuple[int, ...], full: bool = False, show=()) -> list[int]:
+    """Which elements of a tensor of ``shape`` the document writes out (flat 0-based positions).
+
+    Everything when ``full`` or when the tensor has at most ``SHOW_ALL_UP_TO`` elements, else the
+    corners; plus the flat positions in ``show`` (picked with ``--show``).
+    """
+    count = 1
+    for n in shape:
+        count *= n
+    if full or count <= SHOW_ALL_UP_TO:
         return list(range(count))
-    return sorted({0, count - 1})
+    return sorted(set(corner_indices(shape)) | {k for k in show if 0 <= k < count})
 
 
-def derive(model: Model, full: bool = False) -> Derivation:
-    """Build every step. ``full`` shows every element instead of the default subset."""
+WRITE_TERMS_LIMIT = 16  # chain-rule terms up to which a shown element's sums are written out
+
+
+def derive(model: Model, full: bool = False, show=frozenset()) -> Derivation:
+    """Build every step. ``full`` shows every element (and writes every sum) instead of the
+    default subset (corners of large tensors, see :func:`shown_indices`); ``show`` is a set of
+    symbols whose elements are shown with every sum written in full (``--show``)."""
+    show = frozenset(show)
     net = model.network
     grads = model.gradients
     fw = model.forward
@@ -111,7 +142,8 @@ def derive(model: Model, full: bool = False) -> Derivation:
     def element(s, closed_kind, closed_value, layer_deltas) -> ElementProof:
         nonlocal count
         g = grads[s]
-        named = _display(grads, s)
+        written = full or s in show or len(g.terms) <= WRITE_TERMS_LIMIT
+        named = _display(grads, s) if written else None
         closed = None
         if closed_kind is not None:
             cert = _certify_closed(g, closed_value, layer_deltas)
@@ -125,14 +157,14 @@ def derive(model: Model, full: bool = False) -> Derivation:
             count += 1
             if not cert_full:
                 failures.append(f"sympy.diff of the cost at {s}: {cert_full.detail}")
-        return ElementProof(s, g.terms, named, closed, cert_full)
+        return ElementProof(s, g.terms, named, closed, cert_full, written)
 
     def tensor_proof(tensor, layer_index, forms: dict, layer_deltas) -> TensorProof:
         nonlocal count
         form: ClosedForm | None = forms.get(tensor.role if tensor.role != "activation" else "input")
         if tensor.role in ("input", "activation"):
             form = forms.get("input")
-        idx = _shown(len(tensor), full)
+        idx = shown_indices(tensor.shape, full, _flats(tensor, show))
         elements = tuple(
             element(tensor.symbols[k], form.kind if form else None, form.values[k] if form else None, layer_deltas)
             for k in idx
@@ -169,10 +201,13 @@ def derive(model: Model, full: bool = False) -> Derivation:
         delta_omitted = 0
         if layer.delta is not None or layer.adjoint is not None:
             up = layer.delta if layer.delta is not None else layer.adjoint
-            idx = _shown(len(up), full)
+            idx = shown_indices(up.shape, full, _flats(up, show) | _flats(carrier, show))
             deltas = tuple(
-                (up.symbols[k], grads[carrier.symbols[k]].terms, _display(grads, carrier.symbols[k]))
+                (up.symbols[k], grads[carrier.symbols[k]].terms,
+                 _display(grads, carrier.symbols[k]) if written else None, written)
                 for k in idx
+                for written in [full or carrier.symbols[k] in show or up.symbols[k] in show
+                                or len(grads[carrier.symbols[k]].terms) <= WRITE_TERMS_LIMIT]
             )
             delta_omitted = len(up) - len(idx)
         defs = [fw.definition(s) for s in carrier.symbols] if layer.spec.type != "flatten" else []
@@ -181,7 +216,15 @@ def derive(model: Model, full: bool = False) -> Derivation:
             layer.index, layer.spec.type, _summary(layer), tuple(defs), tuple(act), deltas,
             delta_omitted, tuple(tensors), model.spec.convention,
         ))
-    return Derivation(model, tuple(layers), fw.cost, input_proof, cost_terms, count, tuple(failures))
+    return Derivation(model, tuple(layers), fw.cost, input_proof, cost_terms, count, tuple(failures),
+                      full, show)
+
+
+def _flats(tensor, show) -> set[int]:
+    """Flat positions of the ``show`` symbols that belong to ``tensor``."""
+    if not show:
+        return set()
+    return {k for k, s in enumerate(tensor.symbols) if s in show}
 
 
 def _display(grads, s):

@@ -9,6 +9,7 @@ with string replacement.
 
 from __future__ import annotations
 
+import re
 from typing import Iterable, Sequence
 
 import sympy
@@ -36,7 +37,10 @@ class NotationPrinter(LatexPrinter):
         j = int(expr.args[0])
         values = expr.args[2:]
         name = r"\mathrm{route}_{\max}" if int(expr.args[1]) == 0 else r"\mathrm{route}^{\mathrm{split}}_{\max}"
-        inner = ", ".join(self._print(v) for v in values)
+        # the window is contiguous: its first and last elements name it (the index formula of the
+        # pooling layer gives it in full)
+        shown = [self._print(v) for v in values]
+        inner = ", ".join(shown) if len(shown) <= 2 else rf"{shown[0]}, \ldots, {shown[-1]}"
         return rf"{name}\left({self._print(values[j])};\ {inner}\right)"
 
     def _print_fprime(self, expr, exp=None):
@@ -65,7 +69,7 @@ def product_latex(printer: NotationPrinter, factors: Sequence) -> str:
         if len(factors) > 1 and (isinstance(f, sympy.Add) or (isinstance(f, sympy.Number) and f < 0)):
             text = rf"\left({text}\right)"
         parts.append(text)
-    return " ".join(parts) if parts else "1"
+    return getattr(printer, "product_sep", " ").join(parts) if parts else "1"
 
 
 def join_terms(terms: Iterable[str]) -> str:
@@ -81,19 +85,79 @@ def join_terms(terms: Iterable[str]) -> str:
     return out or "0"
 
 
-def split_rows(terms: Sequence[str], per_row: int) -> list[str]:
-    """Terms grouped ``per_row`` at a time; rows after the first start with their operator."""
+_COMMAND = re.compile(r"\\(left|right|bigl|bigr|mathrm|operatorname|frac|quad|qquad|text|mathbin)\b|\\[,;:! ]")
+_GLYPH = re.compile(r"\\[A-Za-z]+")
+
+
+def visible_len(latex: str) -> int:
+    """A rough width of printed LaTeX in characters: commands that draw nothing are dropped, a
+    glyph command (``\\partial``, ``\\delta``) counts 1, braces, ``^``, ``_`` and spaces count 0;
+    numerators and denominators both count (an overestimate, so rows err on the narrow side)."""
+    text = _COMMAND.sub("", latex)
+    text = _GLYPH.sub("x", text)
+    return sum(1 for ch in text if ch not in "{}^_ ")
+
+
+ROW_WIDTH = 56  # visible characters per displayed row (fits 17 cm at 11 pt; no overfull boxes)
+ROW_SOURCE = 420  # LaTeX source characters per row (keeps Markdown $$ blocks short)
+
+
+def split_rows(terms: Sequence[str], per_row: int | None = None, width: int = ROW_WIDTH) -> list[str]:
+    """Printed terms joined into rows of at most ``width`` visible characters (at least one term
+    a row; ``per_row`` also caps the terms per row); rows after the first start with their
+    operator (``+ a`` or ``- a``)."""
     if not terms:
         return ["0"]
-    rows = []
-    for start in range(0, len(terms), per_row):
-        chunk = join_terms(terms[start:start + per_row])
-        if start:
-            chunk = chunk if chunk.startswith("-") else "+ " + chunk
-            if chunk.startswith("-"):
-                chunk = "- " + chunk[1:].lstrip()
-        rows.append(chunk)
+    rows: list[list[str]] = [[]]
+    size = source = 0
+    for t in terms:
+        w, n = visible_len(t) + 2, len(t) + 3
+        full = per_row is not None and len(rows[-1]) >= per_row
+        if rows[-1] and (size + w > width or source + n > ROW_SOURCE or full):
+            rows.append([])
+            size = source = 0
+        rows[-1].append(t)
+        size += w
+        source += n
+    out = []
+    for k, chunk in enumerate(rows):
+        text = join_terms(chunk)
+        if k:
+            text = "- " + text[1:].lstrip() if text.startswith("-") else "+ " + text
+        out.append(text)
+    return out
+
+
+def elided_rows(head: Sequence[str], tail: str | None, count: int, width: int = ROW_WIDTH) -> list[str]:
+    """A long sum shown by its first terms, ``\\cdots`` and its last term, with its term count:
+    ``a + b + \\cdots + z \\quad (\\text{900 terms})``."""
+    terms = list(head) + [r"\cdots"] + ([tail] if tail is not None else [])
+    rows = split_rows(terms, width=width)
+    rows[-1] += rf" \quad (\text{{{count} terms}})"
     return rows
+
+
+class NumericPrinter(NotationPrinter):
+    """Prints an expression with every symbol replaced by its value (the numeric view): exact
+    rationals (irrational values as 12-digit decimals), negative numbers and fractions in
+    parentheses, products with ``\\cdot``."""
+
+    product_sep = r" \cdot "
+
+    def __init__(self, table: SymbolTable, values: dict):
+        super().__init__(table, {"mul_symbol": "dot"})
+        self.values = values
+
+    def _print_Symbol(self, expr, style="plain"):
+        if expr in self.values:
+            v = self.values[expr]
+            if not v.is_Rational:
+                v = sympy.N(v, 12)  # an irrational value prints as a 12-digit decimal
+            text = NotationPrinter(self.table)._print(v)
+            if not (v.is_Integer and v >= 0):
+                text = rf"\left({text}\right)"
+            return text
+        return super()._print_Symbol(expr, style)
 
 
 def expr_terms(printer: NotationPrinter, expr: sympy.Expr) -> list[str]:

@@ -47,6 +47,7 @@ _GREEK = {
 _LATEX_SPECIAL = {
     "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#",
     "%": r"\%", "_": r"\_", "^": r"\textasciicircum{}", "~": r"\textasciitilde{}",
+    "|": r"\textbar{}", "<": r"\textless{}", ">": r"\textgreater{}",
 }
 
 
@@ -55,13 +56,27 @@ def escape_latex_text(text: str) -> str:
     return "".join(_LATEX_SPECIAL.get(ch, ch) for ch in text)
 
 
+_LATEX_MATH_SPECIAL = {
+    "\\": r"\backslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#",
+    "%": r"\%", "_": r"\_", "^": r"\hat{}", "~": r"\sim{}", " ": r"\ ", "|": r"\vert{}",
+}
+
+
+def escape_latex_math(text: str) -> str:
+    """Escape user text for use inside ``\\mathrm{...}`` in math mode (LaTeX and KaTeX alike):
+    ``x_in`` → ``x\\_in``, ``a&b`` → ``a\\&b``, ``conv#1`` → ``conv\\#1``; ``|`` becomes
+    ``\\vert{}`` so that Markdown tables are not cut."""
+    return "".join(_LATEX_MATH_SPECIAL.get(ch, ch) for ch in text)
+
+
 def letter_latex(letter: str) -> str:
-    """LaTeX for a role letter: one letter as is, a Greek name as its command, else ``\\mathrm``."""
+    """LaTeX for a role letter: one letter as is, a Greek name as its command, else ``\\mathrm``
+    with math-safe escapes (``loss%`` → ``\\mathrm{loss\\%}``)."""
     if letter in _GREEK:
         return "\\" + letter
     if re.fullmatch(r"[A-Za-z]", letter):
         return letter
-    return r"\mathrm{" + escape_latex_text(letter) + "}"
+    return r"\mathrm{" + escape_latex_math(letter) + "}"
 
 
 def letter_identifier(letter: str) -> str:
@@ -108,10 +123,18 @@ class Namer:
             seen[ident] = role
 
     def latex_letter(self, role: str) -> str:
-        return letter_latex(self.letters[role])
+        """The LaTeX of a role's letter (computed once per role; called per symbol)."""
+        cache = self.__dict__.setdefault("_latex_cache", {})
+        if role not in cache:
+            cache[role] = letter_latex(self.letters[role])
+        return cache[role]
 
     def ident(self, role: str) -> str:
-        return letter_identifier(self.letters[role])
+        """The Python-identifier fragment of a role's letter (computed once per role)."""
+        cache = self.__dict__.setdefault("_ident_cache", {})
+        if role not in cache:
+            cache[role] = letter_identifier(self.letters[role])
+        return cache[role]
 
     def layer_mark(self, layer: int) -> str:
         """The LaTeX superscript content for a layer: ``1`` (seed) or ``(1)`` (grid)."""
@@ -165,3 +188,47 @@ class Namer:
         if self.style == "seed":
             return f"{letter}^{{{mark}}}"
         return f"{letter}^{{({mark})}}"
+
+    def element_latex(self, role: str, layer: int | None, subscripts: list[str] | tuple[str, ...]) -> str:
+        """LaTeX of a generic element with printed index expressions, for index formulas.
+
+        Grid styles: ``W^{(1)}_{o,c,m,n}``. Seed style: ``w^{1}_{(o,c,m,n)}``, i.e. the element whose
+        flat 1-based row-major index is the position of ``(o, c, m, n)`` (stated in the document).
+        """
+        sub = ",".join(subscripts)
+        if role in ("cost",):
+            return self.latex_letter(role)
+        if role == "target":
+            return f"{self.latex_letter(role)}_{{{sub}}}"
+        if self.style == "seed" and len(subscripts) > 1:
+            sub = f"({sub})"
+        return f"{self.tensor_latex(role, layer)}_{{{sub}}}"
+
+    def typed_forms(self, info: SymbolInfo) -> list[str]:
+        """Ways a user may type a symbol's name (for ``--show`` and ``--values``), normalized by
+        :func:`normalize_typed`: the Python name, and the LaTeX name with sub- and superscript in
+        either order, with or without braces and a leading backslash (``w^1_1``, ``w_1^1``,
+        ``W^{(1)}_{1,1,1,1}``, ``W_1,1,1,1^(1)``, ``delta^2_1``)."""
+        forms = [info.name]
+        if info.role in ("cost", "adjoint"):
+            return forms
+        letters = {self.letters[info.role], self.latex_letter(info.role), self.latex_letter(info.role).lstrip("\\")}
+        latex = info.latex
+        m = re.fullmatch(r"(.*?)(?:\^\{(.*?)\})?_\{([^{}]*)\}", latex)
+        if m is None:
+            return forms
+        sup, sub = m.group(2), m.group(3)
+        for letter in letters:
+            if sup is None:
+                forms.append(f"{letter}_{sub}")
+                continue
+            sups = {sup, sup.strip("()")}
+            for up in sups:
+                forms.append(f"{letter}^{up}_{sub}")
+                forms.append(f"{letter}_{sub}^{up}")
+        return [normalize_typed(f) for f in forms]
+
+
+def normalize_typed(text: str) -> str:
+    """A typed symbol name without braces or spaces (``W^{(1)}_{1, 1}`` → ``W^(1)_1,1``)."""
+    return re.sub(r"[{}\s]", "", text)

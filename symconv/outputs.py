@@ -31,8 +31,14 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
-def render_all(model: Model, formats: Sequence[str], full: bool = False) -> dict[str, bytes]:
-    """The bytes of each requested format (``md``, ``tex``, ``pdf``, ``json``)."""
+def render_all(model: Model, formats: Sequence[str], full: bool = False, show=(), templates=(),
+               values=None) -> dict[str, bytes]:
+    """The bytes of each requested format (``md``, ``tex``, ``pdf``, ``json``).
+
+    ``full``/``show`` choose what the documents write out (see :func:`symconv.derivation.derive`),
+    ``templates`` are folders searched before the built-in templates, ``values`` a
+    :class:`~symconv.values.NumericView` for the numeric view.
+    """
     from .pdf import build_pdf, require_tex
 
     if "pdf" in formats:
@@ -42,10 +48,10 @@ def render_all(model: Model, formats: Sequence[str], full: bool = False) -> dict
         from .derivation import derive
         from .render import render
 
-        d = derive(model, full=full)
-        tex = render(d, "tex")
+        d = derive(model, full=full, show=show)
+        tex = render(d, "tex", templates, values) if {"tex", "pdf"} & set(formats) else ""
         if "md" in formats:
-            texts["md"] = render(d, "md").encode("utf-8")
+            texts["md"] = render(d, "md", templates, values).encode("utf-8")
         if "tex" in formats:
             texts["tex"] = tex.encode("utf-8")
         if "pdf" in formats:
@@ -57,9 +63,10 @@ def render_all(model: Model, formats: Sequence[str], full: bool = False) -> dict
     return {fmt: texts[fmt] for fmt in formats}
 
 
-def write_outputs(model: Model, out: Path, formats: Sequence[str], full: bool = False) -> list[Path]:
-    """Render every format, then write ``out/NAME.<fmt>`` for each; returns the paths written."""
-    data = render_all(model, formats, full=full)
+def write_outputs(model: Model, out: Path, formats: Sequence[str], full: bool = False, **options) -> list[Path]:
+    """Render every format, then write ``out/NAME.<fmt>`` for each; returns the paths written.
+    ``options``: ``show``, ``templates``, ``values`` as for :func:`render_all`."""
+    data = render_all(model, formats, full=full, **options)
     paths = []
     for fmt, blob in data.items():
         path = Path(out) / f"{model.name}.{fmt}"

@@ -3,8 +3,16 @@
 Templates never see sympy objects: they receive LaTeX already printed by
 :class:`~symconv.latex.NotationPrinter`, plus structure (layers, tensors, elements, rows).
 Environments use ``StrictUndefined`` and no autoescape; ``.tex`` templates use LaTeX-safe
-delimiters (``\\BLOCK{…}``, ``\\VAR{…}``, ``\\#{…}``; reference case C14). User template folders
-are searched before the built-in ones, so a user template may extend a built-in one.
+delimiters (``\\BLOCK{…}``, ``\\VAR{…}``, ``\\#{…}``; reference case C14). Template folders given
+with ``--templates`` are searched before the built-in ones; the built-ins are also reachable as
+``builtin/NAME``, so a user's ``derivation.md.j2`` may ``{% extends "builtin/derivation.md.j2" %}``
+or extend ``base.md.j2`` and override its named blocks.
+
+Size: printing cost is proportional to what is shown. Every tensor gets its closed form, its
+general index formula (Σ over positions) and a receptive-field table per shown element; the sums
+of an element are written in full only for small sums, for ``--show`` elements and under
+``--full``; otherwise their first terms, ``⋯``, the last term and the term count are printed.
+Receptive-field tables are truncated at :data:`TABLE_ROWS` rows with a stated count.
 """
 
 from __future__ import annotations
@@ -16,12 +24,17 @@ from typing import Sequence
 import jinja2
 import sympy
 
-from .derivation import Derivation, ElementProof, TensorProof
-from .latex import NotationPrinter, expr_terms, join_terms, product_latex, split_rows
+from .derivation import Derivation, ElementProof, TensorProof, shown_indices
+from .latex import (
+    ROW_SOURCE, ROW_WIDTH, NotationPrinter, NumericPrinter, elided_rows, expr_terms, product_latex,
+    split_rows, visible_len,
+)
 from .notation import escape_latex_text
+from .spec import Conv2d, Dense, Pool2d
 
-PER_ROW = 4  # terms per displayed row
-ROW_CHARS = 150  # printed LaTeX characters above which a sum is split over rows
+HEAD_TERMS = 3  # terms printed before "⋯" in an elided sum
+TABLE_ROWS = 8  # rows of a receptive-field table before it is truncated (unless written in full)
+MD_BLOCK_LIMIT = 900  # characters of one Markdown $$ block (renderers choke on long ones)
 
 
 def builtin_template_dir() -> Path:
@@ -33,8 +46,14 @@ def builtin_template_dir() -> Path:
 
 
 def environment(fmt: str, user_dirs: Sequence[str | Path] = ()) -> jinja2.Environment:
-    """A jinja2 environment for ``fmt`` (``"tex"`` gets LaTeX-safe delimiters)."""
-    loader = jinja2.FileSystemLoader([str(d) for d in user_dirs] + [str(builtin_template_dir())])
+    """A jinja2 environment for ``fmt`` (``"md"`` or ``"tex"``; ``"tex"`` gets LaTeX-safe
+    delimiters). ``user_dirs`` are searched first; ``builtin/NAME`` always names a built-in."""
+    builtin = jinja2.FileSystemLoader(str(builtin_template_dir()))
+    loader = jinja2.ChoiceLoader([
+        jinja2.FileSystemLoader([str(d) for d in user_dirs]),
+        builtin,
+        jinja2.PrefixLoader({"builtin": builtin}),
+    ])
     options = dict(
         loader=loader, undefined=jinja2.StrictUndefined, autoescape=False,
         keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
@@ -49,30 +68,48 @@ def environment(fmt: str, user_dirs: Sequence[str | Path] = ()) -> jinja2.Enviro
     env = jinja2.Environment(**options)
     env.filters["texescape"] = escape_latex_text
     env.filters["mathblocks"] = math_blocks
+    env.filters["equations"] = formula_equations
     return env
+
+
+def formula_equations(formula: str) -> list[dict]:
+    """A general formula ``a = b = c,\\quad d = e`` as aligned equations, one ``=`` a row
+    (so that long general formulas never run past the margin)."""
+    eqs = []
+    for part in formula.split(r",\quad "):
+        pieces = part.split(" = ")
+        rows = [pieces[1]] + [rf"= {x}" for x in pieces[2:]] if len(pieces) > 1 else [""]
+        eqs.append({"lhs": pieces[0], "rows": rows})
+    return eqs
 
 
 def equation_lines(eq: dict) -> list[str]:
     """Lines of one ``{"lhs", "rows"}`` equation for an ``aligned``/``align*`` environment."""
     rows = eq["rows"]
-    lines = [f"{eq['lhs']} &= {rows[0]}"]
-    lines += [rf"&\quad {r}" for r in rows[1:]]
+    lines = [f"{eq['lhs']} &{eq.get('rel', '=')} {rows[0]}"]
+    lines += [f"&= {r[2:]}" if r.startswith("= ") else rf"&\quad {r}" for r in rows[1:]]
     return lines
 
 
-def math_blocks(equations: Sequence[dict], limit: int = 900) -> list[list[str]]:
-    """Group equations into blocks of at most ``limit`` characters (Markdown renderers choke on
-    longer ``$$`` blocks); an equation is never split across blocks."""
+def math_blocks(equations: Sequence[dict], limit: int = MD_BLOCK_LIMIT) -> list[list[str]]:
+    """Group the lines of equations into blocks of at most ``limit`` characters (Markdown renderers
+    choke on longer ``$$`` blocks). An equation that fits in a block is never split; a longer one
+    continues in the next block: its continuation lines start with ``&``, so each block is a
+    valid ``aligned`` on its own."""
     blocks: list[list[str]] = []
     size = limit + 1
     for eq in equations:
         lines = equation_lines(eq)
-        length = sum(len(x) + 4 for x in lines)
-        if size + length > limit:
-            blocks.append([])
-            size = 0
-        blocks[-1].extend(lines)
-        size += length
+        whole = sum(len(line) + 4 for line in lines)
+        if size + whole > limit and whole <= limit:
+            size = limit + 1  # start the equation in a new block rather than split it
+        for line in lines:
+            length = len(line) + 4
+            if size + length > limit:
+                blocks.append([])
+                size = 0
+            blocks[-1].append(line)
+            size += length
     return blocks
 
 
@@ -81,38 +118,23 @@ def math_blocks(equations: Sequence[dict], limit: int = 900) -> list[list[str]]:
 class Printer:
     """Prints a derivation's expressions in its notation and splits long sums into rows."""
 
-    def __init__(self, derivation: Derivation):
+    def __init__(self, derivation: Derivation, numeric=None):
         self.d = derivation
         self.table = derivation.model.network.table
         self.namer = self.table.namer
         self.p = NotationPrinter(self.table)
+        self.numeric = numeric
+        self.np = NumericPrinter(self.table, numeric.value) if numeric is not None else None
 
     def __call__(self, expr) -> str:
         return self.p.doprint(expr)
 
-    def rows(self, expr) -> list[str]:
-        """``expr`` printed as rows: a long sum is split by terms; a long product whose last
-        factor is a sum keeps its prefix on the first row and splits the sum in ``\\bigl( \\bigr)``."""
-        text = self(expr)
-        if len(text) <= ROW_CHARS:
-            return [text]
-        if isinstance(expr, sympy.Add):
-            return split_rows(expr_terms(self.p, expr), PER_ROW)
-        if isinstance(expr, sympy.Mul):
-            factors = list(expr.args)
-            sums = [f for f in factors if isinstance(f, sympy.Add)]
-            if sums:
-                inner = max(sums, key=lambda f: len(f.args))
-                rest = [f for f in factors if f is not inner]
-                prefix = product_latex(self.p, rest)
-                body = split_rows(expr_terms(self.p, inner), PER_ROW)
-                body[0] = (prefix + " " if prefix != "1" else "") + r"\bigl(" + body[0]
-                body[-1] = body[-1] + r"\bigr)"
-                return body
-        return [text]
+    def rows(self, expr, printer=None) -> list[str]:
+        """``expr`` printed as rows (see :func:`expr_rows`)."""
+        return expr_rows(printer or self.p, expr)
 
     def sum_rows(self, printed_terms: list[str]) -> list[str]:
-        return split_rows(printed_terms, PER_ROW) if len(join_terms(printed_terms)) > ROW_CHARS else [join_terms(printed_terms)]
+        return split_rows(printed_terms)
 
     def grad(self, s) -> str:
         cost = self.namer.latex_letter("cost")
@@ -122,51 +144,159 @@ class Printer:
         return rf"\frac{{\partial {self(num)}}}{{\partial {self(den)}}}"
 
 
+def expr_rows(p: NotationPrinter, expr) -> list[str]:
+    """``expr`` printed as rows of at most ``ROW_WIDTH`` visible characters where possible: a sum
+    is split between terms; a wide product between factors (later rows start with ``\\cdot``),
+    and a wide sum inside it is split inside ``\\bigl( … \\bigr)``."""
+    if isinstance(expr, sympy.Add):
+        return split_rows(expr_terms(p, expr))
+    text = p.doprint(expr)
+    if not isinstance(expr, sympy.Mul) or visible_len(text) <= ROW_WIDTH:
+        return [text]
+    rows = [""]
+
+    def put(piece: str) -> None:
+        if rows[-1] and visible_len(rows[-1]) + visible_len(piece) > ROW_WIDTH:
+            rows.append(r"\cdot " + piece)
+        else:
+            rows[-1] = (rows[-1] + " " + piece).strip()
+
+    for f in expr.as_ordered_factors():
+        if isinstance(f, sympy.Add):
+            inner = rf"\left({p.doprint(f)}\right)"
+            if visible_len(inner) <= ROW_WIDTH:
+                put(inner)
+                continue
+            body = split_rows(expr_terms(p, f))
+            put(r"\bigl(" + body[0])
+            rows.extend(body[1:])
+            rows[-1] += r"\bigr)"
+        else:
+            put(product_latex(p, [f]))
+    return rows
+
+
+def readable_rows(pr: "Printer", expr) -> list[str] | None:
+    """Rows of a substituted form, or None when it is None or a row would be too long to read
+    (more than twice ``ROW_SOURCE`` characters or ``ROW_WIDTH`` visible ones: nested fractions of
+    exponentials, for instance);
+    the document then keeps the sum of products, whose upstream gradients are defined above."""
+    if expr is None:
+        return None
+    rows = pr.rows(expr)
+    too_long = any(len(r) > 2 * ROW_SOURCE or visible_len(r) > 2 * ROW_WIDTH for r in rows)
+    return None if too_long else rows
+
+
+def listed_rows(items: Sequence, show, written: bool) -> list[str]:
+    """Rows of a sum of ``items`` printed by ``show(item)``: all of them when ``written``, else
+    the first :data:`HEAD_TERMS`, ``⋯`` and the last with the count (only those are printed)."""
+    if not items:
+        return ["0"]
+    if written or len(items) <= HEAD_TERMS + 2:
+        return split_rows([show(x) for x in items])
+    return elided_rows([show(x) for x in items[:HEAD_TERMS]], show(items[-1]), len(items))
+
+
 def _cert_text(cert) -> str:
     return f"{cert.method}: {cert.detail}" if cert.equal else f"FAILED ({cert.method}): {cert.detail}"
 
 
+VALUE_CHARS = 120  # printed characters above which an irrational exact value is shown as a decimal
+
+
+def _value_latex(value) -> str:
+    """An exact value (Rational or exact expression) in LaTeX."""
+    return sympy.latex(value)
+
+
+def value_equation(value) -> dict:
+    """The last row of a numeric view: ``= value`` exactly (a Rational, or a short exact expression
+    followed by its 12-digit decimal), or ``≈ decimal`` for a long irrational expression."""
+    exact = sympy.latex(value)
+    if value.is_Rational:
+        return {"lhs": "", "rows": [exact]}
+    decimal = sympy.latex(sympy.N(value, 12))
+    if len(exact) <= VALUE_CHARS:
+        return {"lhs": "", "rows": [exact, rf"\approx {decimal}"]}
+    return {"lhs": "", "rel": r"\approx", "rows": [decimal]}
+
+
 def _element(pr: Printer, e: ElementProof) -> dict:
-    chain_terms = [rf"{pr.grad(t.via) if t.upstream != 1 else ''} {pr.partial(t.via, e.wrt)}".strip()
-                   for t in e.terms]
-    # ∂C/∂via is named: δ or an adjoint symbol; print that name in the sum of products
-    products = [product_latex(pr.p, [t.upstream, t.partial]) for t in e.terms]
+    written = e.written
+    terms = list(e.terms)
+    chain = listed_rows(
+        terms, lambda t: rf"{pr.grad(t.via) if t.upstream != 1 else ''} {pr.partial(t.via, e.wrt)}".strip(), written
+    )
+    shown_touches = terms if written else terms[:TABLE_ROWS]
     touches = [
         {"output": pr(t.via), "upstream": pr(t.upstream), "partial": pr(t.partial)}
-        for t in e.terms
+        for t in shown_touches
     ]
+    products = listed_rows(terms, lambda t: product_latex(pr.p, [t.upstream, t.partial]), written)
     closed = None
     if e.closed is not None:
-        kind, pairs, cert = e.closed
-        printed = [product_latex(pr.p, [a] if b is None else [a, b]) for a, b in pairs]
-        closed = {"kind": kind, "rows": pr.sum_rows(printed) if printed else ["0"],
-                  "certificate": _cert_text(cert), "ok": cert.equal}
+        kind, pairs, cert = e.closed  # the closed form's products (a, b), meaning Σ a·b
+        closed = {"kind": kind, "rows": listed_rows(
+            list(pairs), lambda ab: product_latex(pr.p, [ab[0]] if ab[1] is None else list(ab)), written),
+            "certificate": _cert_text(cert), "ok": cert.equal}
+    numeric = None
+    if pr.numeric is not None:
+        numbers = listed_rows(terms, lambda t: product_latex(pr.np, [t.upstream, t.partial]), written)
+        numeric = {"numbers": numbers, "value": value_equation(pr.numeric.grad[e.wrt])}
     return {
         "wrt": pr(e.wrt),
         "name": e.wrt.name,
         "grad": pr.grad(e.wrt),
-        "chain": pr.sum_rows(chain_terms) if chain_terms else ["0"],
+        "written": written,
+        "count": len(terms),
+        "chain": chain,
         "touches": touches,
-        "sum": pr.sum_rows(products) if products else ["0"],
-        "named": pr.rows(e.named) if e.named is not None else None,
+        "touches_omitted": len(terms) - len(shown_touches),
+        "sum": products,
+        "named": readable_rows(pr, e.named),
         "closed": closed,
+        "numeric": numeric,
         "full": _cert_text(e.full) if e.full is not None else None,
         "zero": not e.terms,
     }
 
 
+_RF_HEADERS = {
+    "weight": ("output it touches", "upstream gradient", "input it pairs with"),
+    "bias": ("output it touches", "upstream gradient", "local partial"),
+    "input": ("output it feeds", "upstream gradient", "weight involved"),
+    "activation": ("output it feeds", "upstream gradient", "weight involved"),
+}
+
+
+def _rf_headers(pr: Printer, role: str, layer_index: int) -> tuple[str, str, str]:
+    """Column names of a receptive-field table: what the third column holds depends on the layer
+    that reads the tensor (a weight for conv and dense, a routing or averaging factor else)."""
+    consumer = pr.d.model.network.layers[layer_index - 1].spec
+    if role in ("input", "activation") and not isinstance(consumer, Conv2d | Dense):
+        return ("output it feeds", "upstream gradient", "local partial")
+    return _RF_HEADERS.get(role, ("output", "upstream gradient", "local partial"))
+
+
 def _tensor(pr: Printer, t: TensorProof, layer_index: int) -> dict:
     role = t.role
     layer = t.layer
+    count = 1
+    for n in t.shape:
+        count *= n
     return {
         "role": role,
         "layer": layer,
-        "letter": pr.namer.tensor_latex(role if role != "activation" else "activation", layer if role != "input" else 0),
+        "letter": pr.namer.tensor_latex(role, layer if role != "input" else 0),
         "shape": " \\times ".join(str(v) for v in t.shape),
         "shape_text": "x".join(str(v) for v in t.shape),
         "closed_kind": t.closed_kind,
         "closed_statement": closed_statement(pr, t.closed_kind, layer_index) if t.closed_kind else None,
+        "index_formula": index_formula(pr, t, layer_index),
+        "rf_headers": _rf_headers(pr, role, layer_index),
         "elements": [_element(pr, e) for e in t.elements],
+        "count": count,
         "omitted": t.omitted,
         "all_closed_certified": t.all_closed_certified,
     }
@@ -200,43 +330,340 @@ def closed_statement(pr: Printer, kind: str, layer_index: int) -> str:
     raise ValueError(kind)
 
 
-def _definition_rows(pr: Printer, d) -> list[str]:
+# ----------------------------------------------------------------------------- index formulas
+
+_VAR_ORDER = "ijpquvmn"
+
+
+def _ix(expr) -> str:
+    """A linear index expression printed compactly, variables first (``i+m-1``, ``u-m+1``)."""
+    expr = sympy.expand(expr)
+    symbols = sorted(expr.free_symbols, key=lambda x: (_VAR_ORDER.find(x.name), x.name))
+    out = ""
+    for var in symbols:
+        k = expr.coeff(var)
+        text = var.name if k == 1 else f"-{var.name}" if k == -1 else f"{sympy.latex(k)}{var.name}"
+        out += text if not out or text.startswith("-") else "+" + text
+    const = expr.subs({v: 0 for v in symbols})
+    if const != 0 or not out:
+        c = sympy.latex(const)
+        out += c if not out or c.startswith("-") else "+" + c
+    return out
+
+
+def _div_ix(numerator, stride: int, base: int) -> str:
+    """``numerator/stride + base`` printed as a fraction when the stride is above 1."""
+    if stride == 1:
+        return _ix(numerator + base)
+    text = rf"\frac{{{_ix(numerator)}}}{{{stride}}}"
+    return text + (f"+{base}" if base else "")
+
+
+def _range_sum(var: str, size: int, base: int) -> str:
+    return rf"\sum_{{{var}={base}}}^{{{size - 1 + base}}}"
+
+
+def _position_vars(namer) -> tuple[str, str]:
+    """Names of the output row/column index variables: ``i, j``, or ``p, q`` when a role letter
+    is ``i`` or ``j`` (the seed input is ``i``)."""
+    letters = set(namer.letters.values())
+    return ("p", "q") if {"i", "j"} & letters else ("i", "j")
+
+
+def _channel_var(namer) -> str:
+    """Name of the output-channel index variable: ``o``, or ``r`` when a role letter is ``o``."""
+    return "r" if "o" in set(namer.letters.values()) else "o"
+
+
+def _conv_geometry(layer, base: int, flip: bool, pos=("i", "j")):
+    """Index expressions of a conv layer: the input row/column read by output (i, j) through
+    kernel position (m, n) of the printed weight index, in the document's index base."""
+    spec: Conv2d = layer.spec
+    i, j, m, n = sympy.symbols(f"{pos[0]} {pos[1]} m n")
+    (top, _), (left, _) = layer.pad
+    kh, kw = spec.kernel_size
+
+    def kpos(var, k):  # 0-based kernel position the printed weight index multiplies
+        return (k - 1 - (var - base)) if flip else (var - base)
+
+    u = spec.stride[0] * (i - base) + spec.dilation[0] * kpos(m, kh) - top + base
+    v = spec.stride[1] * (j - base) + spec.dilation[1] * kpos(n, kw) - left + base
+    uu, vv = sympy.symbols("u v")
+    ri = _div_ix(uu - base + top - spec.dilation[0] * kpos(m, kh), spec.stride[0], base)
+    rj = _div_ix(vv - base + left - spec.dilation[1] * kpos(n, kw), spec.stride[1], base)
+    return _ix(u), _ix(v), ri, rj
+
+
+def _channel(layer, base: int, o: str = "o") -> str:
+    spec = layer.spec
+    if spec.groups == 1:
+        return "c"
+    cg = layer.inputs.shape[0] // spec.groups
+    og = spec.out_channels // spec.groups
+    return rf"c+{cg}\lfloor({o}-{base})/{og}\rfloor" if base else rf"c+{cg}\lfloor {o}/{og}\rfloor"
+
+
+def layer_formulas(pr: Printer, layer) -> dict:
+    """General index formulas (Σ over positions) of one layer: ``forward``, ``weight``, ``input``,
+    ``bias`` (LaTeX strings or None), in the document's notation and index base."""
+    nm = pr.namer
+    b = nm.base
+    spec = layer.spec
+    flip = pr.d.model.spec.convention == "convolution"
+    cost = nm.latex_letter("cost")
+    li = layer.index
+    in_role, in_layer = layer.inputs.role, (layer.inputs.layer if layer.inputs.role != "input" else 0)
+    carrier_role = "pre_activation" if layer.pre is not None else "activation"
+    out = {"forward": None, "weight": None, "input": None, "bias": None, "note": "", "weight_note": "",
+           "forward_note": "",
+           "input_rhs": None, "input_index": None}
+    pi, pj = _position_vars(nm)
+    oc = _channel_var(nm)
+    if isinstance(spec, Conv2d):
+        c_in, h, w = layer.inputs.shape
+        c_out, ho, wo = layer.out.shape
+        kh, kw = spec.kernel_size
+        u, v, ri, rj = _conv_geometry(layer, b, flip, (pi, pj))
+        ch = _channel(layer, b, oc)
+        x = nm.element_latex(in_role, in_layer, [ch, u, v])
+        W = nm.element_latex("weight", li, [oc, "c", "m", "n"])
+        z = nm.element_latex(carrier_role, li, [oc, pi, pj])
+        d = nm.element_latex("delta", li, [oc, pi, pj])
+        bias = nm.element_latex("bias", li, [oc]) + " + " if layer.bias is not None else ""
+        sums_k = _range_sum("c", c_in // spec.groups, b) + _range_sum("m", kh, b) + _range_sum("n", kw, b)
+        out["forward"] = rf"{z} = {bias}{sums_k} {W} \, {x}"
+        out["weight"] = (rf"\frac{{\partial {cost}}}{{\partial {W}}} = "
+                         rf"{_range_sum(pi, ho, b)}{_range_sum(pj, wo, b)} {d} \, {x}")
+        dx = nm.element_latex("delta", li, [oc, ri, rj])
+        xin = nm.element_latex(in_role, in_layer, ["c", "u", "v"])
+        out["input_rhs"] = rf"{_range_sum(oc, c_out, b)}{_range_sum('m', kh, b)}{_range_sum('n', kw, b)} {dx} \, {W}"
+        out["input_index"] = ["c", "u", "v"]
+        out["input"] = rf"\frac{{\partial {cost}}}{{\partial {xin}}} = " + out["input_rhs"]
+        if layer.bias is not None:
+            out["bias"] = (rf"\frac{{\partial {cost}}}{{\partial {nm.element_latex('bias', li, [oc])}}} = "
+                           rf"{_range_sum(pi, ho, b)}{_range_sum(pj, wo, b)} {d}")
+        notes = []
+        if any(p for pair in layer.pad for p in pair):
+            out["weight_note"] = "a term whose input index falls in the zero padding is 0."
+        if spec.stride != (1, 1):
+            notes.append(f"only the terms whose error-term index (${ri}$, ${rj}$) is an integer in range count")
+        else:
+            notes.append("a term whose error-term index is out of range is 0")
+        if spec.groups > 1:
+            notes.append(f"c counts the channels within the group of {oc}")
+        out["note"] = "; ".join(notes) + "."
+        out["forward_note"] = out["weight_note"]
+    elif isinstance(spec, Dense):
+        n_out, n_in = layer.weight.shape
+        W = nm.element_latex("weight", li, ["r", "c"])
+        x = nm.element_latex(in_role, in_layer, ["c"])
+        z = nm.element_latex(carrier_role, li, ["r"])
+        d = nm.element_latex("delta", li, ["r"])
+        bias = " + " + nm.element_latex("bias", li, ["r"]) if layer.bias is not None else ""
+        out["forward"] = rf"{z} = {_range_sum('c', n_in, b)} {W} \, {x}{bias}"
+        out["weight"] = rf"\frac{{\partial {cost}}}{{\partial {W}}} = {d} \, {x}"
+        out["input_rhs"] = rf"{_range_sum('r', n_out, b)} {W} \, {d}"
+        out["input_index"] = ["c"]
+        out["input"] = rf"\frac{{\partial {cost}}}{{\partial {x}}} = " + out["input_rhs"]
+        if layer.bias is not None:
+            out["bias"] = rf"\frac{{\partial {cost}}}{{\partial {nm.element_latex('bias', li, ['r'])}}} = {d}"
+    elif isinstance(spec, Pool2d):
+        kh, kw = spec.kernel_size
+        i, j, m, n = sympy.symbols(f"{pi} {pj} m n")
+        (top, _), (left, _) = layer.pad
+        u = _ix(spec.stride[0] * (i - b) + (m - b) - top + b)
+        v = _ix(spec.stride[1] * (j - b) + (n - b) - left + b)
+        x = nm.element_latex(in_role, in_layer, ["c", u, v])
+        o = nm.element_latex("activation", li, ["c", pi, pj])
+        window = rf"{b} \le m \le {kh - 1 + b},\ {b} \le n \le {kw - 1 + b}"
+        if spec.type == "max_pool2d":
+            out["forward"] = rf"{o} = \max_{{{window}}} {x}"
+        else:
+            out["forward"] = rf"{o} = \frac{{1}}{{{kh * kw}}} {_range_sum('m', kh, b)}{_range_sum('n', kw, b)} {x}"
+    return out
+
+
+def index_formula(pr: Printer, t: TensorProof, layer_index: int) -> dict | None:
+    """The general index formula of a tensor's gradient: ``{"formula", "note"}`` or None."""
+    layer = pr.d.model.network.layers[layer_index - 1]
+    f = layer_formulas(pr, layer)
+    key = {"weight": "weight", "bias": "bias", "input": "input", "activation": "input",
+           "pre_activation": "input"}.get(t.role)
+    if key is None or f.get(key) is None:
+        return None
+    note = f["note"] if key == "input" else f["weight_note"] if key == "weight" else ""
+    return {"formula": f[key], "note": note}
+
+
+def _seed_note(pr: Printer) -> str:
+    """How to read the indices of the general formulas (seed: structured indices stand for a flat
+    one; every style: which target a ``y_k`` is)."""
+    target = pr.namer.element_latex("target", None, ["k"])
+    if pr.namer.style != "seed":
+        return (f"In the general formulas, ${target}$ is the target of the output element at "
+                f"row-major position $k$ (counted from {pr.namer.base}).")
+    return ("In the general formulas, an index in parentheses such as $(c, u, v)$ names the element "
+            "whose flat index $k$ is the 1-based row-major position of $(c, u, v)$ in its tensor, "
+            f"and $k$ in a target ${target}$ is the row-major position of the output element it meets.")
+
+
+def _delta_formula(pr: Printer, layer, next_layer) -> str | None:
+    """δ of a layer in general: from the cost for the last layer, else through the next layer's
+    input-gradient formula (when it has one)."""
+    nm = pr.namer
+    cost = nm.latex_letter("cost")
+    li = layer.index
+    if layer.delta is None:
+        return None
+    nxt = layer_formulas(pr, next_layer) if next_layer is not None else None
+    if nxt is not None and nxt["input_index"] is not None:
+        idx = nxt["input_index"]
+    else:
+        idx = [_channel_var(nm), *_position_vars(nm)] if len(layer.out.shape) == 3 else ["r"]
+    carrier_role = "pre_activation" if layer.pre is not None else "activation"
+    d = nm.element_latex("delta", li, idx)
+    z = nm.element_latex(carrier_role, li, idx)
+    o = nm.element_latex("activation", li, idx)
+    head = rf"{d} = \frac{{\partial {cost}}}{{\partial {z}}}"
+    if layer.pre is not None:
+        head += rf" = \frac{{\partial {cost}}}{{\partial {o}}} \, f'\left({z}\right)"
+    if next_layer is None and pr.d.model.spec.cost.type != "cross_entropy":
+        from .costs import _summand
+
+        os_, ys = sympy.Symbol("o__gen"), sympy.Symbol("y__gen")
+        kind = pr.d.model.spec.cost.type
+        deriv = sympy.diff(_summand(kind, os_, ys, len(layer.out)), os_)
+
+        class _Gen(NotationPrinter):
+            def _print_Symbol(self, expr, style="plain"):
+                if expr == os_:
+                    return o
+                if expr == ys:
+                    return nm.element_latex("target", None, ["k"])
+                return super()._print_Symbol(expr, style)
+
+        g = _Gen(pr.table).doprint(sympy.factor_terms(deriv))
+        if layer.pre is None:
+            return head + f" = {g}"
+        return head + rf",\quad \frac{{\partial {cost}}}{{\partial {o}}} = {g}"
+    if nxt is not None and nxt["input_rhs"] is not None:
+        if layer.pre is None:
+            return head + " = " + nxt["input_rhs"]
+        return head + rf",\quad \frac{{\partial {cost}}}{{\partial {o}}} = " + nxt["input_rhs"]
+    return head
+
+
+def _definition_rows(pr: Printer, d, printer=None) -> list[str]:
+    p = printer or pr.p
     if d.terms:
-        printed = [product_latex(pr.p, [t.coeff, t.value, t.weight] if t.weight is not None else [t.coeff, t.value])
+        printed = [product_latex(p, [t.coeff, t.value, t.weight] if t.weight is not None else [t.coeff, t.value])
                    for t in d.terms]
         if d.bias is not None:
-            printed.append(pr(d.bias))
-        return pr.sum_rows(printed)
-    return pr.rows(d.expr)
+            printed.append(p._print(d.bias))
+        return split_rows(printed)
+    return pr.rows(d.expr, p)
 
 
-def _delta_equations(pr: Printer, s, terms, named) -> list[dict]:
-    """δ = Σ upstream · partial, then (if it reads differently) the substituted form."""
-    chain = pr.sum_rows([product_latex(pr.p, [t.upstream, t.partial]) for t in terms]) if terms else ["0"]
-    substituted = pr.rows(named) if named is not None else chain
+def _with_numbers(pr: Printer, eq: dict, d) -> list[dict]:
+    """A forward definition followed (numeric view) by its numbers and its value."""
+    if pr.numeric is None:
+        return [eq]
+    return [eq, {"lhs": "", "rows": _definition_rows(pr, d, pr.np)},
+            value_equation(pr.numeric.value[d.target])]
+
+
+def _delta_equations(pr: Printer, s, terms, named, written: bool) -> list[dict]:
+    """δ = Σ upstream · partial, then (if it reads differently) the substituted form, then (numeric
+    view) the numbers and the value. A long, unasked-for sum is elided."""
+    chain = listed_rows(list(terms), lambda t: product_latex(pr.p, [t.upstream, t.partial]), written)
     eqs = [{"lhs": pr(s), "rows": chain}]
-    if substituted != chain:
-        eqs.append({"lhs": "", "rows": substituted})
+    substituted = readable_rows(pr, named)
+    if substituted is not None:
+        if substituted != chain:
+            eqs.append({"lhs": "", "rows": substituted})
+    if pr.numeric is not None:
+        eqs.append({"lhs": "", "rows": listed_rows(list(terms), lambda t: product_latex(pr.np, [t.upstream, t.partial]), written)})
+        eqs.append(value_equation(pr.numeric.value[s]))
     return eqs
 
 
-def build_context(d: Derivation) -> dict:
-    """Everything the templates need, as strings and lists (no sympy objects)."""
-    pr = Printer(d)
+def _cost_equation(pr: Printer, d) -> list[dict]:
+    """The cost's definition (elided when it has more than 16 summands, unless ``--full``), then
+    (numeric view) its numbers and its value. Only the printed summands are built (the whole
+    cost of a large network is never constructed here)."""
+    from .costs import _summand
+
+    cost = d.cost
+    net = d.model.network
+    kind = d.model.spec.cost.type
+    pairs = list(zip(net.output.symbols, net.targets.symbols))
+    n = len(pairs)
+    written = d.full or n <= 16
+    if kind == "cross_entropy":
+        if written:
+            rows = pr.rows(cost.expr)
+        else:
+            nm = pr.namer
+            o = nm.element_latex("activation", len(net.layers), ["k"])
+            oj = nm.element_latex("activation", len(net.layers), ["j"])
+            y = nm.element_latex("target", None, ["k"])
+            rows = [rf"-\sum_{{k}} {y} \left({o} - \log \sum_{{j}} e^{{{oj}}}\right) \quad (\text{{{n} terms}})"]
+        numbers = pr.rows(cost.expr, pr.np) if pr.numeric is not None and written else None
+    else:
+        summand = lambda oy: _summand(kind, oy[0], oy[1], n)  # noqa: E731
+        rows = listed_rows(pairs, lambda oy: pr(summand(oy)), written)
+        numbers = listed_rows(pairs, lambda oy: pr.np.doprint(summand(oy)), written) if pr.numeric is not None else None
+    eqs = [{"lhs": pr(cost.target), "rows": rows}]
+    if pr.numeric is not None:
+        if numbers is not None:
+            eqs.append({"lhs": "", "rows": numbers})
+        eqs.append(value_equation(pr.numeric.value[cost.target]))
+    return eqs
+
+
+def build_context(d: Derivation, numeric=None) -> dict:
+    """Everything the templates need, as strings and lists (no sympy objects).
+
+    ``numeric``: a :class:`~symconv.values.NumericView`; each formula is then followed by its
+    numbers substituted and its value.
+    """
+    pr = Printer(d, numeric)
     spec = d.model.spec
     net = d.model.network
+    fw = d.model.forward
     nm = pr.namer
+    show_flats = d.show
     layers = []
     for lp in d.layers:
         layer = net.layers[lp.index - 1]
+        carrier = layer.pre if layer.pre is not None else layer.out
+        formulas = layer_formulas(pr, layer)
+        forward, forward_omitted = [], 0
+        if lp.forward:
+            idx = shown_indices(carrier.shape, d.full, {k for k, s in enumerate(carrier.symbols) if s in show_flats})
+            for k in idx:
+                x = fw.definition(carrier.symbols[k])
+                forward.extend(_with_numbers(pr, {"lhs": pr(x.target), "rows": _definition_rows(pr, x)}, x))
+            forward_omitted = len(carrier) - len(idx)
+        activation = []
+        if lp.activation:
+            idx = shown_indices(layer.out.shape, d.full, {k for k, s in enumerate(layer.out.symbols) if s in show_flats})
+            for k in idx:
+                x = fw.definition(layer.out.symbols[k])
+                activation.extend(_with_numbers(pr, {"lhs": pr(x.target), "rows": pr.rows(x.expr)}, x))
         layers.append({
             "index": lp.index,
             "kind": lp.kind,
             "summary": [(k, _fmt(v)) for k, v in lp.summary.items()],
-            "forward": [{"lhs": pr(x.target), "rows": _definition_rows(pr, x)} for x in lp.forward],
-            "activation": [{"lhs": pr(x.target), "rows": pr.rows(x.expr)} for x in lp.activation],
+            "forward_formula": formulas["forward"],
+            "forward_note": formulas["forward_note"],
+            "forward": forward,
+            "forward_omitted": forward_omitted,
+            "activation": activation,
             "activation_convention": _activation_convention(layer),
-            "delta_equations": [eq for s, terms, named in lp.deltas for eq in _delta_equations(pr, s, terms, named)],
+            "delta_formula": _delta_formula(pr, layer, net.layers[lp.index] if lp.index < len(net.layers) else None),
+            "delta_equations": [eq for s, terms, named, written in lp.deltas
+                                for eq in _delta_equations(pr, s, terms, named, written)],
             "delta_omitted": lp.delta_omitted,
             "tensors": [_tensor(pr, t, lp.index) for t in lp.tensors],
         })
@@ -246,12 +673,15 @@ def build_context(d: Derivation) -> dict:
         "convention": spec.convention,
         "input_shape": "x".join(str(v) for v in spec.input_shape),
         "cost_type": spec.cost.type,
-        "cost": {"lhs": pr(d.cost.target), "rows": pr.rows(d.cost.expr)},
+        "cost_equations": _cost_equation(pr, d),
         "cost_letter": nm.latex_letter("cost"),
         "layers": layers,
         "input": _tensor(pr, d.input_proof, 1),
         "index_base": nm.base,
         "style": nm.style,
+        "seed_note": _seed_note(pr),
+        "full": d.full,
+        "numeric": numeric is not None,
         "certificates": d.certificate_count,
         "failures": list(d.certificate_failures),
         "full_cost_terms": d.full_cost_terms,
@@ -271,7 +701,7 @@ def _legend(pr: Printer) -> list[tuple[str, str]]:
     nm = pr.namer
     seed = nm.style == "seed"
     mark = "l" if seed else "(l)"
-    fmap, kern, vec = ("k", "k", "k") if seed else ("c,m,n", "o,c,m,n", "o")
+    fmap, kern, vec = ("k", "k", "k") if seed else ("c,u,v", "o,c,m,n", "o")
     first = "1" if seed else "(0)"
     letter = nm.latex_letter
     return [
@@ -293,8 +723,8 @@ def _fmt(value) -> str:
     return str(value)
 
 
-def render(d: Derivation, fmt: str, user_dirs: Sequence[str | Path] = ()) -> str:
-    """The derivation as ``"md"`` or ``"tex"`` text."""
+def render(d: Derivation, fmt: str, user_dirs: Sequence[str | Path] = (), numeric=None) -> str:
+    """The derivation as ``"md"`` or ``"tex"`` text (deterministic: same input, same bytes)."""
     env = environment(fmt, user_dirs)
     template = env.get_template(f"derivation.{fmt}.j2")
-    return template.render(**build_context(d))
+    return template.render(**build_context(d, numeric))

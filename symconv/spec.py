@@ -444,14 +444,15 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     },
     # examples/two_channel_stride2.toml
     "two_channel_stride2": {
-        "title": "Two-channel stride-2 padded convolution",
+        "title": "Two channels, stride 2, padding 1",
         "convention": "cross-correlation",
         "input": {"shape": [2, 5, 5]},
         "layers": [
             {"type": "conv2d", "out_channels": 2, "kernel_size": 3, "stride": 2, "padding": 1,
-             "bias": True, "activation": "identity"},
+             "bias": True},
         ],
         "cost": {"type": "half_sse"},
+        "notation": {"style": "grid0"},
     },
     # examples/lenet_small.toml
     "lenet_small": {

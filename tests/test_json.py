@@ -47,14 +47,17 @@ def test_large_networks_use_named_intermediates_with_definitions():
         free = {s.name for s in expr.free_symbols}
         assert free - leaves <= set(defined), d["name"]
         defined[d["name"]] = expr
-    # substituting the definitions gives back the leaf gradient (checked on one weight)
-    g = next(g for g in doc["gradients"] if g["wrt"] == "w1_1")
-    expr = parse_expr(g["expr"], local_dict={n: sympy.Symbol(n) for n in list(roles) + list(defined)})
-    for name in reversed(list(defined)):
-        expr = expr.xreplace({sympy.Symbol(name): defined[name]})
-    point = {sympy.Symbol(n): sympy.Rational(k % 7 - 3, 1 + k % 3) for k, n in enumerate(sorted(leaves))}
-    assert expr.xreplace(point) == m.gradient("w1_1", form="named").xreplace(
-        {s: m.forward.leaf(s) for s in m.gradient("w1_1", form="named").free_symbols}).xreplace(point)
+    # evaluating the definitions in order at a point gives the gradient's value there
+    point = {n: sympy.Rational(k % 7 - 3, 1 + k % 3) for k, n in enumerate(sorted(leaves))}
+    values = {sympy.Symbol(n): v for n, v in point.items()}
+    for name, expr in defined.items():
+        values[sympy.Symbol(name)] = expr.xreplace(values)
+    for wrt in ("w1_1", "w3_5", "i1_40"):
+        g = next(g for g in doc["gradients"] if g["wrt"] == wrt)
+        got = parse_expr(g["expr"], local_dict={n: sympy.Symbol(n) for n in list(roles) + list(defined)})
+        named = m.gradient(wrt, form="named", factor=False)
+        forward = {s: values[sympy.Symbol(s.name)] for s in named.free_symbols}
+        assert got.xreplace(values) == named.xreplace(forward), wrt
 
 
 def test_json_is_deterministic(seed):

@@ -19,10 +19,8 @@ ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "output"
 REGEN = os.environ.get("SYMCONV_REGEN") == "1"
 
-# (source: "--example NAME" or a spec path relative to the repo, formats)
-EXAMPLE_OUTPUTS = [
-    (["--example", "seed"], "seed", ("md", "tex", "pdf", "json")),
-]
+# (source: "--example NAME" or a spec path relative to the repo, stem, formats); see example_outputs.py
+from .example_outputs import EXAMPLE_OUTPUTS  # noqa: E402
 
 
 @pytest.mark.parametrize("source, name, formats", EXAMPLE_OUTPUTS, ids=[e[1] for e in EXAMPLE_OUTPUTS])

@@ -1,4 +1,5 @@
-"""``symconv derive SPEC.toml | --example NAME [--out DIR] [--format md,tex,pdf,json]``."""
+"""``symconv derive SPEC.toml | --example NAME [--out DIR] [--format md,tex,pdf,json] [--full]
+[--show NAMES] [--templates DIR] [--values FILE.toml | --random SEED]``."""
 
 from __future__ import annotations
 
@@ -41,7 +42,59 @@ def add_parser(sub) -> None:
     add_spec_source(p)
     p.add_argument("--out", default="output", help="output folder (default: output/)")
     p.add_argument("--format", default="md,tex,pdf,json", help="comma-separated: md,tex,pdf,json")
+    add_view_options(p)
     p.set_defaults(run=run)
+
+
+def add_view_options(p: argparse.ArgumentParser) -> None:
+    """``--full``, ``--show``, ``--templates``, ``--values``/``--random`` (what documents show)."""
+    p.add_argument("--full", action="store_true", help="write every element and every sum in full")
+    p.add_argument("--show", action="append", default=[], metavar="NAMES",
+                   help="comma-separated elements to write in full, as printed (w_1^1, "
+                        "W^{(1)}_{1,1,1,1}) or Python names (w1_1); may be repeated")
+    p.add_argument("--templates", action="append", default=[], metavar="DIR",
+                   help="a folder of templates searched before the built-in ones; may be repeated")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--values", metavar="FILE.toml",
+                       help="numbers for every leaf: each formula is followed by its numbers and value")
+    group.add_argument("--random", type=int, metavar="SEED",
+                       help="seeded random small exact values for every leaf (numeric view)")
+
+
+def show_tokens(values: list[str]) -> list[str]:
+    """``--show`` values split into names. Commas inside braces (``W^{(1)}_{1,1,1,1}``) or after
+    an underscore's index list are kept: a comma splits only at brace depth 0 and before a letter
+    or a Python name."""
+    tokens = []
+    for value in values:
+        depth, cur = 0, ""
+        for k, ch in enumerate(value):
+            depth += ch == "{"
+            depth -= ch == "}"
+            if ch == "," and depth == 0 and (k + 1 < len(value) and not value[k + 1].isdigit()):
+                tokens.append(cur)
+                cur = ""
+            else:
+                cur += ch
+        tokens.append(cur)
+    return [t.strip() for t in tokens if t.strip()]
+
+
+def view_options(model, args: argparse.Namespace) -> dict:
+    """The ``show``, ``templates`` and ``values`` keyword arguments for rendering.
+    Raises :class:`SpecError` naming ``--show``, ``--templates`` or ``--values`` on bad input."""
+    from ..values import evaluate, load_values, random_values, resolve_names
+
+    show = frozenset(resolve_names(model, show_tokens(args.show), "--show")) if args.show else frozenset()
+    for folder in args.templates:
+        if not Path(folder).is_dir():
+            raise SpecError("--templates", f"{folder} is not a folder; give a folder of .j2 templates")
+    values = None
+    if args.values is not None:
+        values = evaluate(model, load_values(model, args.values))
+    elif args.random is not None:
+        values = evaluate(model, random_values(model, args.random))
+    return {"show": show, "templates": tuple(args.templates), "values": values}
 
 
 def run(args: argparse.Namespace) -> int:
@@ -53,7 +106,8 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise SpecError("--out", f"{out} exists and is not a folder; give a folder path")
-    written = write_outputs(Model(spec), out, formats)
+    model = Model(spec)
+    written = write_outputs(model, out, formats, full=args.full, **view_options(model, args))
     for path in written:
         print(path)
     return 0

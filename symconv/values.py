@@ -1,0 +1,137 @@
+"""The numeric view: exact values for every leaf, then every intermediate, δ and gradient.
+
+Leaves (inputs, weights, biases, targets) get values from a TOML table (``--values FILE.toml``)
+or from a seeded generator (``--random SEED``). Keys are Python names (``i1_5``) or names as
+typed in the document's notation (``i^1_5``, ``W^{(1)}_{1,1,1,1}``); values are ints, floats
+(read as the exact decimal they print as) or fraction strings (``"-3/4"``). Everything is then
+evaluated exactly (sympy Rationals; irrational activations such as ``tanh`` stay exact
+expressions), forward in definition order and backward by reverse accumulation, so each shown
+formula can be followed by its numbers and its value (formula → numbers → result).
+"""
+
+from __future__ import annotations
+
+import random
+import tomllib
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, Mapping
+
+import sympy
+
+from .errors import SpecError
+from .notation import normalize_typed
+
+LEAF_ROLES = ("input", "weight", "bias", "target")
+
+
+def symbol_lookup(model) -> dict[str, sympy.Symbol]:
+    """Every accepted typed form (normalized, see :func:`symconv.notation.normalize_typed`) of every
+    named symbol of ``model``, mapped to its symbol. Built once per model (linear in its size)."""
+    table = model.network.table
+    lookup: dict[str, sympy.Symbol] = {}
+    for s, info in table.info.items():
+        for form in table.namer.typed_forms(info):
+            lookup.setdefault(normalize_typed(form), s)
+    return lookup
+
+
+def resolve_names(model, names, option: str, lookup: dict | None = None) -> list[sympy.Symbol]:
+    """The symbols named by ``names`` (typed or Python names); raises :class:`SpecError` naming
+    ``option`` and the first unknown token."""
+    lookup = lookup if lookup is not None else symbol_lookup(model)
+    out = []
+    for token in names:
+        key = normalize_typed(str(token))
+        if key not in lookup:
+            raise SpecError(option, f"unknown symbol {str(token)!r}; use names as printed in the document "
+                                    "(e.g. w_1^1, W^{(1)}_{1,1,1,1}) or Python names (e.g. w1_1)")
+        out.append(lookup[key])
+    return out
+
+
+def leaves(model) -> list[sympy.Symbol]:
+    """The leaf symbols (inputs, weights, biases, targets) in creation order."""
+    return [s for s, i in model.network.table.info.items() if i.role in LEAF_ROLES]
+
+
+def _number(value: Any, where: str) -> sympy.Rational:
+    if isinstance(value, bool):
+        raise SpecError(where, f"must be a number, got {value!r}")
+    try:
+        if isinstance(value, int):
+            return sympy.Integer(value)
+        if isinstance(value, float):
+            return sympy.Rational(str(Fraction(str(value))))
+        if isinstance(value, str):
+            return sympy.Rational(str(Fraction(value.strip())))
+    except (ValueError, ZeroDivisionError):
+        pass
+    raise SpecError(where, f"must be a number such as 2, 0.5 or \"-3/4\", got {value!r}")
+
+
+def values_from_mapping(model, data: Mapping[str, Any], option: str = "--values") -> dict:
+    """Leaf values from a mapping of names to numbers. Raises :class:`SpecError` for an unknown
+    name, a non-leaf, a bad number, or missing leaves (naming the first few)."""
+    lookup = symbol_lookup(model)
+    table = model.network.table
+    given: dict = {}
+    for key, value in data.items():
+        (s,) = resolve_names(model, [key], option, lookup)
+        if table.info[s].role not in LEAF_ROLES:
+            raise SpecError(option, f"{key!r} is not a leaf (input, weight, bias or target); give leaves only")
+        given[s] = _number(value, f"{option} {key}")
+    missing = [s.name for s in leaves(model) if s not in given]
+    if missing:
+        more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+        raise SpecError(option, f"missing values for {', '.join(missing[:5])}{more}; every leaf needs a value")
+    return given
+
+
+def load_values(model, path: str | Path) -> dict:
+    """Leaf values from a TOML file (a flat table of name = number)."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SpecError("--values", f"{path}: no such file") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise SpecError("--values", f"{path} is not valid TOML: {exc}".replace("\n", " ")) from None
+    return values_from_mapping(model, data)
+
+
+def random_values(model, seed: int) -> dict:
+    """Seeded small exact values for every leaf: integers in −3..3 and halves (deterministic)."""
+    rng = random.Random(seed)
+    choices = [sympy.Integer(k) for k in range(-3, 4)] + [sympy.Rational(k, 2) for k in (-3, -1, 1, 3)]
+    return {s: rng.choice(choices) for s in leaves(model)}
+
+
+@dataclass(frozen=True)
+class NumericView:
+    """Exact values: ``value[s]`` for every leaf and intermediate (and δ / adjoint symbols),
+    ``grad[s]`` = ∂C/∂s at the point for every symbol the forward pass reads."""
+
+    value: dict
+    grad: dict
+
+
+def evaluate(model, leaf_values: dict) -> NumericView:
+    """Forward values in definition order, then reverse accumulation of the gradient values."""
+    fw = model.forward
+    grads = model.gradients
+    value = dict(leaf_values)
+    for d in fw.definitions:
+        value[d.target] = d.expr.xreplace(value)
+    grad: dict = {fw.network.cost: sympy.Integer(1)}
+    for d in reversed(fw.definitions):
+        up = grad.get(d.target, sympy.Integer(0))
+        for v, partial in d.partials:
+            grad[v] = grad.get(v, sympy.Integer(0)) + up * partial.xreplace(value)
+    for target, up in grads.upstream_of.items():
+        if isinstance(up, sympy.Symbol):
+            value[up] = grad.get(target, sympy.Integer(0))
+    for s in model.network.table.info:
+        grad.setdefault(s, sympy.Integer(0))
+    return NumericView(value, grad)
