@@ -28,17 +28,38 @@ import sympy
 from .api import Model
 
 ROLES = ("input", "weight", "bias", "target", "pre_activation", "activation")
-LEAF_SIZE_LIMIT = 20_000  # estimated operations of the leaf cost above which JSON uses named form
+LEAF_SIZE_LIMIT = 50_000  # estimated leaf size of cost + gradients above which JSON uses named form
 
 
 def leaf_size_estimate(model: Model) -> int:
-    """Size of the cost written in leaf symbols, counted from definition sizes (no expansion)."""
-    size: dict = {}
-    total = 0
+    """Estimated size (in symbol occurrences) of the cost and every gradient written in leaf
+    symbols, counted from the definitions without building any expression.
+
+    ``F[s]``: leaf size of a forward symbol (1 for a leaf, 1 + Σ F of what its definition reads);
+    ``G[s]``: leaf size of ∂C/∂s = Σ over its chain-rule terms of G[via] + F(partial).
+    """
+    fsize: dict = {}
     for d in model.forward.definitions:
-        s = 1 + sum(size.get(v, 1) for v, _ in d.partials)
-        size[d.target] = s
-        total = s
+        fsize[d.target] = 1 + sum(fsize.get(v, 1) for v, _ in d.partials)
+
+    def partial_size(p) -> int:
+        if p.is_Symbol:
+            return fsize.get(p, 1)
+        if p.is_Number:
+            return 1
+        return 1 + sum(fsize.get(x, 1) for x in p.free_symbols)
+
+    grads = model.gradients
+    gsize: dict = {model.network.cost: 1}
+    total = fsize[model.network.cost]
+    for d in reversed(model.forward.definitions):
+        for v, _ in d.partials:
+            if v in gsize:
+                continue
+            gsize[v] = sum(gsize.get(t.via, 1) + partial_size(t.partial) for t in grads[v].terms)
+            total += gsize[v]
+            if total > 10 * LEAF_SIZE_LIMIT:
+                return total
     return total
 
 
