@@ -34,6 +34,18 @@ def _short(expr: Any, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def _counterexample_lines(cmp, left: str, right: str, indent: str) -> list[str]:
+    """The counterexample of a comparison (nonzero values listed, zeros summarised), if any."""
+    if not cmp.point:
+        return []
+    point = ", ".join(f"{s} = {v}" for s, v in sorted(cmp.point.items(), key=lambda kv: str(kv[0])) if v != 0)
+    zeros = ", every other symbol = 0" if any(v == 0 for v in cmp.point.values()) else ""
+    return [
+        f"{indent}counterexample: {point or 'every symbol = 0'}{zeros if point else ''}",
+        f"{indent}  there {left} = {cmp.values[0]}, {right} = {cmp.values[1]}",
+    ]
+
+
 def explain_difference(a: Any, b: Any, left: str = "left", right: str = "right") -> list[str]:
     """Lines explaining how ``a`` and ``b`` differ (empty when they are exactly equal).
 
@@ -55,11 +67,7 @@ def explain_difference(a: Any, b: Any, left: str = "left", right: str = "right")
             lines.append(f"  {_short(r.monomial, 60):<{width}}  {left} {r.claim}, {right} {r.truth}")
         if more:
             lines.append(f"  ... and {more} more")
-    if cmp.point:
-        point = ", ".join(f"{s} = {v}" for s, v in sorted(cmp.point.items(), key=lambda kv: str(kv[0])) if v != 0)
-        zeros = ", every other symbol = 0" if any(v == 0 for v in cmp.point.values()) else ""
-        lines.append(f"counterexample: {point or 'every symbol = 0'}{zeros if point else ''}")
-        lines.append(f"  there {left} = {cmp.values[0]}, {right} = {cmp.values[1]}")
+    lines += _counterexample_lines(cmp, left, right, "")
     if cmp.note:
         lines.append(cmp.note)
     return lines
@@ -116,11 +124,7 @@ def assert_gradient_equal(network_or_spec: Any, wrt: Any, expected: Any) -> None
         if step.more_terms:
             lines.append(f"    ... and {step.more_terms} more")
     cmp = step.comparison
-    if cmp.point:
-        point = ", ".join(f"{s} = {v}" for s, v in sorted(cmp.point.items(), key=lambda kv: str(kv[0])) if v != 0)
-        zeros = ", every other symbol = 0" if any(v == 0 for v in cmp.point.values()) else ""
-        lines.append(f"  counterexample: {point or 'every symbol = 0'}{zeros if point else ''}")
-        lines.append(f"    there expected = {cmp.values[0]}, exact = {cmp.values[1]}")
+    lines += _counterexample_lines(cmp, "expected", "exact", "  ")
     if step.diagnoses:
         for d in step.diagnoses:
             lines.append(f"  diagnosis (proven): {d.title} ({d.label})")
