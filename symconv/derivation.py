@@ -137,6 +137,7 @@ def derive(model: Model, full: bool = False, show=frozenset()) -> Derivation:
     flip = model.spec.convention == "convolution"
     expanded_cost, cost_terms = _expanded_cost(model)
     failures: list[str] = []
+    index: dict = {}  # symbol -> int, shared by every monomial certificate of this derivation
     count = 0
 
     def element(s, closed_kind, closed_value, layer_deltas) -> ElementProof:
@@ -146,7 +147,7 @@ def derive(model: Model, full: bool = False, show=frozenset()) -> Derivation:
         named = _display(grads, s) if written else None
         closed = None
         if closed_kind is not None:
-            cert = _certify_closed(g, closed_value, layer_deltas)
+            cert = _certify_closed(g, closed_value, layer_deltas, index)
             count += 1
             if not cert:
                 failures.append(f"closed form {closed_kind} at {s}: {cert.detail}")
@@ -176,7 +177,7 @@ def derive(model: Model, full: bool = False, show=frozenset()) -> Derivation:
             for k, s in enumerate(tensor.symbols):
                 if k in shown:
                     continue
-                if not _certify_closed(grads[s], form.values[k], layer_deltas):
+                if not _certify_closed(grads[s], form.values[k], layer_deltas, index):
                     all_ok = False
                     failures.append(f"closed form {form.kind} at {s}")
                 count += 1
@@ -236,19 +237,20 @@ def _display(grads, s):
     return sympy.factor_terms(grads.named(s))
 
 
-def _certify_closed(g, products, layer_deltas) -> Certificate:
+def _certify_closed(g, products, layer_deltas, index: dict) -> Certificate:
     """Closed form (a list of products) = the element-wise chain-rule terms through this layer."""
     local = [t for t in g.terms if t.upstream in layer_deltas]
+    one = sympy.S.One
     pairs = []
     for t in local:
-        if t.partial is sympy.S.One:
+        if t.partial is one:
             pairs.append((t.upstream, None))
         elif t.partial.is_Symbol:
             pairs.append((t.upstream, t.partial))
         else:  # a coefficient other than 1: compare as sympy expressions
             lhs = sympy.Add(*[t.upstream * t.partial for t in local])
             return certify_equal(lhs, sympy.Add(*[a * b if b is not None else a for a, b in products]))
-    return certify_products(pairs, products)
+    return certify_products(pairs, products, index)
 
 
 def _diff_of_cost(model: Model, expanded_cost, s):

@@ -81,23 +81,21 @@ def correlate(x: list[list], k: list[list], out_hw: tuple[int, int], step=(1, 1)
     ``(x entry, k entry)``, in ``(p, q)`` row-major order. Out-of-range reads count as zero.
     Computed by scattering the nonzero kernel entries (zeros cost nothing).
     """
-    h, w = len(x), len(x[0])
+    h = len(x)
+    sh, sw = step
     out = [[[] for _ in range(out_hw[1])] for _ in range(out_hw[0])]
     for p, row in enumerate(k):
         for q, v in enumerate(row):
             if v is ZERO:
                 continue
-            for m in range(out_hw[0]):
-                u = step[0] * m + p
+            for m, orow in enumerate(out):
+                u = sh * m + p
                 if u >= h:
                     break
-                xrow, orow = x[u], out[m]
-                for n in range(out_hw[1]):
-                    t = step[1] * n + q
-                    if t >= w:
-                        break
-                    if xrow[t] is not ZERO:
-                        orow[n].append((xrow[t], v))
+                # the input entries this kernel entry meets along output row m (slice: stride sw)
+                for cell, xv in zip(orow, x[u][q::sw]):
+                    if xv is not ZERO:
+                        cell.append((xv, v))
     return out
 
 

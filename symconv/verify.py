@@ -34,31 +34,47 @@ class Certificate:
         return self.equal
 
 
-def certify_products(left, right) -> Certificate:
+def monomial_keys(pairs, index: dict) -> list[int]:
+    """Integer keys of products ``(a, b)`` (``b`` None for a lone symbol): equal keys exactly
+    for equal monomials. ``index`` numbers the symbols 1, 2, … (new ones are added); it is keyed
+    by object identity (the symbols of one network are unique objects, alive while it is), which
+    avoids sympy's Python-level hashing in this hot loop, and keeps the symbol itself for messages."""
+    keys = []
+    append = keys.append
+    get = index.get
+    for a, b in pairs:
+        i = get(id(a))
+        if i is None:
+            i = index[id(a)] = len(index) + 1
+            index[-i] = a
+        if b is None:
+            append(i)
+            continue
+        j = get(id(b))
+        if j is None:
+            j = index[id(b)] = len(index) + 1
+            index[-j] = b
+        append((i << 32) | j if i < j else (j << 32) | i)
+    return keys
+
+
+def certify_products(left, right, index: dict | None = None) -> Certificate:
     """Prove ``Σ a·b (left) = Σ a·b (right)`` for products of two symbols with coefficient 1.
 
     Each side is a list of ``(a, b)`` pairs (``b`` None for a lone symbol). Products of distinct
     symbols are distinct monomials, linearly independent, and no coefficient can cancel (all are
     +1), so the two sums are equal polynomials exactly when the multisets of monomials are equal:
     a proof both ways. Monomials are compared as sorted lists of integer keys (linear-time keys,
-    one C-level sort).
+    one C-level sort). ``index`` (symbol → positive int) may be shared between calls.
     """
-    ids: dict = {}
-
-    def key(a, b) -> int:
-        i = ids.setdefault(a, len(ids) + 1)
-        if b is None:
-            return i
-        j = ids.setdefault(b, len(ids) + 1)
-        return (i << 32) | j if i < j else (j << 32) | i
-
-    lk = sorted(key(a, b) for a, b in left)
-    rk = sorted(key(a, b) for a, b in right)
+    index = {} if index is None else index
+    lk = sorted(monomial_keys(left, index))
+    rk = sorted(monomial_keys(right, index))
     if lk == rk:
         return Certificate(True, "monomials", f"the same {len(lk)} monomials on both sides")
-    names = {v: k for k, v in ids.items()}
     from collections import Counter
 
+    names = {-k: v for k, v in index.items() if k < 0}
     lc, rc = Counter(lk), Counter(rk)
     first = min(((lc - rc) + (rc - lc)).elements())
     parts = [names[first >> 32], names[first & 0xFFFFFFFF]] if first >> 32 else [names[first]]
