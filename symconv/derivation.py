@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import sympy
 
 from .api import Model
+from .gcpause import gc_paused
 from .gradients import ChainTerm
 from .identities import ClosedForm, closed_forms
 from .spec import Conv2d, Dense, Pool2d
@@ -126,6 +127,7 @@ def shown_indices(shape: tuple[int, ...], full: bool = False, show=()) -> list[i
 WRITE_TERMS_LIMIT = 16  # chain-rule terms up to which a shown element's sums are written out
 
 
+@gc_paused
 def derive(model: Model, full: bool = False, show=frozenset()) -> Derivation:
     """Build every step. ``full`` shows every element (and writes every sum) instead of the
     default subset (corners of large tensors, see :func:`shown_indices`); ``show`` is a set of

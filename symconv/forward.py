@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import sympy
 
 from . import pooling
+from .gcpause import gc_paused
 from .activations import rule_for
 from .costs import cost_definition
 from .network import LayerNet, Network
@@ -45,6 +46,7 @@ class Forward:
         return self.definitions[-1]
 
 
+@gc_paused
 def build_forward(network: Network) -> Forward:
     """Define every output element of every layer, then the cost (row-major, 0-based order)."""
     flip = network.spec.convention == "convolution"

@@ -28,6 +28,7 @@ from typing import NamedTuple
 import sympy
 
 from .forward import Forward
+from .gcpause import gc_paused
 
 
 class ChainTerm(NamedTuple):
@@ -129,6 +130,7 @@ class Gradients:
         return sympy.ImmutableDenseNDimArray(items, tuple(tensor.shape))
 
 
+@gc_paused
 def build_gradients(forward: Forward) -> Gradients:
     """Reverse accumulation: collect, for every symbol read, the definitions that read it.
 

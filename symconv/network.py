@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .errors import SpecError
+from .gcpause import gc_paused
 from .notation import Namer
 from .shapes import Pad2, output_shape, resolve_padding
 from .spec import Conv2d, Dense, Flatten, Layer, Pool2d, Spec
@@ -55,6 +56,7 @@ class Network:
         return self.layers[-1].out
 
 
+@gc_paused
 def build_network(spec: Spec) -> Network:
     """Create all symbols and check every layer's shapes.
 

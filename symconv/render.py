@@ -24,6 +24,7 @@ from typing import Sequence
 import jinja2
 import sympy
 
+from .gcpause import gc_paused
 from .derivation import Derivation, ElementProof, TensorProof, shown_indices
 from .latex import (
     ROW_SOURCE, ROW_WIDTH, NotationPrinter, NumericPrinter, elided_rows, expr_terms, product_latex,
@@ -723,6 +724,7 @@ def _fmt(value) -> str:
     return str(value)
 
 
+@gc_paused
 def render(d: Derivation, fmt: str, user_dirs: Sequence[str | Path] = (), numeric=None) -> str:
     """The derivation as ``"md"`` or ``"tex"`` text (deterministic: same input, same bytes)."""
     env = environment(fmt, user_dirs)
