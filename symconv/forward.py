@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 import sympy
 
 from . import pooling
-from .gcpause import gc_paused
 from .activations import rule_for
 from .costs import cost_definition
+from .gcpause import gc_paused
 from .network import LayerNet, Network
 from .ops import Definition, Term, conv2d_terms, multilinear
 from .spec import Conv2d, Dense, Pool2d

@@ -17,6 +17,7 @@ Receptive-field tables are truncated at :data:`TABLE_ROWS` rows with a stated co
 
 from __future__ import annotations
 
+import functools
 from importlib import resources
 from pathlib import Path
 from typing import Sequence
@@ -24,8 +25,8 @@ from typing import Sequence
 import jinja2
 import sympy
 
-from .gcpause import gc_paused
 from .derivation import Derivation, ElementProof, TensorProof, shown_indices
+from .gcpause import gc_paused
 from .latex import (
     ROW_SOURCE, ROW_WIDTH, NotationPrinter, NumericPrinter, elided_rows, expr_terms, product_latex,
     split_rows, visible_len,
@@ -48,7 +49,15 @@ def builtin_template_dir() -> Path:
 
 def environment(fmt: str, user_dirs: Sequence[str | Path] = ()) -> jinja2.Environment:
     """A jinja2 environment for ``fmt`` (``"md"`` or ``"tex"``; ``"tex"`` gets LaTeX-safe
-    delimiters). ``user_dirs`` are searched first; ``builtin/NAME`` always names a built-in."""
+    delimiters). ``user_dirs`` are searched first; ``builtin/NAME`` always names a built-in.
+
+    Environments are cached per (format, folders), so templates compile once per process
+    (jinja2 re-reads a template whose file changed)."""
+    return _environment(fmt, tuple(str(Path(d).resolve()) for d in user_dirs))
+
+
+@functools.lru_cache(maxsize=32)
+def _environment(fmt: str, user_dirs: tuple[str, ...]) -> jinja2.Environment:
     builtin = jinja2.FileSystemLoader(str(builtin_template_dir()))
     loader = jinja2.ChoiceLoader([
         jinja2.FileSystemLoader([str(d) for d in user_dirs]),

@@ -14,6 +14,7 @@ from typing import Iterator
 
 import sympy
 
+from .errors import SpecError
 from .notation import Namer, SymbolInfo
 
 
@@ -74,8 +75,6 @@ class SymbolTable:
         return self._add(self.namer.info(role, None, (), 0))
 
     def _add(self, info: SymbolInfo) -> sympy.Symbol:
-        from .errors import SpecError
-
         if info.name in self.by_name:
             raise SpecError(
                 "notation", f"two symbols would both be named {info.name!r}; choose distinct letters"
