@@ -49,6 +49,8 @@ def add_parser(sub) -> None:
 def add_view_options(p: argparse.ArgumentParser) -> None:
     """``--full``, ``--show``, ``--templates``, ``--values``/``--random`` (what documents show)."""
     p.add_argument("--full", action="store_true", help="write every element and every sum in full")
+    p.add_argument("--allow-large", action="store_true",
+                   help="derive networks above the size guard (about 4 million product terms)")
     p.add_argument("--show", action="append", default=[], metavar="NAMES",
                    help="comma-separated elements to write in full, as printed (w_1^1, "
                         "W^{(1)}_{1,1,1,1}) or Python names (w1_1); may be repeated")
@@ -100,12 +102,14 @@ def view_options(model, args: argparse.Namespace) -> dict:
 def run(args: argparse.Namespace) -> int:
     from ..api import Model
     from ..outputs import write_outputs
+    from ..size import guard
 
     formats = parse_formats(args.format)
     spec = spec_from_args(args)
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise SpecError("--out", f"{out} exists and is not a folder; give a folder path")
+    guard(spec, args.allow_large)
     model = Model(spec)
     written = write_outputs(model, out, formats, full=args.full, **view_options(model, args))
     for path in written:
