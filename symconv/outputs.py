@@ -40,26 +40,40 @@ def render_all(model: Model, formats: Sequence[str], full: bool = False, show=()
     :class:`~symconv.values.NumericView` for the numeric view.
     """
     from .pdf import build_pdf, require_tex
+    from .progress import Progress
 
     if "pdf" in formats:
         require_tex()  # fail (exit 3) before any work or any file
+    progress = Progress(total=4 + len(formats))
+    progress.stage("network")
+    model.network
+    progress.stage("forward pass")
+    model.forward
+    progress.stage("gradients")
+    model.gradients
     texts: dict[str, bytes] = {}
     if {"md", "tex", "pdf"} & set(formats):
         from .derivation import derive
         from .render import render
 
+        progress.stage("derivation and certificates")
         d = derive(model, full=full, show=show)
         tex = render(d, "tex", templates, values) if {"tex", "pdf"} & set(formats) else ""
         if "md" in formats:
+            progress.stage("Markdown")
             texts["md"] = render(d, "md", templates, values).encode("utf-8")
         if "tex" in formats:
+            progress.stage("LaTeX")
             texts["tex"] = tex.encode("utf-8")
         if "pdf" in formats:
+            progress.stage("PDF (latexmk)")
             texts["pdf"] = build_pdf(tex, jobname=model.name).pdf
     if "json" in formats:
         from .jsonout import to_json
 
+        progress.stage("JSON")
         texts["json"] = to_json(model).encode("utf-8")
+    progress.done()
     return {fmt: texts[fmt] for fmt in formats}
 
 
