@@ -18,6 +18,16 @@ from .errors import SpecError
 from .notation import Namer, SymbolInfo
 
 
+# sympy.Symbol(name) sanitises assumptions and consults sympy's symbol cache (~5 µs); the table
+# creates each name once, so the uncached constructor is used where this sympy has it. The
+# result is an ordinary Symbol, equal to (and interchangeable with) Symbol(name).
+_XNEW = getattr(sympy.Symbol, "__xnew__", None)
+
+
+def _new_symbol(name: str) -> sympy.Symbol:
+    return _XNEW(sympy.Symbol, name) if _XNEW is not None else sympy.Symbol(name)
+
+
 @dataclass(frozen=True)
 class SymTensor:
     """A tensor of sympy Symbols.
@@ -79,7 +89,7 @@ class SymbolTable:
             raise SpecError(
                 "notation", f"two symbols would both be named {info.name!r}; choose distinct letters"
             )
-        symbol = sympy.Symbol(info.name)
+        symbol = _new_symbol(info.name)
         self.info[symbol] = info
         self.by_name[info.name] = symbol
         return symbol
