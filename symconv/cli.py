@@ -24,7 +24,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse that reports bad options as a SpecError (exit 2, one line), never SystemExit noise."""
 
     def error(self, message: str):  # noqa: D401 - argparse API
-        raise SpecError("", f"{self.prog}: {message}; see {self.prog} --help")
+        raise SpecError("", f"{message} (see {self.prog} --help)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,6 +39,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def jinja2_errors() -> type:
+    """jinja2's template error class (imported lazily: only rendering needs jinja2)."""
+    import jinja2
+
+    return jinja2.TemplateError
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit status (see module docstring)."""
     try:
@@ -48,6 +55,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SymconvError as exc:
         print(f"symconv: error: {exc}", file=sys.stderr)
         return exc.exit_status
+    except OSError as exc:  # an output folder or input path the system refuses
+        where = exc.filename if exc.filename is not None else "file"
+        print(f"symconv: error: {SpecError(str(where), f'{exc.strerror or exc}; check the path')}", file=sys.stderr)
+        return 2
+    except jinja2_errors() as exc:  # a user template (--templates) that does not compile
+        name = getattr(exc, "filename", None) or getattr(exc, "name", None) or "template"
+        line = getattr(exc, "lineno", None)
+        field = f"{name}:{line}" if line else str(name)
+        print(f"symconv: error: {SpecError(field, f'template error: {exc.message}; fix the template')}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("symconv: interrupted", file=sys.stderr)
         return 130

@@ -108,6 +108,12 @@ def build_network(spec: Spec) -> Network:
         current = layers[-1].out
     if isinstance(spec.layers[-1], Flatten) and len(spec.layers) == 1:
         raise SpecError("layers", "a network of only flatten has no parameters; add a conv2d or dense layer")
+    if spec.cost.type == "cross_entropy" and len(current) < 2:
+        raise SpecError(
+            "cost.type",
+            "cross_entropy needs at least 2 outputs (the softmax of one output is 1, so every "
+            "gradient would be 0); use bce for a single output",
+        )
     targets = table.new_tensor("target", None, (len(current),))
     cost = table.scalar("cost")
     return Network(spec, table, x, tuple(layers), targets, cost)

@@ -359,8 +359,26 @@ def _notation(table: Any) -> Notation:
                 raise SpecError(f"notation.{role}", "must be a non-empty string of at most 40 characters")
             if any(ord(ch) < 32 for ch in text):
                 raise SpecError(f"notation.{role}", "must not contain control characters")
+            _typesettable(text, f"notation.{role}", latin1=False)
             letters.append((role, text.strip()))
     return Notation(style=style, letters=tuple(letters))
+
+
+def _typesettable(text: str, where: str, latin1: bool) -> None:
+    """Refuse characters pdflatex cannot typeset from user text (and invisible format/bidi
+    controls): titles may use Latin-1 letters (é), symbol letters ASCII only (they are set in
+    math mode). Greek letters are written by name (``delta``)."""
+    import unicodedata
+
+    limit = 0xFF if latin1 else 0x7E
+    for ch in text:
+        if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn") or ord(ch) > limit:
+            what = "Latin-1" if latin1 else "ASCII"
+            raise SpecError(
+                where,
+                f"character {ch!r} (U+{ord(ch):04X}) cannot be typeset in the PDF; use {what} text"
+                + ("" if latin1 else " (Greek letters by name, e.g. \"delta\")"),
+            )
 
 
 def spec_from_dict(data: Mapping[str, Any], name: str = "network") -> Spec:
@@ -372,6 +390,7 @@ def spec_from_dict(data: Mapping[str, Any], name: str = "network") -> Spec:
     title = data.get("title", name)
     if not isinstance(title, str) or len(title) > 200 or any(ord(c) < 32 for c in title):
         raise SpecError("title", "must be a single-line string of at most 200 characters")
+    _typesettable(title, "title", latin1=True)
     convention = _choice(data.get("convention", "cross-correlation"), CONVENTIONS, "convention")
     if "input" not in data:
         raise SpecError("input", "missing; add [input] with shape = [channels, height, width]")

@@ -162,7 +162,7 @@ def test_garbage_specs_raise_only_spec_error(data):
         (["prove"], "prove: only the general proof exists so far; add --general"),
         (["prove", "--general", "--format", "svg"], "--format: give a comma-separated list of md, tex, pdf"),
         (["prove", "--general", "--notation", "klingon"], "--notation: must be seed, goodfellow or both"),
-        (["prove", "--general", "--check", "-1"], "argument --check: must be between 0 and 10000"),
+        (["prove", "--general", "--check", "-1"], "argument --check: must be between 1 and 10000"),
         (["prove", "--general", "--check", "many"], "argument --check: must be a whole number"),
     ],
 )
@@ -170,4 +170,46 @@ def test_prove_bad_options(argv, needle, tmp_path, capsys):
     status, _, err = run(argv + ["--out", str(tmp_path / "o")], capsys)
     assert status == 2
     assert needle in err and err.count("\n") == 1
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize(
+    "toml_text, needle",
+    [
+        ('title = "R\\u00e9seau \\u2202C"\n[input]\nshape = [1, 3, 3]\n[[layers]]\n',
+         "title: character '∂' (U+2202) cannot be typeset in the PDF; use Latin-1 text"),
+        ('title = "abc\\u202e"\n[input]\nshape = [1, 3, 3]\n[[layers]]\n', "title: character '\\u202e' (U+202E)"),
+        ('[notation]\ninput = "\\u03b1"\n[input]\nshape = [1, 3, 3]\n[[layers]]\n',
+         "notation.input: character 'α' (U+03B1) cannot be typeset in the PDF; use ASCII text"),
+        ('[input]\nshape = [1, 3, 3]\n[[layers]]\nkernel_size = 3\n[cost]\ntype = "cross_entropy"\n',
+         "cost.type: cross_entropy needs at least 2 outputs"),
+    ],
+)
+def test_untypesettable_text_and_degenerate_costs_are_refused(toml_text, needle, tmp_path, capsys):
+    spec = tmp_path / "bad.toml"
+    spec.write_text(toml_text, encoding="utf-8")
+    status, _, err = run(["derive", str(spec), "--out", str(tmp_path / "o")], capsys)
+    assert status == 2, err
+    assert needle in err and err.count("\n") == 1
+    assert not (tmp_path / "o").exists()
+
+
+def test_unwritable_output_paths_are_one_line_errors(tmp_path, capsys):
+    blocker = tmp_path / "afile"
+    blocker.write_text("x")
+    status, _, err = run(["derive", "--example", "seed", "--format", "md", "--out", str(blocker / "sub")], capsys)
+    assert status == 2 and err == f"symconv: error: {blocker / 'sub'}: Not a directory; check the path\n"
+    status, _, err = run(["derive", "--example", "seed", "--format", "md", "--out", str(tmp_path / "o"),
+                          "--values", str(tmp_path)], capsys)
+    assert status == 2 and err.count("\n") == 1 and "Is a directory" in err
+
+
+def test_a_broken_user_template_is_a_one_line_error(tmp_path, capsys):
+    templates = tmp_path / "t"
+    templates.mkdir()
+    (templates / "derivation.md.j2").write_text("{% extends 'builtin/derivation.md.j2' %}{% block x %}{{ oops(}}{% endblock %}")
+    status, _, err = run(["derive", "--example", "seed", "--format", "md", "--out", str(tmp_path / "o"),
+                          "--templates", str(templates)], capsys)
+    assert status == 2, err
+    assert "derivation.md.j2:1: template error:" in err and err.count("\n") == 1
     assert not (tmp_path / "o").exists()

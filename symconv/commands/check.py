@@ -30,6 +30,9 @@ def _split_positional(args: argparse.Namespace) -> None:
     """``symconv check --example seed CLAIM`` puts CLAIM in ``spec``: move it where it belongs."""
     if args.example is not None and args.spec is not None and args.claim is None:
         args.claim, args.spec = args.spec, None
+    if args.example is None and args.claim is None and args.claim_file is None and args.spec is not None \
+            and not args.spec.endswith(".toml"):
+        raise SpecError("SPEC", "give a spec file or --example NAME before the claim")
 
 
 def read_claims(args: argparse.Namespace) -> list[tuple[str, str]]:
@@ -43,7 +46,9 @@ def read_claims(args: argparse.Namespace) -> list[tuple[str, str]]:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise SpecError("--claim-file", f"{path}: no such file") from None
-    except (IsADirectoryError, PermissionError, UnicodeDecodeError, OSError) as exc:
+    except IsADirectoryError:
+        raise SpecError("--claim-file", f"{path} is a folder; give the path of a file of claims") from None
+    except (PermissionError, UnicodeDecodeError, OSError) as exc:
         raise SpecError("--claim-file", f"{path}: cannot be read as UTF-8 text ({type(exc).__name__})") from None
     claims = [
         (f"--claim-file line {n}", line.strip())
@@ -74,7 +79,12 @@ def run(args: argparse.Namespace) -> int:
     verdicts = [check_claim(model, c) for c in parsed]
     text = "\n".join(render_verdict(v, args.format) for v in verdicts)
     if args.out:
-        Path(args.out).write_text(text, encoding="utf-8")
+        from ..outputs import write_atomic
+
+        out = Path(args.out)
+        if out.is_dir():
+            raise SpecError("--out", f"{out} is a folder; give the path of the verdict file to write")
+        write_atomic(out, text.encode("utf-8"))
         print(args.out)
     else:
         print(text, end="")
