@@ -24,30 +24,25 @@ def add_parser(sub) -> None:
     p.add_argument("--out", default="output/general", help="output folder (default: output/general)")
     p.add_argument("--format", default="md,tex,pdf", help="comma-separated: md,tex,pdf")
     p.add_argument("--notation", default="both", help="seed, goodfellow or both (default)")
-    p.add_argument("--check", type=_positive, default=None, metavar="N",
+    p.add_argument("--check", type=_whole(1), default=None, metavar="N",
                    help="also check every step at N random concrete configurations")
-    p.add_argument("--seed", type=_count, default=0, help="random seed for --check (default 0)")
+    p.add_argument("--seed", type=_whole(0), default=0, help="random seed for --check (default 0)")
     p.set_defaults(run=run)
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
-    if not 1 <= value <= 10_000:
-        raise argparse.ArgumentTypeError(f"must be between 1 and 10000, got {value}")
-    return value
+def _whole(low: int):
+    """An argparse type: a whole number between ``low`` and 10000."""
 
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+        if not low <= value <= 10_000:
+            raise argparse.ArgumentTypeError(f"must be between {low} and 10000, got {value}")
+        return value
 
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
-    if not 0 <= value <= 10_000:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 10000, got {value}")
-    return value
+    return parse
 
 
 def run(args: argparse.Namespace) -> int:
