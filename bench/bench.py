@@ -130,7 +130,6 @@ def main() -> None:
             dt, rt, terms, chars = median3(lambda: run_symconv(spec))
             nt = run_naive(spec, args.naive_timeout) if kind != "three-channel" or h <= 16 else None
             rows.append(dict(kind=kind, h=h, derive=dt, render=rt, terms=terms, chars=chars, naive=nt))
-            r = rows[-1]
             print(f"{kind:13} H={h:3} terms={terms:7} derive={dt:7.3f}s render={rt:7.3f}s "
                   f"naive={'>%ds' % args.naive_timeout if nt is None else '%.2fs' % nt}", flush=True)
     write(rows, sizes, args)

@@ -16,7 +16,7 @@ import sympy
 from .api import Model
 from .gcpause import gc_paused
 from .gradients import ChainTerm
-from .identities import ClosedForm, closed_forms
+from .identities import ClosedForm, closed_forms, products_expr
 from .spec import Conv2d, Dense, Pool2d
 from .verify import Certificate, certify_equal, certify_products
 
@@ -164,9 +164,7 @@ def derive(model: Model, full: bool = False, show=frozenset()) -> Derivation:
 
     def tensor_proof(tensor, layer_index, forms: dict, layer_deltas) -> TensorProof:
         nonlocal count
-        form: ClosedForm | None = forms.get(tensor.role if tensor.role != "activation" else "input")
-        if tensor.role in ("input", "activation"):
-            form = forms.get("input")
+        form: ClosedForm | None = forms.get("input" if tensor.role in ("input", "activation") else tensor.role)
         idx = shown_indices(tensor.shape, full, _flats(tensor, show))
         elements = tuple(
             element(tensor.symbols[k], form.kind if form else None, form.values[k] if form else None, layer_deltas)
@@ -251,7 +249,7 @@ def _certify_closed(g, products, layer_deltas, index: dict) -> Certificate:
             pairs.append((t.upstream, t.partial))
         else:  # a coefficient other than 1: compare as sympy expressions
             lhs = sympy.Add(*[t.upstream * t.partial for t in local])
-            return certify_equal(lhs, sympy.Add(*[a * b if b is not None else a for a, b in products]))
+            return certify_equal(lhs, products_expr(products))
     return certify_products(pairs, products, index)
 
 

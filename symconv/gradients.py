@@ -63,14 +63,15 @@ class Gradients:
     forward: Forward
     by_wrt: dict = field(repr=False)
     upstream_of: dict = field(repr=False)  # definition target -> its named ∂C/∂target symbol
-    _named: dict = field(default_factory=dict, repr=False, compare=False)
+    target_of: dict = field(repr=False)  # δ or adjoint symbol -> the target it is ∂C/∂ of
+    _memo: dict = field(default_factory=dict, repr=False, compare=False)  # named forms
 
     def __getitem__(self, symbol: sympy.Symbol) -> Gradient:
         return self.by_wrt[symbol]
 
-    def upstream_symbols(self) -> dict:  # noqa: D401
-        """``{δ or adjoint symbol: the target it is the gradient of}``."""
-        return {s: t for t, s in self.upstream_of.items() if isinstance(s, sympy.Symbol)}
+    def upstream_symbols(self) -> dict:
+        """``{δ or adjoint symbol: the target it is the gradient of}`` (read-only)."""
+        return self.target_of
 
     def named(self, symbol: sympy.Symbol) -> sympy.Expr:
         """∂C/∂symbol with every δ and adjoint substituted: forward intermediates and leaves only.
@@ -78,21 +79,15 @@ class Gradients:
         ``symbol`` may also be a δ or adjoint symbol, giving its definition. Computed on demand
         and memoised, so asking for a few gradients of a large network costs only those.
         """
-        target = self._upstream_targets().get(symbol)
-        if target is not None:
-            symbol = target
+        symbol = self.target_of.get(symbol, symbol)
         if symbol not in self.by_wrt and symbol != self.forward.network.cost:
             raise KeyError(symbol)
         return self._named_of(symbol)
 
-    def _upstream_targets(self) -> dict:
-        cache = self._named
-        if "targets" not in cache:
-            cache["targets"] = self.upstream_symbols()
-        return cache["targets"]
-
     def _named_of(self, v) -> sympy.Expr:
-        memo = self._named.setdefault("memo", {self.forward.network.cost: sympy.Integer(1)})
+        memo = self._memo
+        if not memo:
+            memo[self.forward.network.cost] = sympy.Integer(1)
         if v in memo:
             return memo[v]
         # Resolve upstream gradients deepest-first without recursion (networks may be deep).
@@ -155,7 +150,8 @@ def build_gradients(forward: Forward) -> Gradients:
     for tensor in _all_tensors(net):
         for s in tensor.symbols:
             by_wrt.setdefault(s, Gradient(s, ()))
-    return Gradients(forward, by_wrt, upstream_of)
+    target_of = {up: t for t, up in upstream_of.items() if isinstance(up, sympy.Symbol)}
+    return Gradients(forward, by_wrt, upstream_of, target_of)
 
 
 def _all_tensors(net):

@@ -44,7 +44,12 @@ class ClosedForm:
 
     def expr(self, k: int) -> sympy.Expr:
         """The closed form at flat index ``k`` as a sympy expression."""
-        return sympy.Add(*[a * b if b is not None else a for a, b in self.values[k]])
+        return products_expr(self.values[k])
+
+
+def products_expr(products) -> sympy.Expr:
+    """``Σ a·b`` of products ``(a, b)`` (``b`` None for a lone symbol) as a sympy expression."""
+    return sympy.Add(*[a * b if b is not None else a for a, b in products])
 
 
 # ----------------------------------------------------------------------------- array helpers

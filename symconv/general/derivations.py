@@ -334,7 +334,6 @@ def rules_used(derivations) -> list:
 
 def expected_results() -> dict:
     """The final forms stated in the issue, built directly (for comparison by canonical form)."""
-    q1 = ivar("q'")
     m1, n1 = ivar("m'"), ivar("n'")
     return {
         "dw": TermSum((Term(1, ((i, 0, HOUT), (j, 0, WOUT)), (),
