@@ -59,7 +59,8 @@ def _rebuild(template: sympy.Expr, mapping: dict) -> sympy.Expr:
         return mapping.get(template, template)
     if not template.args:
         return template
-    return template.func._from_args(tuple(_rebuild(a, mapping) for a in template.args))
+    # Commutativity is the template's: every network symbol is commutative, as are o_ and y_.
+    return template.func._from_args(tuple(_rebuild(a, mapping) for a in template.args), template.is_commutative)
 
 
 def _partials(kind: str, outputs, targets, n: int) -> tuple:

@@ -18,7 +18,7 @@ from .gcpause import gc_paused
 from .gradients import ChainTerm
 from .identities import ClosedForm, closed_forms, products_expr
 from .spec import Conv2d, Dense, Pool2d
-from .verify import Certificate, certify_equal, certify_products
+from .verify import Certificate, certify_equal, certify_products, products_differ_at, symbol_numbers
 
 SHOW_ALL_UP_TO = 16  # elements of a tensor shown in full by default
 FACTOR_UP_TO = 64  # chain-rule terms up to which the substituted form is factored for display
@@ -140,20 +140,14 @@ def derive(model: Model, full: bool = False, show=frozenset()) -> Derivation:
     expanded_cost, cost_terms = _expanded_cost(model)
     failures: list[str] = []
     index: dict = {}  # symbol -> int, shared by every monomial certificate of this derivation
+    numbers = symbol_numbers(net.table.info)  # the same, for the batched certificates
     count = 0
 
-    def element(s, closed_kind, closed_value, layer_deltas) -> ElementProof:
+    def element(s, closed) -> ElementProof:
         nonlocal count
         g = grads[s]
         written = full or s in show or len(g.terms) <= WRITE_TERMS_LIMIT
         named = _display(grads, s) if written else None
-        closed = None
-        if closed_kind is not None:
-            cert = _certify_closed(g, closed_value, layer_deltas, index)
-            count += 1
-            if not cert:
-                failures.append(f"closed form {closed_kind} at {s}: {cert.detail}")
-            closed = (closed_kind, tuple(closed_value), cert)
         cert_full = None
         if expanded_cost is not None:
             cert_full = certify_equal(grads.leaf(s), _diff_of_cost(model, expanded_cost, s))
@@ -166,21 +160,18 @@ def derive(model: Model, full: bool = False, show=frozenset()) -> Derivation:
         nonlocal count
         form: ClosedForm | None = forms.get("input" if tensor.role in ("input", "activation") else tensor.role)
         idx = shown_indices(tensor.shape, full, _flats(tensor, show))
-        elements = tuple(
-            element(tensor.symbols[k], form.kind if form else None, form.values[k] if form else None, layer_deltas)
-            for k in idx
-        )
+        certs: dict = {}
         all_ok = None
         if form is not None:
-            all_ok = True
-            shown = set(idx)
-            for k, s in enumerate(tensor.symbols):
-                if k in shown:
-                    continue
-                if not _certify_closed(grads[s], form.values[k], layer_deltas, index):
-                    all_ok = False
-                    failures.append(f"closed form {form.kind} at {s}")
-                count += 1
+            bad, certs = _certify_closed_all(grads, tensor, form, layer_deltas, idx, numbers, index)
+            count += len(tensor)
+            failures.extend(f"closed form {form.kind} at {tensor.symbols[k]}"
+                            + (f": {certs[k].detail}" if k in certs else "") for k in bad)
+            all_ok = not [k for k in bad if k not in certs]
+        elements = tuple(
+            element(tensor.symbols[k], (form.kind, tuple(form.values[k]), certs[k]) if form else None)
+            for k in idx
+        )
         return TensorProof(tensor.role, layer_index, tensor.shape, form.kind if form else None,
                            elements, len(tensor) - len(idx), all_ok)
 
@@ -251,6 +242,30 @@ def _certify_closed(g, products, layer_deltas, index: dict) -> Certificate:
             lhs = sympy.Add(*[t.upstream * t.partial for t in local])
             return certify_equal(lhs, products_expr(products))
     return certify_products(pairs, products, index)
+
+
+def _certify_closed_all(grads, tensor, form: ClosedForm, layer_deltas, shown, numbers: dict,
+                        index: dict) -> tuple[list[int], dict]:
+    """Certify the closed form at every element of ``tensor``: the flat positions where it and
+    the chain rule differ, and the certificate of each ``shown`` position.
+
+    One batched monomial proof (:func:`~symconv.verify.products_differ_at`) for the whole tensor;
+    element by element (:func:`_certify_closed`) when a partial is not a lone symbol or 1, and
+    for shown elements that differ (their certificate names the first differing monomial)."""
+    positions = range(len(tensor))
+    differ = products_differ_at(
+        [grads[s].terms for s in tensor.symbols], form.values, numbers,
+        left_at=(1, 2), left_keep={id(d) for d in layer_deltas},
+    )
+    if differ is None:
+        every = {k: _certify_closed(grads[tensor.symbols[k]], form.values[k], layer_deltas, index) for k in positions}
+        return [k for k in positions if not every[k]], {k: every[k] for k in shown}
+    certs = {
+        k: _certify_closed(grads[tensor.symbols[k]], form.values[k], layer_deltas, index) if k in differ
+        else Certificate(True, "monomials", f"the same {len(form.values[k])} monomials on both sides")
+        for k in shown
+    }
+    return differ, certs
 
 
 def _diff_of_cost(model: Model, expanded_cost, s):

@@ -140,12 +140,20 @@ def build_gradients(forward: Forward) -> Gradients:
             upstream_of.update(zip(carrier.symbols, layer.delta.symbols))
         if layer.adjoint is not None:
             upstream_of.update(zip(layer.out.symbols, layer.adjoint.symbols))
+    # Keyed by id (a network's symbols are unique objects, one per name) to skip sympy's
+    # Python-level hash, and ChainTerm built by tuple.__new__: both run once per product term.
     consumers: dict = {}
+    read: dict = {}
+    new = tuple.__new__
     for d in forward.definitions:
-        up = upstream_of[d.target]
+        head = (d.target, upstream_of[d.target])
         for v, partial in d.partials:
-            consumers.setdefault(v, []).append(ChainTerm(d.target, up, partial))
-    by_wrt = {v: Gradient(v, tuple(ts)) for v, ts in consumers.items()}
+            terms = consumers.get(id(v))
+            if terms is None:
+                terms = consumers[id(v)] = []
+                read[id(v)] = v
+            terms.append(new(ChainTerm, head + (partial,)))
+    by_wrt = {read[k]: Gradient(read[k], tuple(ts)) for k, ts in consumers.items()}
     # Symbols nothing reads (e.g. inputs a strided window skips) still get a gradient: exactly 0.
     for tensor in _all_tensors(net):
         for s in tensor.symbols:

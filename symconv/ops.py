@@ -17,11 +17,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from operator import itemgetter
 from typing import Callable, NamedTuple, Sequence
 
 import sympy
 
 from .shapes import Pad2
+
+
+_first = itemgetter(0)
 
 
 class Term(NamedTuple):
@@ -85,7 +89,9 @@ def multilinear(target: sympy.Symbol, terms: Sequence[Term], bias: sympy.Symbol 
             append((value, coeff))
     if bias is not None:
         append((bias, one))
-    if len({v for v, _ in partials}) != len(partials):
+    # Compared by identity: a network's symbols are unique objects, one per name (SymbolTable),
+    # so identity is equality here, and ``id`` avoids sympy's Python-level hash in this hot loop.
+    if len(set(map(id, map(_first, partials)))) != len(partials):
         raise ValueError(f"a symbol appears twice in the definition of {target}")
     return Definition(target, None, tuple(partials), rule, tuple(terms), bias)
 
@@ -118,23 +124,22 @@ def conv2d_terms(
     per_group_in = in_channels // groups
     per_group_out = out_channels // groups
     one = sympy.S.One
+    new = tuple.__new__  # Term(...) without NamedTuple's Python-level __new__ (one per product)
+    # The kernel rows m (columns n) that stay inside the input for output row i (column j),
+    # with the input row u (column v) they read; reads of the zero padding are left out.
+    rows = [[(m, sh * i + dh * m - top) for m in range(kh) if 0 <= sh * i + dh * m - top < height]
+            for i in range(out_hw[0])]
+    cols = [[(n, sw * j + dw * n - left) for n in range(kw) if 0 <= sw * j + dw * n - left < width]
+            for j in range(out_hw[1])]
     outputs: list[list[Term]] = []
     for o in range(out_channels):
         g = o // per_group_out
-        for i in range(out_hw[0]):
-            for j in range(out_hw[1]):
-                terms = []
-                for cl in range(per_group_in):
-                    c = g * per_group_in + cl
-                    for m in range(kh):
-                        u = sh * i + dh * m - top
-                        if not 0 <= u < height:
-                            continue
-                        for n in range(kw):
-                            v = sw * j + dw * n - left
-                            if not 0 <= v < width:
-                                continue
-                            mm, nn = (kh - 1 - m, kw - 1 - n) if flip else (m, n)
-                            terms.append(Term(one, weight_at(o, cl, mm, nn), x[c][u][v]))
-                outputs.append(terms)
+        # kernel[cl][m][n]: the weight multiplying tap (m, n) (flipped under "convolution")
+        kernel = [[[weight_at(o, cl, kh - 1 - m, kw - 1 - n) if flip else weight_at(o, cl, m, n)
+                    for n in range(kw)] for m in range(kh)] for cl in range(per_group_in)]
+        channels = [(kernel[cl], x[g * per_group_in + cl]) for cl in range(per_group_in)]
+        for row in rows:
+            for col in cols:
+                outputs.append([new(Term, (one, k[m][n], xc[u][v]))
+                                for k, xc in channels for m, u in row for n, v in col])
     return outputs

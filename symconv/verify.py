@@ -14,7 +14,10 @@ A failed certificate carries the point where the two sides differ.
 from __future__ import annotations
 
 import random
+from collections import Counter
 from dataclasses import dataclass
+from itertools import chain, compress, repeat
+from operator import add, itemgetter, mul
 
 import sympy
 
@@ -72,13 +75,71 @@ def certify_products(left, right, index: dict | None = None) -> Certificate:
     rk = sorted(monomial_keys(right, index))
     if lk == rk:
         return Certificate(True, "monomials", f"the same {len(lk)} monomials on both sides")
-    from collections import Counter
-
     names = {-k: v for k, v in index.items() if k < 0}
     lc, rc = Counter(lk), Counter(rk)
     first = min(((lc - rc) + (rc - lc)).elements())
     parts = [names[first >> 32], names[first & 0xFFFFFFFF]] if first >> 32 else [names[first]]
     return Certificate(False, "monomials", f"monomial {'*'.join(str(p) for p in parts)} differs")
+
+
+def symbol_numbers(symbols) -> dict:
+    """``{id(symbol): 1, 2, …}`` for :func:`products_differ_at`, with the factor ``1`` and an
+    absent factor (``None``) numbered 0. The symbols must stay alive while the numbering is used
+    (the symbols of one network do)."""
+    numbers = {id(s): k for k, s in enumerate(symbols, 1)}
+    numbers[id(sympy.S.One)] = numbers[id(None)] = 0
+    return numbers
+
+
+def products_differ_at(lefts, rights, numbers: dict, left_at=(0, 1), right_at=(0, 1),
+                       left_keep=None) -> list[int] | None:
+    """Many :func:`certify_products` proofs at once: the elements ``k`` where
+    ``Σ a·b over lefts[k]`` and ``Σ a·b over rights[k]`` differ (``[]``: all proven equal).
+
+    ``lefts[k]`` and ``rights[k]`` are sequences of tuples whose items at positions ``left_at``
+    (resp. ``right_at``) are the two factors ``a`` and ``b`` (a symbol, ``1`` or ``None``).
+    ``left_keep``, if given, is a set of ``id``s: only left tuples whose first factor is in it
+    count. ``numbers`` is :func:`symbol_numbers` of every symbol that may occur.
+
+    The proof is the one of :func:`certify_products` (distinct monomials of coefficient +1 are
+    equal sums exactly when their multisets are equal), applied to the multiset of
+    ``(k, monomial)`` over all elements, with every per-item step a C-level ``map`` over flat
+    lists. Returns None, deciding nothing, when a factor is not a numbered symbol (then compare
+    element by element with :func:`certify_equal`).
+    """
+    try:
+        lk = _tagged_keys(lefts, numbers, left_at, left_keep)
+        rk = _tagged_keys(rights, numbers, right_at, None)
+    except KeyError:
+        return None
+    if lk == rk:
+        return []
+    block = 2 * (len(numbers) + 1) ** 3
+    return sorted({key // block for key in ((Counter(lk) - Counter(rk)) + (Counter(rk) - Counter(lk)))})
+
+
+def _tagged_keys(groups, numbers: dict, at: tuple[int, int], keep) -> list[int]:
+    """Sorted integer keys ``k·B + (i + j)·S² + i·j`` of every product of every group ``k``
+    (``i``, ``j`` the numbers of its two factors, ``S`` above every number, ``B = 2S·S²``).
+
+    The sum and the product of two numbers determine the unordered pair (the roots of
+    ``t² − (i + j)t + ij``), so equal keys mean the same group and the same monomial; symmetric in
+    ``i``, ``j`` without a per-item ``min``/``max``."""
+    size = len(numbers) + 1
+    square = size * size
+    block = 2 * size * square
+    flat = list(chain.from_iterable(groups))
+    tags = chain.from_iterable(map(repeat, range(0, block * len(groups), block), map(len, groups)))
+    first = list(map(id, map(itemgetter(at[0]), flat)))
+    if keep is not None:
+        kept = list(map(keep.__contains__, first))
+        if not all(kept):
+            flat = list(compress(flat, kept))
+            tags = compress(tags, kept)
+            first = list(compress(first, kept))
+    i = list(map(numbers.__getitem__, first))
+    j = list(map(numbers.__getitem__, map(id, map(itemgetter(at[1]), flat))))
+    return sorted(map(add, map(add, tags, map(mul, map(add, i, j), repeat(square))), map(mul, i, j)))
 
 
 def _is_polynomial(expr: sympy.Expr) -> bool:

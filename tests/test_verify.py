@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hypothesis
+import hypothesis.strategies as st
 import sympy
 
 from symconv.verify import certify_equal, certify_products
@@ -45,3 +47,38 @@ def test_monomial_multisets():
     assert not wrong.equal and wrong.detail == "monomial a*b differs"
     twice = certify_products([(a, b), (a, b)], [(a, b)])
     assert not twice.equal and twice.detail == "monomial a*b differs"
+
+
+def test_batched_monomial_proofs_find_exactly_the_differing_elements():
+    from symconv.verify import products_differ_at, symbol_numbers
+
+    numbers = symbol_numbers([a, b, c, d, x])
+    one = sympy.S.One
+    lefts = [[(a, b), (c, d)], [(a, one)], [(a, b), (a, b)], [(x, c)]]
+    rights = [[(d, c), (b, a)], [(a, None)], [(a, b)], [(c, x)]]
+    assert products_differ_at(lefts, rights, numbers) == [2]
+    assert products_differ_at(lefts[:2], rights[:2], numbers) == []
+    # a product moved from one element to the next is caught (elements are tagged)
+    assert products_differ_at([[(a, b)], []], [[], [(a, b)]], numbers) == [0, 1]
+    # {i, j} is determined by i + j and i·j: a·d and b·c (same sum of numbers 1+4 = 2+3) differ
+    assert products_differ_at([[(a, d)]], [[(b, c)]], numbers) == [0]
+    # left_keep: only left products whose first factor is kept count
+    assert products_differ_at([[(a, b), (c, d)]], [[(a, b)]], numbers, left_keep={id(a)}) == []
+    # a factor that is not a numbered symbol (here 2·a) decides nothing
+    assert products_differ_at([[(2 * a, b)]], [[(a, b)]], numbers) is None
+
+
+@hypothesis.given(st.lists(st.lists(st.tuples(st.integers(0, 4), st.integers(-1, 4)), max_size=5), max_size=6),
+                  st.data())
+def test_batched_proofs_agree_with_one_element_proofs(groups, data):
+    from symconv.verify import products_differ_at, symbol_numbers
+
+    syms = [a, b, c, d, x]
+    pick = lambda k: None if k < 0 else syms[k]  # noqa: E731
+    lefts = [[(syms[i], pick(j)) for i, j in g] for g in groups]
+    rights = [data.draw(st.permutations(g)) for g in lefts]
+    if rights and data.draw(st.booleans()):
+        k = data.draw(st.integers(0, len(rights) - 1))
+        rights[k] = rights[k][:-1] if rights[k] else [(a, b)]
+    expected = [k for k in range(len(lefts)) if not certify_products(lefts[k], rights[k]).equal]
+    assert products_differ_at(lefts, rights, symbol_numbers(syms)) == expected

@@ -1,0 +1,106 @@
+"""The derivation's closed-form certificates catch a wrong closed form, shown or not.
+
+The closed forms (symconv.identities) are certified element by element against the chain rule;
+every element that is not shown is certified in one batched proof. These tests break one element
+of a closed form and check that exactly that element is reported, on both paths (the batched
+monomial proof and its element-by-element fallback)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+import symconv
+import symconv.derivation as derivation
+from symconv.derivation import derive, shown_indices
+
+
+def _broken(kind: str, position: int, change):
+    """closed_forms with the products of ``kind`` at flat ``position`` replaced by ``change(products)``."""
+    real = derivation.closed_forms
+
+    def closed_forms(layer, flip):
+        forms = real(layer, flip)
+        out = []
+        for f in forms:
+            if f.kind == kind and layer.index == 1:
+                values = list(f.values)
+                values[position] = tuple(change(values[position]))
+                f = dataclasses.replace(f, values=tuple(values))
+            out.append(f)
+        return out
+
+    return closed_forms
+
+
+def _weight_positions():
+    model = symconv.load(symconv.example("two_channel_stride2"))
+    weight = model.network.layers[0].weight
+    shown = shown_indices(weight.shape)
+    hidden = next(k for k in range(len(weight)) if k not in shown)
+    return model, weight, shown[0], hidden
+
+
+CHANGES = {
+    "a product dropped": lambda ps: ps[:-1],
+    "a product doubled": lambda ps: ps + ps[:1],
+    "a factor swapped": lambda ps: ((ps[0][1], ps[0][1]),) + tuple(ps[1:]),
+}
+
+
+@pytest.mark.parametrize("batched", [True, False], ids=["batched", "element-wise"])
+@pytest.mark.parametrize("change", list(CHANGES), ids=list(CHANGES))
+@pytest.mark.parametrize("where", ["shown", "hidden"])
+def test_a_wrong_closed_form_element_is_reported(monkeypatch, where, change, batched):
+    model, weight, shown, hidden = _weight_positions()
+    position = shown if where == "shown" else hidden
+    monkeypatch.setattr(derivation, "closed_forms", _broken("conv_weight", position, CHANGES[change]))
+    if not batched:
+        monkeypatch.setattr(derivation, "products_differ_at", lambda *a, **k: None)
+    d = derive(model)
+    assert len(d.certificate_failures) == 1
+    assert d.certificate_failures[0].startswith(f"closed form conv_weight at {weight.symbols[position]}")
+    proof = d.layers[0].tensors[0]
+    if where == "hidden":
+        assert proof.all_closed_certified is False
+        assert all(e.closed[2].equal for e in proof.elements)
+    else:
+        assert proof.all_closed_certified is True  # every element not shown is still right
+        bad = [e for e in proof.elements if not e.closed[2].equal]
+        assert [e.wrt for e in bad] == [weight.symbols[position]]
+
+
+def test_a_product_moved_between_elements_is_reported_at_both():
+    model, weight, _, hidden = _weight_positions()
+    real = derivation.closed_forms
+    shown = shown_indices(weight.shape)
+    other = next(k for k in range(hidden + 1, len(weight)) if k not in shown)
+
+    def moved(layer, flip):
+        forms = real(layer, flip)
+        for k, f in enumerate(forms):
+            if f.kind == "conv_weight" and layer.index == 1:
+                values = list(f.values)
+                values[other] = values[other] + values[hidden][-1:]
+                values[hidden] = values[hidden][:-1]
+                forms[k] = dataclasses.replace(f, values=tuple(values))
+        return forms
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(derivation, "closed_forms", moved)
+        d = derive(model)
+    assert sorted(d.certificate_failures) == sorted(
+        f"closed form conv_weight at {weight.symbols[k]}" for k in (hidden, other)
+    )
+
+
+@pytest.mark.parametrize("name", ["seed", "two_channel_stride2", "lenet_small"])
+def test_batched_and_element_wise_certificates_agree_on_the_examples(monkeypatch, name):
+    batched = derive(symconv.load(symconv.example(name)))
+    monkeypatch.setattr(derivation, "products_differ_at", lambda *a, **k: None)
+    one_by_one = derive(symconv.load(symconv.example(name)))
+    assert batched.certificate_failures == one_by_one.certificate_failures == ()
+    assert batched.certificate_count == one_by_one.certificate_count
+    count = {"seed": 42, "two_channel_stride2": 114, "lenet_small": 91}[name]
+    assert batched.certificate_count == count
