@@ -79,27 +79,69 @@ class Model:
             raise SpecError("form", f"must be one of {', '.join(FORMS)}; got {form!r}")
         return sympy.factor_terms(expr) if factor else expr
 
-    def derivation(self, full: bool = False):
-        """The proof steps (:class:`symconv.derivation.Derivation`); ``full`` shows every element."""
+    def derivation(self, full: bool = False, show=()):
+        """The proof steps (:class:`symconv.derivation.Derivation`).
+
+        ``full`` shows every element; ``show``: elements to show with every sum written in full,
+        as symbols, Python names (``"w1_1"``) or names as printed (``"w_1^1"``,
+        ``"W^{(1)}_{1,1,1,1}"``), like ``--show``. Raises :class:`SpecError` for an unknown name.
+        """
         from .derivation import derive
 
-        return derive(self, full=full)
+        return derive(self, full=full, show=self._show(show))
 
-    def render(self, fmt: str = "md", full: bool = False) -> str | bytes:
+    def render(self, fmt: str = "md", full: bool = False, show=(), templates=(), values=None) -> str | bytes:
         """The derivation as text: ``"md"``, ``"tex"`` or ``"json"``; ``"pdf"`` gives bytes
-        (raises :class:`~symconv.errors.ToolMissing` without TeX)."""
+        (raises :class:`~symconv.errors.ToolMissing` without TeX).
+
+        ``show`` as for :meth:`derivation`; ``templates``: folders searched before the built-in
+        templates (``--templates``); ``values``: a mapping from every leaf's name to a number
+        (``--values``) or an int seed for small random exact values (``--random``), giving the
+        numeric view. Raises :class:`SpecError` naming ``format``, ``show`` or ``values``.
+        """
         from .outputs import render_all
 
         if fmt not in ("md", "tex", "json", "pdf"):
             raise SpecError("format", f"must be md, tex, json or pdf; got {fmt!r}")
-        data = render_all(self, [fmt], full=full)[fmt]
+        data = render_all(self, [fmt], full=full, **self.view_options(show, templates, values))[fmt]
         return data if fmt == "pdf" else data.decode("utf-8")
 
-    def write(self, out: str | Path = "output", formats=("md", "tex", "pdf", "json"), full: bool = False) -> list[Path]:
-        """Write ``out/NAME.<fmt>`` atomically for each format; returns the paths."""
+    def write(self, out: str | Path = "output", formats=("md", "tex", "pdf", "json"), full: bool = False,
+              show=(), templates=(), values=None) -> list[Path]:
+        """Write ``out/NAME.<fmt>`` atomically for each format; returns the paths. Options as for
+        :meth:`render`."""
         from .outputs import write_outputs
 
-        return write_outputs(self, Path(out), tuple(formats), full=full)
+        return write_outputs(self, Path(out), tuple(formats), full=full, **self.view_options(show, templates, values))
+
+    def _show(self, show, option: str = "show") -> frozenset:
+        from .values import resolve_names
+
+        if isinstance(show, str | sympy.Symbol):
+            show = [show]
+        return frozenset(self.symbol(s) if isinstance(s, sympy.Symbol) else resolve_names(self, [s], option)[0]
+                         for s in show)
+
+    def view_options(self, show=(), templates=(), values=None, dash: str = "") -> dict:
+        """The ``show``, ``templates`` and ``values`` keyword arguments of rendering, checked.
+        Errors name the option as ``dash + name`` (``--show`` from the command line)."""
+        from .values import evaluate, random_values, values_from_mapping
+
+        if isinstance(templates, str | Path):
+            templates = [templates]
+        for folder in templates:
+            if not Path(folder).is_dir():
+                raise SpecError(f"{dash}templates", f"{folder} is not a folder; give a folder of .j2 templates")
+        view = None
+        if isinstance(values, bool) or not (values is None or isinstance(values, int | Mapping)):
+            raise SpecError(f"{dash}values", "must be a mapping of leaf names to numbers or an int seed")
+        if isinstance(values, int):
+            view = evaluate(self, random_values(self, values))
+        elif values is not None:
+            named = {k.name if isinstance(k, sympy.Symbol) else str(k): v for k, v in values.items()}
+            view = evaluate(self, values_from_mapping(self, named, f"{dash}values"))
+        return {"show": self._show(show, f"{dash}show"), "templates": tuple(str(t) for t in templates),
+                "values": view}
 
     def cost(self, form: str = "leaf") -> sympy.Expr:
         """The cost C in leaf symbols (``form="leaf"``) or in the last layer's outputs (``"named"``)."""

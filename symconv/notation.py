@@ -69,6 +69,18 @@ def escape_latex_math(text: str) -> str:
     return "".join(_LATEX_MATH_SPECIAL.get(ch, ch) for ch in text)
 
 
+_MARKDOWN_INLINE = frozenset("\\`*_[]<>$|~#")
+
+
+def escape_markdown_text(text: str) -> str:
+    """Escape user text for one line of Markdown after a marker (a ``#`` title), so that it stays
+    literal: ``*``/``_`` (emphasis), ``[``/``]`` (links), ``<``/``>`` (HTML, autolinks), backquote,
+    ``$`` (math in KaTeX/GitHub renderers), ``|`` (tables), ``~`` (strikethrough), ``#`` (closing
+    heading marks) and the backslash get a backslash (CommonMark §2.4). Characters that only
+    matter at the start of a line (``-``, ``+``, ``1.``) are left as typed."""
+    return "".join("\\" + ch if ch in _MARKDOWN_INLINE else ch for ch in text)
+
+
 def letter_latex(letter: str) -> str:
     """LaTeX for a role letter: one letter as is, a Greek name as its command, else ``\\mathrm``
     with math-safe escapes (``loss%`` → ``\\mathrm{loss\\%}``)."""

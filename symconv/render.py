@@ -31,7 +31,7 @@ from .latex import (
     ROW_SOURCE, ROW_WIDTH, NotationPrinter, NumericPrinter, elided_rows, expr_terms, product_latex,
     split_rows, visible_len,
 )
-from .notation import escape_latex_text
+from .notation import escape_latex_text, escape_markdown_text
 from .spec import Conv2d, Dense, Pool2d
 
 HEAD_TERMS = 3  # terms printed before "⋯" in an elided sum
@@ -77,6 +77,7 @@ def _environment(fmt: str, user_dirs: tuple[str, ...]) -> jinja2.Environment:
         )
     env = jinja2.Environment(**options)
     env.filters["texescape"] = escape_latex_text
+    env.filters["mdescape"] = escape_markdown_text
     env.filters["mathblocks"] = math_blocks
     env.filters["equations"] = formula_equations
     return env

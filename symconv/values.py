@@ -59,6 +59,10 @@ def leaves(model) -> list[sympy.Symbol]:
 def _number(value: Any, where: str) -> sympy.Rational:
     if isinstance(value, bool):
         raise SpecError(where, f"must be a number, got {value!r}")
+    if isinstance(value, sympy.Rational):
+        return value
+    if isinstance(value, Fraction):
+        return sympy.Rational(value.numerator, value.denominator)
     try:
         if isinstance(value, int):
             return sympy.Integer(value)

@@ -324,3 +324,15 @@ def test_stride_padding_and_channels_in_the_general_formulas():
             "is an integer in range count.") in md
     assert md.count("Here a term whose input index falls in the zero padding is 0.") == 2  # forward, weight
     assert r"\frac{\partial C}{\partial b^{(1)}_{o}} &= \sum_{i=0}^{2}\sum_{j=0}^{2} \delta^{(1)}_{o,i,j}" in md
+
+
+@pytest.mark.parametrize("title", ["a*b*c and _x_", "[link](http://x) <b>", "cost $5 | 10% ~off~ #1", "back\\slash `code`"])
+def test_markdown_titles_stay_literal(title):
+    from markdown_it import MarkdownIt
+
+    m = Model(spec_from_dict({"title": title, "input": {"shape": [1, 2, 2]}, "layers": [{}]}, name="t"))
+    first_line = render_all(m, ["md"])["md"].decode("utf-8").splitlines()[0]
+    tokens = MarkdownIt("commonmark").enable("table").enable("strikethrough").parse(first_line)
+    (inline,) = [t for t in tokens if t.type == "inline"]
+    assert [c.type for c in inline.children] == ["text"]  # no emphasis, link, html or code
+    assert "".join(c.content for c in inline.children) == title

@@ -85,18 +85,10 @@ def show_tokens(values: list[str]) -> list[str]:
 def view_options(model, args: argparse.Namespace) -> dict:
     """The ``show``, ``templates`` and ``values`` keyword arguments for rendering.
     Raises :class:`SpecError` naming ``--show``, ``--templates`` or ``--values`` on bad input."""
-    from ..values import evaluate, load_values, random_values, resolve_names
+    from ..values import load_values
 
-    show = frozenset(resolve_names(model, show_tokens(args.show), "--show")) if args.show else frozenset()
-    for folder in args.templates:
-        if not Path(folder).is_dir():
-            raise SpecError("--templates", f"{folder} is not a folder; give a folder of .j2 templates")
-    values = None
-    if args.values is not None:
-        values = evaluate(model, load_values(model, args.values))
-    elif args.random is not None:
-        values = evaluate(model, random_values(model, args.random))
-    return {"show": show, "templates": tuple(args.templates), "values": values}
+    values = load_values(model, args.values) if args.values is not None else args.random
+    return model.view_options(show_tokens(args.show), args.templates, values, dash="--")
 
 
 def run(args: argparse.Namespace) -> int:
