@@ -18,6 +18,7 @@ Receptive-field tables are truncated at :data:`TABLE_ROWS` rows with a stated co
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Sequence
@@ -386,23 +387,56 @@ def _channel_var(namer) -> str:
     return "r" if "o" in set(namer.letters.values()) else "o"
 
 
-def _conv_geometry(layer, base: int, flip: bool, pos=("i", "j")):
-    """Index expressions of a conv layer: the input row/column read by output (i, j) through
-    kernel position (m, n) of the printed weight index, in the document's index base."""
-    spec: Conv2d = layer.spec
-    i, j, m, n = sympy.symbols(f"{pos[0]} {pos[1]} m n")
-    (top, _), (left, _) = layer.pad
-    kh, kw = spec.kernel_size
+@dataclass(frozen=True)
+class WindowIndices:
+    """The index arithmetic of a sliding window (convolution or pooling), as sympy expressions in
+    the printed index variables and the document's index base.
 
-    def kpos(var, k):  # 0-based kernel position the printed weight index multiplies
+    Output ``(i, j)`` reads input row ``u``, column ``v`` through printed kernel position
+    ``(m, n)``. Input ``(u, v)`` is read through ``(m, n)`` by output row
+    ``row_numerator / stride[0] + base`` and column ``col_numerator / stride[1] + base`` when
+    those are integers in range (the error-term index of the input-gradient formula).
+    """
+
+    u: sympy.Expr
+    v: sympy.Expr
+    row_numerator: sympy.Expr
+    col_numerator: sympy.Expr
+    stride: tuple[int, int]
+
+
+def window_indices(kernel, stride, dilation, pad, base: int, flip: bool = False, pos=("i", "j")) -> WindowIndices:
+    """:class:`WindowIndices` of a window ``kernel`` with ``stride``, ``dilation`` and padding
+    ``((top, bottom), (left, right))``; ``flip``: the printed kernel index is rotated by 180°
+    (the convolution convention). Goodfellow et al., *Deep Learning*, §9.5, eqs 9.7 and 9.13."""
+    i, j, m, n, uu, vv = sympy.symbols(f"{pos[0]} {pos[1]} m n u v")
+    (top, _), (left, _) = pad
+    kh, kw = kernel
+
+    def kpos(var, k):  # 0-based kernel position the printed index multiplies
         return (k - 1 - (var - base)) if flip else (var - base)
 
-    u = spec.stride[0] * (i - base) + spec.dilation[0] * kpos(m, kh) - top + base
-    v = spec.stride[1] * (j - base) + spec.dilation[1] * kpos(n, kw) - left + base
-    uu, vv = sympy.symbols("u v")
-    ri = _div_ix(uu - base + top - spec.dilation[0] * kpos(m, kh), spec.stride[0], base)
-    rj = _div_ix(vv - base + left - spec.dilation[1] * kpos(n, kw), spec.stride[1], base)
-    return _ix(u), _ix(v), ri, rj
+    return WindowIndices(
+        u=stride[0] * (i - base) + dilation[0] * kpos(m, kh) - top + base,
+        v=stride[1] * (j - base) + dilation[1] * kpos(n, kw) - left + base,
+        row_numerator=uu - base + top - dilation[0] * kpos(m, kh),
+        col_numerator=vv - base + left - dilation[1] * kpos(n, kw),
+        stride=tuple(stride),
+    )
+
+
+def _layer_windows(layer, base: int, flip: bool, pos) -> WindowIndices:
+    spec = layer.spec
+    dilation = getattr(spec, "dilation", (1, 1))
+    return window_indices(spec.kernel_size, spec.stride, dilation, layer.pad, base, flip, pos)
+
+
+def _conv_geometry(layer, base: int, flip: bool, pos=("i", "j")):
+    """Printed index expressions of a conv layer: the input row/column read by output (i, j)
+    through kernel position (m, n), and the error-term row/column that reads input (u, v)."""
+    w = _layer_windows(layer, base, flip, pos)
+    return (_ix(w.u), _ix(w.v), _div_ix(w.row_numerator, w.stride[0], base),
+            _div_ix(w.col_numerator, w.stride[1], base))
 
 
 def _channel(layer, base: int, o: str = "o") -> str:
@@ -480,17 +514,29 @@ def layer_formulas(pr: Printer, layer) -> dict:
             out["bias"] = rf"\frac{{\partial {cost}}}{{\partial {nm.element_latex('bias', li, ['r'])}}} = {d}"
     elif isinstance(spec, Pool2d):
         kh, kw = spec.kernel_size
-        i, j, m, n = sympy.symbols(f"{pi} {pj} m n")
-        (top, _), (left, _) = layer.pad
-        u = _ix(spec.stride[0] * (i - b) + (m - b) - top + b)
-        v = _ix(spec.stride[1] * (j - b) + (n - b) - left + b)
+        u, v, ri, rj = _conv_geometry(layer, b, False, (pi, pj))
         x = nm.element_latex(in_role, in_layer, ["c", u, v])
         o = nm.element_latex("activation", li, ["c", pi, pj])
         window = rf"{b} \le m \le {kh - 1 + b},\ {b} \le n \le {kw - 1 + b}"
+        sums = rf"{_range_sum('m', kh, b)}{_range_sum('n', kw, b)}"
+        xin = nm.element_latex(in_role, in_layer, ["c", "u", "v"])
+        up = rf"\frac{{\partial {cost}}}{{\partial {nm.element_latex('activation', li, ['c', ri, rj])}}}"
         if spec.type == "max_pool2d":
             out["forward"] = rf"{o} = \max_{{{window}}} {x}"
+            route = r"\mathrm{route}_{\max}" if spec.ties == "first" else r"\mathrm{route}^{\mathrm{split}}_{\max}"
+            out["input_rhs"] = rf"{sums} {up} \, {route}\left({xin};\ \text{{window }} ({ri}, {rj})\right)"
+            rule = ("1 when $x$ is the first maximum of the window in row-major order, else 0"
+                    if spec.ties == "first" else "1/t when $x$ is one of the t tied maxima of the window, else 0")
+            route_note = rf"; ${route}\left(x;\ \text{{window}}\right)$ is {rule}"
         else:
-            out["forward"] = rf"{o} = \frac{{1}}{{{kh * kw}}} {_range_sum('m', kh, b)}{_range_sum('n', kw, b)} {x}"
+            out["forward"] = rf"{o} = \frac{{1}}{{{kh * kw}}} {sums} {x}"
+            out["input_rhs"] = rf"\frac{{1}}{{{kh * kw}}} {sums} {up}"
+            route_note = ""
+        out["input_index"] = ["c", "u", "v"]
+        out["input"] = rf"\frac{{\partial {cost}}}{{\partial {xin}}} = " + out["input_rhs"]
+        reach = ("only the terms whose output index is an integer in range count" if spec.stride != (1, 1)
+                 else "a term whose output index is out of range is 0")
+        out["note"] = reach + route_note + "."
     return out
 
 
@@ -572,6 +618,9 @@ def _definition_rows(pr: Printer, d, printer=None) -> list[str]:
         if d.bias is not None:
             printed.append(p._print(d.bias))
         return split_rows(printed)
+    if d.rule == "max_pool2d" and len(d.partials) > 1:
+        # the window in row-major order (sympy's Max keeps its arguments in its own sorted order)
+        return [r"\max\left(" + ", ".join(p._print(v) for v, _ in d.partials) + r"\right)"]
     return pr.rows(d.expr, p)
 
 
