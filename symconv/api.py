@@ -5,7 +5,8 @@
 >>> m.gradient("w1_1", form="named")          # ∂C/∂w^1_1 in named intermediates
 2*(o2_1 - y_1)*(i1_1*w2_1 + i1_2*w2_2 + i1_4*w2_3 + i1_5*w2_4)
 
-Symbols are addressed by their Python name (``m.symbol("w1_1")``) or passed as sympy Symbols.
+Symbols are addressed by their Python name (``m.symbol("w1_1")``), by their name as printed
+(``m.symbol("w_1^1")``) or passed as sympy Symbols.
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ from typing import Any, Mapping
 
 import sympy
 
+from . import views
 from .errors import SpecError
 from .forward import Forward, build_forward
 from .gradients import Gradients, build_gradients
 from .network import Network, build_network
+from .notation import normalize_typed
 from .spec import Spec, example, load_spec, spec_from_dict
 
 FORMS = ("delta", "named", "leaf")
@@ -50,16 +53,34 @@ class Model:
     def name(self) -> str:
         return self.spec.name
 
-    def symbol(self, name: str | sympy.Symbol) -> sympy.Symbol:
-        """The symbol of a Python name such as ``"w1_1"``; raises :class:`SpecError` if unknown."""
+    def symbol(self, name: str | sympy.Symbol, field: str = "symbol") -> sympy.Symbol:
+        """The symbol of a Python name (``"w1_1"``, ``"W1_1_1_1_1"`` in grid notation) or of a
+        name as printed in the documents (``"w_1^1"``, ``"W^{(1)}_{1,1,1,1}"``); a sympy Symbol of
+        this network is returned as is. Raises :class:`SpecError` naming ``field`` if unknown."""
+        table = self.network.table
         if isinstance(name, sympy.Symbol):
-            if name in self.network.table.info:
+            if name in table.info:
                 return name
             name = name.name
-        try:
-            return self.network.table.by_name[name]
-        except KeyError:
-            raise SpecError("symbol", f"no symbol named {name!r} in this network") from None
+        if not isinstance(name, str):
+            raise SpecError(field, f"must be a symbol name such as {self._example_name()} or a sympy Symbol; got {name!r}")
+        found = table.by_name.get(name)
+        if found is None:
+            found = self._typed_names.get(normalize_typed(name))
+        if found is None:
+            raise SpecError(field, f"unknown symbol {name!r}; use a name as printed in the document or a "
+                                   f"Python name such as {self._example_name()}")
+        return found
+
+    def _example_name(self) -> str:
+        weight = next((s for s, i in self.network.table.info.items() if i.role == "weight"), None)
+        return weight.name if weight is not None else next(iter(self.network.table.by_name))
+
+    @cached_property
+    def _typed_names(self) -> dict:
+        from .values import symbol_lookup
+
+        return symbol_lookup(self)
 
     def gradient(self, wrt: str | sympy.Symbol, form: str = "named", factor: bool = True) -> sympy.Expr:
         """∂C/∂``wrt`` as a sympy expression.
@@ -68,7 +89,11 @@ class Model:
         leaves; δ substituted) or ``"leaf"`` (inputs, weights, biases, targets only). With
         ``factor`` the common factors are pulled out (``sympy.factor_terms``; an exact rewrite).
         """
-        s = self.symbol(wrt)
+        s = self.symbol(wrt, "wrt")
+        if s not in self.gradients.by_wrt:
+            role = self.network.table.info[s].role
+            raise SpecError("wrt", f"{s.name} is {'the cost' if role == 'cost' else 'a ' + role}; gradients are "
+                                   "taken with respect to inputs, weights, biases, pre-activations and activations")
         if form == "delta":
             expr = self.gradients[s].delta_form
         elif form == "named":
@@ -88,7 +113,7 @@ class Model:
         """
         from .derivation import derive
 
-        return derive(self, full=full, show=self._show(show))
+        return derive(self, full=views.flag(full, "full"), show=views.show_symbols(self, show))
 
     def render(self, fmt: str = "md", full: bool = False, show=(), templates=(), values=None) -> str | bytes:
         """The derivation as text: ``"md"``, ``"tex"`` or ``"json"``; ``"pdf"`` gives bytes
@@ -96,52 +121,29 @@ class Model:
 
         ``show`` as for :meth:`derivation`; ``templates``: folders searched before the built-in
         templates (``--templates``); ``values``: a mapping from every leaf's name to a number
-        (``--values``) or an int seed for small random exact values (``--random``), giving the
-        numeric view. Raises :class:`SpecError` naming ``format``, ``show`` or ``values``.
+        (``--values``) or a seed ≥ 0 for small random exact values (``--random``), giving the
+        numeric view. Raises :class:`SpecError` naming the option on bad input (a user
+        template that fails: naming its file and line).
         """
         from .outputs import render_all
 
         if fmt not in ("md", "tex", "json", "pdf"):
             raise SpecError("format", f"must be md, tex, json or pdf; got {fmt!r}")
-        data = render_all(self, [fmt], full=full, **self.view_options(show, templates, values))[fmt]
+        options = views.view_options(self, show, templates, values)
+        data = render_all(self, [fmt], full=views.flag(full, "full"), **options)[fmt]
         return data if fmt == "pdf" else data.decode("utf-8")
 
     def write(self, out: str | Path = "output", formats=("md", "tex", "pdf", "json"), full: bool = False,
               show=(), templates=(), values=None) -> list[Path]:
-        """Write ``out/NAME.<fmt>`` atomically for each format; returns the paths. Options as for
-        :meth:`render`."""
+        """Write ``out/NAME.<fmt>`` atomically for each format (``("md", "json")`` or
+        ``"md,json"``); returns the paths. Nothing is written unless every format renders.
+        Options as for :meth:`render`."""
         from .outputs import write_outputs
 
-        return write_outputs(self, Path(out), tuple(formats), full=full, **self.view_options(show, templates, values))
-
-    def _show(self, show, option: str = "show") -> frozenset:
-        from .values import resolve_names
-
-        if isinstance(show, str | sympy.Symbol):
-            show = [show]
-        return frozenset(self.symbol(s) if isinstance(s, sympy.Symbol) else resolve_names(self, [s], option)[0]
-                         for s in show)
-
-    def view_options(self, show=(), templates=(), values=None, dash: str = "") -> dict:
-        """The ``show``, ``templates`` and ``values`` keyword arguments of rendering, checked.
-        Errors name the option as ``dash + name`` (``--show`` from the command line)."""
-        from .values import evaluate, random_values, values_from_mapping
-
-        if isinstance(templates, str | Path):
-            templates = [templates]
-        for folder in templates:
-            if not Path(folder).is_dir():
-                raise SpecError(f"{dash}templates", f"{folder} is not a folder; give a folder of .j2 templates")
-        view = None
-        if isinstance(values, bool) or not (values is None or isinstance(values, int | Mapping)):
-            raise SpecError(f"{dash}values", "must be a mapping of leaf names to numbers or an int seed")
-        if isinstance(values, int):
-            view = evaluate(self, random_values(self, values))
-        elif values is not None:
-            named = {k.name if isinstance(k, sympy.Symbol) else str(k): v for k, v in values.items()}
-            view = evaluate(self, values_from_mapping(self, named, f"{dash}values"))
-        return {"show": self._show(show, f"{dash}show"), "templates": tuple(str(t) for t in templates),
-                "values": view}
+        folder = views.out_folder(out)
+        chosen = views.formats(formats)
+        options = views.view_options(self, show, templates, values)
+        return write_outputs(self, folder, chosen, full=views.flag(full, "full"), **options)
 
     def cost(self, form: str = "leaf") -> sympy.Expr:
         """The cost C in leaf symbols (``form="leaf"``) or in the last layer's outputs (``"named"``)."""
@@ -150,7 +152,10 @@ class Model:
 
 
 def load(source: Spec | str | Path | Mapping[str, Any]) -> Model:
-    """A :class:`Model` from a Spec, a TOML path, a dict, or ``"example:NAME"``."""
+    """A :class:`Model` from a Spec, a TOML path, a dict, or ``"example:NAME"``.
+    Raises :class:`SpecError` for a bad spec or a source of another type."""
+    if not isinstance(source, Spec | str | Path | Mapping):
+        raise SpecError("source", f"give a TOML path, a dict, a Spec or 'example:NAME'; got {source!r}")
     if isinstance(source, Spec):
         return Model(source)
     if isinstance(source, Mapping):

@@ -59,11 +59,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         where = exc.filename if exc.filename is not None else "file"
         print(f"symconv: error: {SpecError(str(where), f'{exc.strerror or exc}; check the path')}", file=sys.stderr)
         return 2
-    except jinja2_errors() as exc:  # a user template (--templates) that does not compile
-        name = getattr(exc, "filename", None) or getattr(exc, "name", None) or "template"
-        line = getattr(exc, "lineno", None)
-        field = f"{name}:{line}" if line else str(name)
-        print(f"symconv: error: {SpecError(field, f'template error: {exc.message}; fix the template')}", file=sys.stderr)
+    except jinja2_errors() as exc:  # a template error not already reported as a SpecError
+        from .render import template_failure
+
+        print(f"symconv: error: {template_failure(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("symconv: interrupted", file=sys.stderr)

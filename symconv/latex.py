@@ -21,11 +21,14 @@ from .tensors import SymbolTable
 class NotationPrinter(LatexPrinter):
     """sympy's LatexPrinter with symbol names from a :class:`SymbolTable` and symconv functions."""
 
-    def __init__(self, table: SymbolTable, settings: dict | None = None):
+    def __init__(self, table: SymbolTable, settings: dict | None = None, pooled: dict | None = None):
         base = {"order": "none", "mul_symbol": None}
         base.update(settings or {})
         super().__init__(base)
         self.table = table
+        # {max-pooling window (tuple of symbols): the output that pools it}, to name a window
+        # by its output (see _print_MaxRoute); without it every window is listed in full
+        self.pooled = pooled or {}
 
     def _print_Symbol(self, expr, style="plain"):
         info = self.table.info.get(expr)
@@ -34,14 +37,17 @@ class NotationPrinter(LatexPrinter):
         return super()._print_Symbol(expr, style)
 
     def _print_MaxRoute(self, expr, exp=None):
+        """``route(x -> o)``: the share of ∂C/∂o that max pooling routes to ``x``, named by the
+        output ``o`` whose window it is; ``route(x; v_1, ..., v_n)`` with the whole window when
+        the output is not known to this printer."""
         j = int(expr.args[0])
         values = expr.args[2:]
         name = r"\mathrm{route}_{\max}" if int(expr.args[1]) == 0 else r"\mathrm{route}^{\mathrm{split}}_{\max}"
-        # the window is contiguous: its first and last elements name it (the index formula of the
-        # pooling layer gives it in full)
-        shown = [self._print(v) for v in values]
-        inner = ", ".join(shown) if len(shown) <= 2 else rf"{shown[0]}, \ldots, {shown[-1]}"
-        return rf"{name}\left({self._print(values[j])};\ {inner}\right)"
+        out = self.pooled.get(tuple(values))
+        if out is not None:
+            return rf"{name}\left({self._print(values[j])} \to {self._print(out)}\right)"
+        window = ", ".join(self._print(v) for v in values)
+        return rf"{name}\left({self._print(values[j])};\ {window}\right)"
 
     def _print_fprime(self, expr, exp=None):
         return rf"f'\left({self._print(expr.args[0])}\right)"

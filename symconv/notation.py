@@ -48,6 +48,7 @@ _LATEX_SPECIAL = {
     "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#",
     "%": r"\%", "_": r"\_", "^": r"\textasciicircum{}", "~": r"\textasciitilde{}",
     "|": r"\textbar{}", "<": r"\textless{}", ">": r"\textgreater{}",
+    "`": r"\textasciigrave{}",
 }
 
 
@@ -69,14 +70,15 @@ def escape_latex_math(text: str) -> str:
     return "".join(_LATEX_MATH_SPECIAL.get(ch, ch) for ch in text)
 
 
-_MARKDOWN_INLINE = frozenset("\\`*_[]<>$|~#")
+_MARKDOWN_INLINE = frozenset("\\`*_[]<>$|~#&")
 
 
 def escape_markdown_text(text: str) -> str:
     """Escape user text for one line of Markdown after a marker (a ``#`` title), so that it stays
     literal: ``*``/``_`` (emphasis), ``[``/``]`` (links), ``<``/``>`` (HTML, autolinks), backquote,
     ``$`` (math in KaTeX/GitHub renderers), ``|`` (tables), ``~`` (strikethrough), ``#`` (closing
-    heading marks) and the backslash get a backslash (CommonMark §2.4). Characters that only
+    heading marks), ``&`` (entities such as ``&amp;``) and the backslash get a backslash
+    (CommonMark §2.4). Characters that only
     matter at the start of a line (``-``, ``+``, ``1.``) are left as typed."""
     return "".join("\\" + ch if ch in _MARKDOWN_INLINE else ch for ch in text)
 

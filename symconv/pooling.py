@@ -83,3 +83,11 @@ def pool_definitions(layer: LayerNet) -> list[Definition]:
         )
         defs.append(Definition(o, sympy.Max(*window), partials, "max_pool2d"))
     return defs
+
+
+def pooled_outputs(definitions) -> dict:
+    """``{window: output}`` of every max-pooling definition among ``definitions``: the window as
+    the tuple of symbols its ``MaxRoute`` partials list (row-major), for printing a route by the
+    output it feeds."""
+    return {tuple(v for v, _ in d.partials): d.target for d in definitions
+            if d.rule == "max_pool2d" and len(d.partials) > 1}

@@ -27,6 +27,8 @@ import jinja2
 import sympy
 
 from .derivation import Derivation, ElementProof, TensorProof, shown_indices
+from .errors import SpecError
+from .pooling import pooled_outputs
 from .gcpause import gc_paused
 from .latex import (
     ROW_SOURCE, ROW_WIDTH, NotationPrinter, NumericPrinter, elided_rows, expr_terms, product_latex,
@@ -134,7 +136,7 @@ class Printer:
         self.d = derivation
         self.table = derivation.model.network.table
         self.namer = self.table.namer
-        self.p = NotationPrinter(self.table)
+        self.p = NotationPrinter(self.table, pooled=pooled_outputs(derivation.model.forward.definitions))
         self.numeric = numeric
         self.np = NumericPrinter(self.table, numeric.value) if numeric is not None else None
 
@@ -524,10 +526,9 @@ def layer_formulas(pr: Printer, layer) -> dict:
         if spec.type == "max_pool2d":
             out["forward"] = rf"{o} = \max_{{{window}}} {x}"
             route = r"\mathrm{route}_{\max}" if spec.ties == "first" else r"\mathrm{route}^{\mathrm{split}}_{\max}"
-            out["input_rhs"] = rf"{sums} {up} \, {route}\left({xin};\ \text{{window }} ({ri}, {rj})\right)"
-            rule = ("1 when $x$ is the first maximum of the window in row-major order, else 0"
-                    if spec.ties == "first" else "1/t when $x$ is one of the t tied maxima of the window, else 0")
-            route_note = rf"; ${route}\left(x;\ \text{{window}}\right)$ is {rule}"
+            pooled = nm.element_latex("activation", li, ["c", ri, rj])
+            out["input_rhs"] = rf"{sums} {up} \, {route}\left({xin} \to {pooled}\right)"
+            route_note = f"; {_route_meaning(route, spec.ties)}"
         else:
             out["forward"] = rf"{o} = \frac{{1}}{{{kh * kw}}} {sums} {x}"
             out["input_rhs"] = rf"\frac{{1}}{{{kh * kw}}} {sums} {up}"
@@ -538,6 +539,17 @@ def layer_formulas(pr: Printer, layer) -> dict:
                  else "a term whose output index is out of range is 0")
         out["note"] = reach + route_note + "."
     return out
+
+
+def _route_meaning(route: str, ties: str, math: bool = True) -> str:
+    """What the routing factor of max pooling is: a sentence with inline math (``math``), or the
+    plain-text meaning alone (for the legend, whose text is escaped)."""
+    x, o, t = ("$x$", "$o$", "$t$") if math else ("x", "o", "t")
+    if ties == "first":
+        rule = f"1 when {x} is the first maximum, in row-major order, of the window that {o} pools, else 0"
+    else:
+        rule = f"1/{t} when {x} is one of the {t} tied maxima of the window that {o} pools, else 0"
+    return rf"${route}\left(x \to o\right)$ is {rule}" if math else rule
 
 
 def index_formula(pr: Printer, t: TensorProof, layer_index: int) -> dict | None:
@@ -772,7 +784,18 @@ def _legend(pr: Printer) -> list[tuple[str, str]]:
         (rf"{letter('activation')}^{{{mark}}}_{{{fmap}}}", "output (activation) of layer l"),
         (rf"{letter('delta')}^{{{mark}}}_{{{fmap}}}", "error term of layer l: the gradient of the cost with respect to its pre-activation"),
         (rf"{letter('target')}_{{k}}", "target"),
+    ] + [
+        (rf"{route}\left(x \to o\right)", _route_meaning(route, ties, math=False))
+        for route, ties in _max_pool_routes(pr)
     ]
+
+
+def _max_pool_routes(pr: Printer) -> list[tuple[str, str]]:
+    """The routing factors (LaTeX name, tie rule) that the network's max-pooling layers use."""
+    rules = {layer.spec.ties for layer in pr.d.model.network.layers
+             if isinstance(layer.spec, Pool2d) and layer.spec.type == "max_pool2d"}
+    return [(r"\mathrm{route}_{\max}" if ties == "first" else r"\mathrm{route}^{\mathrm{split}}_{\max}", ties)
+            for ties in sorted(rules)]
 
 
 def _fmt(value) -> str:
@@ -787,5 +810,23 @@ def _fmt(value) -> str:
 def render(d: Derivation, fmt: str, user_dirs: Sequence[str | Path] = (), numeric=None) -> str:
     """The derivation as ``"md"`` or ``"tex"`` text (deterministic: same input, same bytes)."""
     env = environment(fmt, user_dirs)
-    template = env.get_template(f"derivation.{fmt}.j2")
-    return template.render(**build_context(d, numeric))
+    try:
+        template = env.get_template(f"derivation.{fmt}.j2")
+        return template.render(**build_context(d, numeric))
+    except jinja2.TemplateError as exc:  # a user template (--templates) that fails
+        raise template_failure(exc) from None
+
+
+def template_failure(exc: jinja2.TemplateError) -> SpecError:
+    """A one-line :class:`SpecError` for a template that does not compile or render, naming the
+    template file and line (for errors raised while rendering, the innermost template frame)."""
+    name = getattr(exc, "filename", None) or getattr(exc, "name", None)
+    line = getattr(exc, "lineno", None)
+    if name is None:
+        tb = exc.__traceback__
+        while tb is not None:
+            if tb.tb_frame.f_code.co_filename.endswith(".j2"):
+                name, line = tb.tb_frame.f_code.co_filename, tb.tb_lineno
+            tb = tb.tb_next
+    field = f"{name}:{line}" if name and line else str(name or "templates")
+    return SpecError(field, f"template error: {exc.message}; fix the template")

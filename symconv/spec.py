@@ -390,6 +390,8 @@ def spec_from_dict(data: Mapping[str, Any], name: str = "network") -> Spec:
     title = data.get("title", name)
     if not isinstance(title, str) or len(title) > 200 or any(ord(c) < 32 for c in title):
         raise SpecError("title", "must be a single-line string of at most 200 characters")
+    if not title.strip():
+        raise SpecError("title", "is empty; give the network a title, or leave the key out")
     _typesettable(title, "title", latin1=True)
     convention = _choice(data.get("convention", "cross-correlation"), CONVENTIONS, "convention")
     if "input" not in data:

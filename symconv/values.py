@@ -56,36 +56,47 @@ def leaves(model) -> list[sympy.Symbol]:
     return [s for s, i in model.network.table.info.items() if i.role in LEAF_ROLES]
 
 
+MAX_DIGITS = 100  # digits of a value's numerator or denominator (1e308 written out is 309)
+
+
 def _number(value: Any, where: str) -> sympy.Rational:
-    if isinstance(value, bool):
-        raise SpecError(where, f"must be a number, got {value!r}")
-    if isinstance(value, sympy.Rational):
-        return value
-    if isinstance(value, Fraction):
-        return sympy.Rational(value.numerator, value.denominator)
+    """An exact number from an int, a float (the decimal it prints as), a string such as
+    ``"-3/4"`` or ``"0.25"``, a Fraction or a sympy Rational; at most ``MAX_DIGITS`` digits above
+    and below the fraction bar."""
+    exact = None
     try:
-        if isinstance(value, int):
-            return sympy.Integer(value)
-        if isinstance(value, float):
-            return sympy.Rational(str(Fraction(str(value))))
-        if isinstance(value, str):
-            return sympy.Rational(str(Fraction(value.strip())))
-    except (ValueError, ZeroDivisionError):
-        pass
-    raise SpecError(where, f"must be a number such as 2, 0.5 or \"-3/4\", got {value!r}")
+        if isinstance(value, bool):
+            exact = None
+        elif isinstance(value, sympy.Rational | Fraction | int):
+            exact = Fraction(int(value.p), int(value.q)) if isinstance(value, sympy.Rational) else Fraction(value)
+        elif isinstance(value, float):
+            exact = Fraction(str(value))
+        elif isinstance(value, str) and len(value) <= 4 * MAX_DIGITS:
+            exact = Fraction(value.strip())
+    except (ValueError, ZeroDivisionError, OverflowError):
+        exact = None
+    if exact is None:
+        raise SpecError(where, f"must be a number such as 2, 0.5 or \"-3/4\", got {value!r}"[:300])
+    if max(abs(exact.numerator), exact.denominator) >= 10**MAX_DIGITS:
+        raise SpecError(where, f"has more than {MAX_DIGITS} digits; give a smaller number")
+    return sympy.Rational(exact.numerator, exact.denominator)
 
 
 def values_from_mapping(model, data: Mapping[str, Any], option: str = "--values") -> dict:
-    """Leaf values from a mapping of names to numbers. Raises :class:`SpecError` for an unknown
-    name, a non-leaf, a bad number, or missing leaves (naming the first few)."""
-    lookup = symbol_lookup(model)
+    """Leaf values from a mapping of names (or Symbols) to numbers. Raises :class:`SpecError` for
+    an unknown name, a non-leaf, a leaf named twice (``w1_1`` and ``w_1^1``), a bad number, or
+    missing leaves (naming the first few)."""
     table = model.network.table
     given: dict = {}
+    named_by: dict = {}
     for key, value in data.items():
-        (s,) = resolve_names(model, [key], option, lookup)
+        s = model.symbol(key, option)
         if table.info[s].role not in LEAF_ROLES:
             raise SpecError(option, f"{key!r} is not a leaf (input, weight, bias or target); give leaves only")
+        if s in given:
+            raise SpecError(option, f"{named_by[s]!r} and {key!r} both name {s.name}; give each leaf once")
         given[s] = _number(value, f"{option} {key}")
+        named_by[s] = key
     missing = [s.name for s in leaves(model) if s not in given]
     if missing:
         more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
@@ -100,6 +111,10 @@ def load_values(model, path: str | Path) -> dict:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise SpecError("--values", f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise SpecError("--values", f"{path} is a folder; give a TOML file of leaf values") from None
+    except PermissionError:
+        raise SpecError("--values", f"{path} cannot be read (permission denied)") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise SpecError("--values", f"{path} is not valid TOML: {exc}".replace("\n", " ")) from None
     return values_from_mapping(model, data)

@@ -104,3 +104,45 @@ def test_batched_and_element_wise_certificates_agree_on_the_examples(monkeypatch
     assert batched.certificate_count == one_by_one.certificate_count
     count = {"seed": 42, "two_channel_stride2": 114, "lenet_small": 91}[name]
     assert batched.certificate_count == count
+
+
+# ----------------------------------------------------------------------------- every setting certifies
+
+from hypothesis import HealthCheck, assume, given, settings  # noqa: E402
+
+from tests.test_layers_torch import CONV_GRID, _buildable, conv, net, networks  # noqa: E402
+
+
+def _closed_tensors(d):
+    tensors = [t for layer in d.layers for t in layer.tensors] + [d.input_proof]
+    return [t for t in tensors if t.closed_kind is not None]
+
+
+@pytest.mark.parametrize("convention", ["cross-correlation", "convolution"])
+@pytest.mark.parametrize("shape, settings_", CONV_GRID, ids=[str(k) for k in range(len(CONV_GRID))])
+def test_closed_forms_hold_for_every_conv_setting(shape, settings_, convention, monkeypatch):
+    model = symconv.load(net(shape, conv(**settings_), convention=convention))
+    monkeypatch.setattr(derivation, "_expanded_cost", lambda model: (None, None))  # closed forms only
+    d = derive(model)
+    assert d.certificate_failures == ()
+    closed = _closed_tensors(d)
+    layer = model.network.layers[0]
+    expected = {"conv_weight", "conv_input"} | ({"bias"} if layer.bias is not None else set())
+    assert {t.closed_kind for t in closed} == expected
+    assert all(t.all_closed_certified for t in closed)
+    assert all(e.closed[2].equal for t in closed for e in t.elements)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(networks(max_side=5))
+def test_random_networks_certify(spec):
+    model = _buildable(spec)
+    assume(model is not None)
+    assume(len(model.network.table.info) <= 600)
+    # closed-form certificates only: sympy.diff of the expanded cost (slow for sigmoid, tanh,
+    # cross-entropy) is compared in tests/test_certify_diff.py
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(derivation, "_expanded_cost", lambda model: (None, None))
+        d = derive(model)
+    assert d.certificate_failures == ()
+    assert all(t.all_closed_certified for t in _closed_tensors(d))

@@ -64,7 +64,7 @@ def test_weird_letters_reach_the_document():
     m = Model(spec_from_dict(weird_spec("grid"), name="w"))
     md = render_all(m, ["md"])["md"].decode()
     # the title is escaped for Markdown (test_render: it then parses as literal text)
-    assert md.startswith(r"# Weird: x\_in my\_weight\_1 loss% a&b conv\#1 delta {braces} \$5 \~^\\ a\|b \<c\>" + "\n")
+    assert md.startswith(r"# Weird: x\_in my\_weight\_1 loss% a\&b conv\#1 delta {braces} \$5 \~^\\ a\|b \<c\>" + "\n")
     rows = [line for line in md.splitlines() if line.startswith("| $")]
     assert r"| $\mathrm{t\sim{}\hat{}\backslash{}\vert{}}_{k}$ | target |" in rows
     assert all(line.count("|") in (3, 4) for line in rows)  # a | in a letter never cuts a table

@@ -80,6 +80,8 @@ def test_every_layer_type_with_irrational_values_compiles():
     model = Model(spec_from_dict(MIXED, name="mixed"))
     tex = render_all(model, ["tex"], values=evaluate(model, random_values(model, 3)))["tex"].decode("utf-8")
     assert r"\approx" in tex  # sigmoid and softmax values are irrational: decimals follow
-    assert r"\mathrm{route}_{\max}\left(a^{(1)}_{1,1,1};\ a^{(1)}_{1,1,1}, \ldots, a^{(1)}_{1,2,2}\right)" in tex
+    # a route names the pooled output whose window it is; with numbers, the whole window is listed
+    assert r"\mathrm{route}_{\max}\left(a^{(1)}_{1,1,1} \to a^{(2)}_{1,1,1}\right)" in tex
+    assert r"\mathrm{route}_{\max}\left(0;\ 10, 0, 0, 1\right)" in tex
     assert "output it feeds & upstream gradient & local partial" in tex
     _assert_clean(tex, "mixed")

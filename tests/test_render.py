@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import re
 
-import jinja2
 import pytest
 
 from symconv.api import Model
 from symconv.cli import main
-from symconv.commands.derive import show_tokens
 from symconv.commands.formula import formula
 from symconv.commands.templates import export
 from symconv.derivation import corner_indices, derive, shown_indices
@@ -19,6 +17,7 @@ from symconv.outputs import render_all
 from symconv.render import math_blocks, render
 from symconv.spec import example, spec_from_dict
 from symconv.values import evaluate, load_values, random_values
+from symconv.views import show_tokens
 
 
 def six(name="six", **notation):
@@ -233,8 +232,11 @@ def test_user_template_extends_a_builtin_and_overrides_a_block(tmp_path):
 
 def test_templates_are_strict_about_undefined_names(tmp_path):
     (tmp_path / "derivation.md.j2").write_text("{{ no_such_name }}")
-    with pytest.raises(jinja2.UndefinedError):
+    with pytest.raises(SpecError) as info:
         md_of(Model(example("seed")), templates=(tmp_path,))
+    # a one-line error naming the template file and line (jinja2's UndefinedError carries neither)
+    assert str(info.value) == (f"{tmp_path / 'derivation.md.j2'}:1: template error: "
+                               "'no_such_name' is undefined; fix the template")
 
 
 def test_tex_templates_use_latex_safe_delimiters(tmp_path):

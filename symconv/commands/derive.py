@@ -4,22 +4,15 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from ..errors import SpecError
-
-FORMATS = ("md", "tex", "pdf", "json")
 
 
 def parse_formats(text: str) -> tuple[str, ...]:
     """``"md,tex"`` → ``("md", "tex")``; raises :class:`SpecError` naming ``--format``."""
-    items = [t.strip() for t in text.split(",") if t.strip()]
-    if not items:
-        raise SpecError("--format", f"is empty; give a comma-separated list of {', '.join(FORMATS)}")
-    for item in items:
-        if item not in FORMATS:
-            raise SpecError("--format", f"unknown format {item!r}; choose from {', '.join(FORMATS)}")
-    return tuple(dict.fromkeys(items))
+    from ..views import formats
+
+    return formats(text, "--format")
 
 
 def add_spec_source(parser: argparse.ArgumentParser) -> None:
@@ -63,44 +56,26 @@ def add_view_options(p: argparse.ArgumentParser) -> None:
                        help="seeded random small exact values for every leaf (numeric view)")
 
 
-def show_tokens(values: list[str]) -> list[str]:
-    """``--show`` values split into names. Commas inside braces (``W^{(1)}_{1,1,1,1}``) or after
-    an underscore's index list are kept: a comma splits only at brace depth 0 and before a letter
-    or a Python name."""
-    tokens = []
-    for value in values:
-        depth, cur = 0, ""
-        for k, ch in enumerate(value):
-            depth += ch == "{"
-            depth -= ch == "}"
-            if ch == "," and depth == 0 and (k + 1 < len(value) and not value[k + 1].isdigit()):
-                tokens.append(cur)
-                cur = ""
-            else:
-                cur += ch
-        tokens.append(cur)
-    return [t.strip() for t in tokens if t.strip()]
-
-
 def view_options(model, args: argparse.Namespace) -> dict:
     """The ``show``, ``templates`` and ``values`` keyword arguments for rendering.
     Raises :class:`SpecError` naming ``--show``, ``--templates`` or ``--values`` on bad input."""
     from ..values import load_values
+    from ..views import show_tokens
+    from ..views import view_options as checked
 
     values = load_values(model, args.values) if args.values is not None else args.random
-    return model.view_options(show_tokens(args.show), args.templates, values, dash="--")
+    return checked(model, show_tokens(args.show), args.templates, values, dash="--")
 
 
 def run(args: argparse.Namespace) -> int:
     from ..api import Model
     from ..outputs import write_outputs
     from ..size import guard
+    from ..views import out_folder
 
     formats = parse_formats(args.format)
     spec = spec_from_args(args)
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise SpecError("--out", f"{out} exists and is not a folder; give a folder path")
+    out = out_folder(args.out, "--out")
     guard(spec, args.allow_large)
     model = Model(spec)
     written = write_outputs(model, out, formats, full=args.full, **view_options(model, args))

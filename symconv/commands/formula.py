@@ -53,6 +53,7 @@ def formula(model, target: str, form: str = "closed", fmt: str = "tex") -> str:
     from ..identities import closed_forms
     from ..latex import NotationPrinter
     from ..latex import product_latex, split_rows
+    from ..pooling import pooled_outputs
     from ..render import expr_rows, math_blocks
     from ..values import resolve_names
 
@@ -67,7 +68,7 @@ def formula(model, target: str, form: str = "closed", fmt: str = "tex") -> str:
     grads = model.gradients
     if s not in grads.by_wrt:
         raise SpecError("target", f"{name!r} is not read by the network; no gradient to print")
-    p = NotationPrinter(table)
+    p = NotationPrinter(table, pooled=pooled_outputs(model.forward.definitions))
     terms = None
     if form == "closed":
         pairs = _closed(model, s, closed_forms)

@@ -1,0 +1,132 @@
+"""The options that choose what a derivation's documents show, checked once for the command line
+and the Python API: ``formats``, ``out``, ``full``, ``show``, ``templates`` and ``values``.
+
+Each check raises a one-line :class:`~symconv.errors.SpecError` naming the option as the caller
+spells it (``--show`` on the command line, ``show`` in Python) and what to give instead.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Mapping
+
+import sympy
+
+from .errors import SpecError
+
+FORMATS = ("md", "tex", "pdf", "json")
+
+
+def formats(value: Any, field: str = "formats") -> tuple[str, ...]:
+    """``"md,tex"`` or ``["md", "tex"]`` → ``("md", "tex")`` (in the given order, once each)."""
+    if isinstance(value, str):
+        items = [t.strip() for t in value.split(",") if t.strip()]
+    elif isinstance(value, list | tuple | set | frozenset) and all(isinstance(v, str) for v in value):
+        items = [v.strip() for v in value]
+    else:
+        raise SpecError(field, f"must be a comma-separated string or a list of {', '.join(FORMATS)}; got {value!r}")
+    if not items:
+        raise SpecError(field, f"is empty; give a comma-separated list of {', '.join(FORMATS)}")
+    for item in items:
+        if item not in FORMATS:
+            raise SpecError(field, f"unknown format {item!r}; choose from {', '.join(FORMATS)}")
+    return tuple(dict.fromkeys(items))
+
+
+def out_folder(value: Any, field: str = "out") -> Path:
+    """The output folder: a non-empty path that is a folder or does not exist yet."""
+    if not isinstance(value, str | Path) or not str(value).strip():
+        raise SpecError(field, f"must be the path of a folder; got {value!r}")
+    out = Path(value)
+    if out.exists() and not out.is_dir():
+        raise SpecError(field, f"{out} exists and is not a folder; give a folder path")
+    return out
+
+
+def flag(value: Any, field: str) -> bool:
+    """A yes/no option: ``True`` or ``False`` only (``"false"`` is not false)."""
+    if not isinstance(value, bool):
+        raise SpecError(field, f"must be True or False; got {value!r}")
+    return value
+
+
+def show_tokens(values: list[str]) -> list[str]:
+    """``--show`` values split into names. Commas inside braces (``W^{(1)}_{1,1,1,1}``) or after
+    an underscore's index list are kept: a comma splits only at brace depth 0 and before a letter
+    or a Python name."""
+    tokens = []
+    for value in values:
+        depth, cur = 0, ""
+        for k, ch in enumerate(value):
+            depth += ch == "{"
+            depth -= ch == "}"
+            if ch == "," and depth == 0 and (k + 1 < len(value) and not value[k + 1].isdigit()):
+                tokens.append(cur)
+                cur = ""
+            else:
+                cur += ch
+        tokens.append(cur)
+    return [t.strip() for t in tokens if t.strip()]
+
+
+def show_symbols(model, value: Any, field: str = "show") -> frozenset:
+    """The symbols whose elements are shown in full: None, one name, a comma-separated string of
+    names, a sympy Symbol, or a list of names and Symbols. Names are Python names (``w1_1``) or
+    names as printed (``w_1^1``, ``W^{(1)}_{1,1,1,1}``)."""
+    if value is None:
+        return frozenset()
+    if isinstance(value, str):
+        value = show_tokens([value])
+    elif isinstance(value, sympy.Symbol):
+        value = [value]
+    if not isinstance(value, list | tuple | set | frozenset):
+        raise SpecError(field, f"must be a name, a comma-separated string of names or a list of names; got {value!r}")
+    out = set()
+    for item in value:
+        if not isinstance(item, str | sympy.Symbol):
+            raise SpecError(field, f"must hold names (e.g. w_1^1 or w1_1) or sympy Symbols; got {item!r}")
+        out.add(model.symbol(item, field))
+    return frozenset(out)
+
+
+def template_dirs(value: Any, field: str = "templates") -> tuple[str, ...]:
+    """Folders of user templates, searched before the built-in ones: None, one path or a list."""
+    if value is None:
+        return ()
+    if isinstance(value, str | Path):
+        value = [value]
+    if not isinstance(value, list | tuple):
+        raise SpecError(field, f"must be a folder path or a list of folder paths; got {value!r}")
+    for folder in value:
+        if not isinstance(folder, str | Path) or not str(folder).strip():
+            raise SpecError(field, f"must hold folder paths; got {folder!r}")
+        if not Path(folder).is_dir():
+            raise SpecError(field, f"{folder} is not a folder; give a folder of .j2 templates")
+    return tuple(str(folder) for folder in value)
+
+
+def numeric_view(model, value: Any, field: str = "values"):
+    """The numeric view (:class:`~symconv.values.NumericView`) of ``value``: None (no numbers), a
+    seed ≥ 0 for small random exact values, or a mapping from every leaf's name (or Symbol) to a
+    number (int, float read as its decimal, ``"-3/4"``, Fraction, sympy Rational)."""
+    from .values import evaluate, random_values, values_from_mapping
+
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value < 0:
+            raise SpecError(field, f"a random seed must be 0 or more; got {value}")
+        return evaluate(model, random_values(model, value))
+    if not isinstance(value, Mapping):
+        raise SpecError(field, f"must be a mapping of leaf names to numbers or a seed (an int); got {value!r}")
+    return evaluate(model, values_from_mapping(model, value, field))
+
+
+def view_options(model, show: Any = (), templates: Any = (), values: Any = None, dash: str = "") -> dict:
+    """``show``, ``templates`` and ``values`` checked, as keyword arguments for
+    :func:`symconv.outputs.render_all`; errors name ``dash + option`` (``--show`` for the CLI)."""
+    return {
+        "show": show_symbols(model, show, f"{dash}show"),
+        "templates": template_dirs(templates, f"{dash}templates"),
+        "values": numeric_view(model, values, f"{dash}values"),
+    }
