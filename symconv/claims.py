@@ -798,7 +798,10 @@ def parse_claim(model: "Model", text: str) -> Claim:
             f"the left side at column {lhs_node.pos} must be \\frac{{\\partial C}}{{\\partial x}} or a \\delta symbol",
         )
     if wrt not in model.gradients.by_wrt:
-        raise SpecError("claim", f"the left side at column {lhs_node.pos} is the cost itself; name a symbol x in \\partial C/\\partial x")
+        role = model.network.table.info[wrt].role
+        what = "the cost itself" if role == "cost" else f"a {role}, which symconv does not differentiate by"
+        raise SpecError("claim", f"the left side at column {lhs_node.pos} is {what}; name an input, weight, "
+                                 "bias or intermediate x in \\partial C/\\partial x")
     lhs = Side(nodes[0][1], ev.eval(lhs_node))
     rhs = tuple(Side(src, ev.eval(node)) for node, src in nodes[1:])
     return Claim(text, wrt, lhs, rhs)

@@ -188,7 +188,7 @@ def derive(model: Model, full: bool = False, show=frozenset()) -> Derivation:
         if position == 0:
             input_proof = tensor_proof(layer.inputs, 0, forms, layer_deltas)
         elif layer.spec.type != "flatten":
-            tensors.append(tensor_proof(layer.inputs, layer.index - 1, forms, layer_deltas))
+            tensors.append(tensor_proof(layer.inputs, layer.inputs.layer, forms, layer_deltas))
         deltas = ()
         delta_omitted = 0
         if layer.delta is not None or layer.adjoint is not None:
