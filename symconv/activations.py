@@ -55,7 +55,9 @@ def rule_for(activation: Activation) -> ActivationRule:
             "relu",
             lambda z: sympy.Max(0, z),
             lambda z: sympy.Heaviside(z, h),
-            f"\\mathrm{{ReLU}}'(0) = {sympy.latex(h)}",
+            f"\\mathrm{{ReLU}}'(0) = {sympy.latex(h)}"
+            r",\ \text{so } \mathrm{ReLU}'(z) = H(z) \text{ with } H(z) = 1 \text{ for } z > 0,\ 0 \text{ for } z < 0,\ "
+            f"H(0) = {sympy.latex(h)}",
         )
     if kind == "leaky_relu":
         alpha = sympy.Rational(activation.negative_slope)
