@@ -622,6 +622,15 @@ def _delta_formula(pr: Printer, layer, next_layer) -> str | None:
     return head
 
 
+def _delta_note(pr: Printer, layer, next_layer) -> str:
+    """The reading note of the next layer's input-gradient formula when :func:`_delta_formula`
+    writes δ through it (which terms count, what a routing factor is); "" otherwise."""
+    if layer.delta is None or next_layer is None:
+        return ""
+    nxt = layer_formulas(pr, next_layer)
+    return nxt["note"] if nxt["input_rhs"] is not None else ""
+
+
 def _definition_rows(pr: Printer, d, printer=None) -> list[str]:
     p = printer or pr.p
     if d.terms:
@@ -734,6 +743,7 @@ def build_context(d: Derivation, numeric=None) -> dict:
             "activation": activation,
             "activation_convention": _activation_convention(layer),
             "delta_formula": _delta_formula(pr, layer, net.layers[lp.index] if lp.index < len(net.layers) else None),
+            "delta_note": _delta_note(pr, layer, net.layers[lp.index] if lp.index < len(net.layers) else None),
             "delta_equations": [eq for s, terms, named, written in lp.deltas
                                 for eq in _delta_equations(pr, s, terms, named, written)],
             "delta_omitted": lp.delta_omitted,
