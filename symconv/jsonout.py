@@ -78,9 +78,9 @@ def to_json(model: Model) -> str:
             continue
         if leaf_form:
             named = grads.named(s)
-            gradients.append({"wrt": i.name, "expr": str(grads.leaf(s)), "named": str(named)})
+            gradients.append({"wrt": i.name, "expr": _text(grads.leaf(s)), "named": _text(named)})
         else:
-            gradients.append({"wrt": i.name, "expr": str(grads[s].delta_form)})
+            gradients.append({"wrt": i.name, "expr": _text(grads[s].delta_form)})
     deltas = []
     for layer in model.network.layers:
         if layer.delta is None:
@@ -89,7 +89,7 @@ def to_json(model: Model) -> str:
             i = table.info[s]
             entry = {"name": i.name, "latex": i.latex, "layer": i.layer, "index": list(i.index)}
             if leaf_form:
-                entry["expr"] = str(grads.named(s))
+                entry["expr"] = _text(grads.named(s))
             deltas.append(entry)
     doc = {
         "name": model.spec.name,
@@ -97,19 +97,31 @@ def to_json(model: Model) -> str:
         "convention": model.spec.convention,
         "form": "leaf" if leaf_form else "named",
         "symbols": symbols,
-        "cost": str(model.forward.leaf(model.forward.cost.expr)) if leaf_form else str(model.forward.cost.expr),
+        "cost": _text(model.forward.leaf(model.forward.cost.expr)) if leaf_form else _text(model.forward.cost.expr),
         "gradients": gradients,
         "deltas": deltas,
         "functions": ["MaxRoute", "f", "fprime", "Heaviside", "Max", "Piecewise"],
     }
     if not leaf_form:
-        definitions = [{"name": d.target.name, "expr": str(d.expr)} for d in model.forward.definitions]
+        definitions = [{"name": d.target.name, "expr": _text(d.expr)} for d in model.forward.definitions]
         for d in reversed(model.forward.definitions[:-1]):
             up = grads.upstream_of.get(d.target)
             if isinstance(up, sympy.Symbol):
-                definitions.append({"name": up.name, "expr": str(grads[d.target].delta_form)})
+                definitions.append({"name": up.name, "expr": _text(grads[d.target].delta_form)})
         doc["definitions"] = definitions
     return dumps(doc)
+
+
+SORTED_TERMS_UP_TO = 64  # terms of a sum up to which sympy's printed (sorted) order is kept
+
+
+def _text(expr) -> str:
+    """``expr`` as sympy's ``str`` (readable by ``sympy.parse_expr``). Sums of more than
+    ``SORTED_TERMS_UP_TO`` terms print in sympy's stored argument order instead of its display
+    order: sorting them for display costs time that grows with terms × symbols (minutes for a
+    3000-channel layer), and the stored order is as deterministic."""
+    large = any(node.is_Add and len(node.args) > SORTED_TERMS_UP_TO for node in sympy.preorder_traversal(expr))
+    return sympy.sstr(expr, order="none") if large else str(expr)
 
 
 def dumps(doc: dict) -> str:

@@ -62,3 +62,17 @@ def test_large_networks_use_named_intermediates_with_definitions():
 
 def test_json_is_deterministic(seed):
     assert symconv.load(symconv.example("seed")).render("json") == seed.render("json")
+
+
+def test_large_sums_print_in_stored_order_and_parse_back():
+    import sympy
+
+    from symconv.jsonout import SORTED_TERMS_UP_TO, _text
+
+    xs = sympy.symbols(f"x0:{SORTED_TERMS_UP_TO + 1}")
+    ws = sympy.symbols(f"w0:{SORTED_TERMS_UP_TO + 1}")
+    small = sympy.Add(*[x * w for x, w in zip(xs[:3], ws)])
+    large = 2 * sympy.Add(*[x * w for x, w in zip(xs, ws)]) - sympy.Symbol("y")
+    assert _text(small) == str(small)
+    assert _text(large) == sympy.sstr(large, order="none") != str(large)
+    assert sympy.parse_expr(_text(large)) == large
