@@ -22,6 +22,7 @@ from .verify import Certificate, certify_equal, certify_products, products_diffe
 
 SHOW_ALL_UP_TO = 16  # elements of a tensor shown in full by default
 FACTOR_UP_TO = 64  # chain-rule terms up to which the substituted form is factored for display
+DISPLAY_SIZE_LIMIT = 2000  # symbol occurrences up to which the substituted form is displayed
 FULL_COST_CERTIFY_LIMIT = 2000  # terms of the expanded cost up to which sympy.diff is compared
 
 
@@ -221,9 +222,11 @@ def _flats(tensor, show) -> set[int]:
 
 def _display(grads, s):
     """The substituted form for display: factored when small; None when the element reads more
-    than ``FACTOR_UP_TO`` outputs (the document then shows the sum of products, whose δ are
-    defined above, instead of a substitution nobody could read)."""
-    if len(grads[s].terms) > FACTOR_UP_TO:
+    than ``FACTOR_UP_TO`` outputs or its substituted form would exceed ``DISPLAY_SIZE_LIMIT``
+    symbol occurrences (a few terms can still reach thousands of outputs downstream). The
+    document then shows the sum of products, whose δ are defined above, instead of a
+    substitution nobody could read (and that ``factor_terms`` would take minutes over)."""
+    if len(grads[s].terms) > FACTOR_UP_TO or grads.named_size(s) > DISPLAY_SIZE_LIMIT:
         return None
     return sympy.factor_terms(grads.named(s))
 

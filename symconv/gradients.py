@@ -65,6 +65,7 @@ class Gradients:
     upstream_of: dict = field(repr=False)  # definition target -> its named ∂C/∂target symbol
     target_of: dict = field(repr=False)  # δ or adjoint symbol -> the target it is ∂C/∂ of
     _memo: dict = field(default_factory=dict, repr=False, compare=False)  # named forms
+    _sizes: dict = field(default_factory=dict, repr=False, compare=False)  # named_size memo
 
     def __getitem__(self, symbol: sympy.Symbol) -> Gradient:
         return self.by_wrt[symbol]
@@ -103,6 +104,30 @@ class Gradients:
                 memo[u] = sympy.Add(*[memo[t.via] * t.partial for t in self.by_wrt[u].terms])
         return memo[v]
 
+    def named_size(self, symbol: sympy.Symbol) -> int:
+        """An estimate of the size (tree nodes) of :meth:`named` ``(symbol)``, computed from the
+        chain-rule terms without building it: 1 for the cost, and for ``v`` Σ over its terms of
+        size(via) + size(partial) (sympy may merge a few nodes). Memoised; no recursion."""
+        sizes = self._sizes
+        cost = self.forward.network.cost
+        if not sizes:
+            sizes[cost] = 1
+        v = self.target_of.get(symbol, symbol)
+        stack = [v]
+        while stack:
+            u = stack[-1]
+            if u in sizes:
+                stack.pop()
+                continue
+            terms = self.by_wrt[u].terms
+            pending = [t.via for t in terms if t.via not in sizes]
+            if pending:
+                stack.extend(pending)
+                continue
+            stack.pop()
+            sizes[u] = sum(sizes[t.via] + _size(t.partial) for t in terms)
+        return sizes[v]
+
     def leaf(self, symbol: sympy.Symbol) -> sympy.Expr:
         """∂C/∂symbol in leaf symbols only (inputs, weights, biases, targets)."""
         return self.forward.leaf(self.named(symbol))
@@ -123,6 +148,13 @@ class Gradients:
         else:
             raise ValueError(f"form must be delta, named or leaf; got {form!r}")
         return sympy.ImmutableDenseNDimArray(items, tuple(tensor.shape))
+
+
+def _size(expr) -> int:
+    """Tree nodes of a local partial (1 for a symbol or a number)."""
+    if expr.is_Symbol or expr.is_Number:
+        return 1
+    return sum(1 for _ in sympy.preorder_traversal(expr))
 
 
 @gc_paused

@@ -146,3 +146,32 @@ def test_random_networks_certify(spec):
         d = derive(model)
     assert d.certificate_failures == ()
     assert all(t.all_closed_certified for t in _closed_tensors(d))
+
+
+def test_named_size_estimates_the_substituted_form():
+    import sympy
+
+    model = symconv.load(symconv.example("seed"))
+    g = model.gradients
+    for name in ("w1_1", "i1_5", "o1_2", "w2_3"):
+        s = model.symbol(name)
+        nodes = sum(1 for _ in sympy.preorder_traversal(g.named(s)))
+        assert nodes - 2 <= g.named_size(s) <= nodes
+
+
+def test_few_terms_reaching_many_outputs_are_not_substituted_for_display():
+    """A conv weight has 4 chain-rule terms, but through a 300-output dense layer its substituted
+    form has thousands of nodes: the document shows the sum of products instead (factor_terms
+    over it took minutes at 2000 outputs)."""
+    spec = {"input": {"shape": [1, 3, 3]}, "cost": {"type": "sse"},
+            "layers": [{"kernel_size": 2}, {"kernel_size": 2}, {"type": "flatten"},
+                       {"type": "dense", "out_features": 300}]}
+    model = symconv.load(spec)
+    d = derive(model)
+    first = d.layers[0].tensors[0]
+    assert first.role == "weight"
+    assert all(len(e.terms) == 4 and e.named is None for e in first.elements)
+    assert model.gradients.named_size(first.elements[0].wrt) > derivation.DISPLAY_SIZE_LIMIT
+    assert d.certificate_failures == ()
+    small = derive(symconv.load(symconv.example("seed")))
+    assert all(e.named is not None for layer in small.layers for t in layer.tensors for e in t.elements)
