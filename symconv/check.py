@@ -61,7 +61,8 @@ class Comparison:
     """Result of :func:`compare`.
 
     ``equal``; ``method`` one of ``"counterexample"``, ``"expansion"``, ``"random points"``,
-    ``"simplify"``, ``"numeric"``; ``note`` a sentence for the verdict (the false-pass bound for
+    ``"simplify"``, ``"numeric"``, ``"undefined"`` (the claim is undefined wherever it was
+    tried); ``note`` a sentence for the verdict (the false-pass bound for
     random points); ``point`` (when unequal) maps each unknown to its value, ``values`` the
     (claim, truth) values there.
     """
@@ -300,11 +301,14 @@ def compare(claim: sympy.Expr, truth: sympy.Expr, seed: int = 0, shrink: bool = 
         return Comparison(True, "expansion", "the two sides are identical")
     rng = random.Random(seed)
     tried_any = False
+    claim_undefined = None  # a point where the truth is defined and the claim is not
     fa, fb = _evaluator(a), _evaluator(b)
     for attempt in range(SEARCH_POINTS):
         radius = 1 + attempt // 10
         point = {s: sympy.Integer(rng.randint(-radius, radius + 1)) for s in unknowns}
         va, vb = fa(point), fb(point)
+        if va is None and vb is not None and claim_undefined is None:
+            claim_undefined = (point, vb)
         if va is None or vb is None:
             continue
         tried_any = True
@@ -349,10 +353,17 @@ def compare(claim: sympy.Expr, truth: sympy.Expr, seed: int = 0, shrink: bool = 
             f"at most {d}, so a false pass has probability at most ({d}/2^32)^{RANDOM_POINTS} "
             "(Schwartz-Zippel)",
         )
-    note = "not proven: claim - truth was 0 (to 60 digits) at every point tried" if tried_any else (
-        "not proven: no point tried was defined"
-    )
-    return Comparison(True, "numeric", note)
+    if not tried_any:
+        # Nothing could be compared: the claim (e.g. log 0) is undefined wherever it was tried.
+        # Where the gradient is defined there, they are not the same function.
+        if claim_undefined is not None:
+            point, vb = claim_undefined
+            shown = {generic.get(s, s): v for s, v in point.items()}
+            return Comparison(False, "undefined", "the claim is undefined at every point tried, "
+                                                  "including this one, where the gradient is defined",
+                              shown, (None, vb))
+        return Comparison(False, "undefined", "neither side is defined at any point tried; nothing was compared")
+    return Comparison(True, "numeric", "not proven: claim - truth was 0 (to 60 digits) at every point tried")
 
 
 # ----------------------------------------------------------------------------- mistakes
@@ -767,7 +778,8 @@ def verdict_context(verdict: Verdict) -> dict:
                 {"symbol": latex_of(model, k), "value": latex_of(model, v)} for k, v in step.intermediates
             ],
             "rewritten": step.named != step.side.expr,
-            "claim_value": latex_of(model, cmp.values[0]) if cmp.values else "",
+            "claim_value": (r"\text{undefined}" if cmp.values[0] is None else latex_of(model, cmp.values[0]))
+            if cmp.values else "",
             "truth_value": latex_of(model, cmp.values[1]) if cmp.values else "",
             "diagnoses": [
                 {"kind": d.kind, "title": d.title, "label": d.label, "form": latex_of(model, d.form)}

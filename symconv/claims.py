@@ -789,6 +789,14 @@ def parse_claim(model: "Model", text: str) -> Claim:
                 "claim",
                 f"the left side at column {lhs_node.pos} must be the gradient of the cost, \\partial C/\\partial x",
             )
+        if den in model.gradients.upstream_symbols():
+            named = model.network.table.info[model.gradients.upstream_symbols()[den]].latex
+            raise SpecError(
+                "claim",
+                f"the left side at column {lhs_node.pos} differentiates by {model.network.table.info[den].latex}, "
+                f"which is itself the gradient \\partial C/\\partial {named}; write {model.network.table.info[den].latex} = ... "
+                f"or \\partial C/\\partial {named} = ...",
+            )
         wrt = _gradient_target(model, den)
     elif lhs_node.op == "sym" and ev.resolve(lhs_node) in model.gradients.upstream_symbols():
         wrt = _gradient_target(model, ev.resolve(lhs_node))

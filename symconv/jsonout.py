@@ -80,7 +80,7 @@ def to_json(model: Model) -> str:
             named = grads.named(s)
             gradients.append({"wrt": i.name, "expr": _text(grads.leaf(s)), "named": _text(named)})
         else:
-            gradients.append({"wrt": i.name, "expr": _text(grads[s].delta_form)})
+            gradients.append({"wrt": i.name, "expr": _chain_text(grads[s])})
     deltas = []
     for layer in model.network.layers:
         if layer.delta is None:
@@ -103,11 +103,11 @@ def to_json(model: Model) -> str:
         "functions": ["MaxRoute", "f", "fprime", "Heaviside", "Max", "Piecewise"],
     }
     if not leaf_form:
-        definitions = [{"name": d.target.name, "expr": _text(d.expr)} for d in model.forward.definitions]
+        definitions = [{"name": d.target.name, "expr": _definition_text(d)} for d in model.forward.definitions]
         for d in reversed(model.forward.definitions[:-1]):
             up = grads.upstream_of.get(d.target)
             if isinstance(up, sympy.Symbol):
-                definitions.append({"name": up.name, "expr": _text(grads[d.target].delta_form)})
+                definitions.append({"name": up.name, "expr": _chain_text(grads[d.target])})
         doc["definitions"] = definitions
     return dumps(doc)
 
@@ -122,6 +122,31 @@ def _text(expr) -> str:
     3000-channel layer), and the stored order is as deterministic."""
     large = any(node.is_Add and len(node.args) > SORTED_TERMS_UP_TO for node in sympy.preorder_traversal(expr))
     return sympy.sstr(expr, order="none") if large else str(expr)
+
+
+def _chain_text(gradient) -> str:
+    """``Σ upstream·partial`` of a gradient's chain-rule terms, in their order, written from the
+    symbols' names when every factor is a symbol or 1 (no sympy expression is built: ~40× faster
+    on large networks); otherwise sympy's printing of :attr:`Gradient.delta_form`."""
+    one = sympy.S.One
+    pieces = []
+    for t in gradient.terms:
+        if not t.upstream.is_Symbol or not (t.partial is one or t.partial.is_Symbol):
+            return _text(gradient.delta_form)
+        pieces.append(t.upstream.name if t.partial is one else f"{t.upstream.name}*{t.partial.name}")
+    return " + ".join(pieces) if pieces else "0"
+
+
+def _definition_text(d) -> str:
+    """A forward definition's expression: ``w*x + … + b`` from its terms when it is multilinear
+    with coefficients 1 (in the written order), else sympy's printing of ``d.expr``."""
+    one = sympy.S.One
+    if not d.terms or any(t.coeff is not one for t in d.terms):
+        return _text(d.expr)
+    pieces = [t.value.name if t.weight is None else f"{t.weight.name}*{t.value.name}" for t in d.terms]
+    if d.bias is not None:
+        pieces.append(d.bias.name)
+    return " + ".join(pieces)
 
 
 def dumps(doc: dict) -> str:

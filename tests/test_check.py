@@ -263,3 +263,19 @@ def test_cli_reads_a_spec_file_in_grid_notation(tmp_path, capsys):
     assert capsys.readouterr().err == (
         "symconv: error: claim: layer 3 does not exist for 'W' at column 29: this network has W in layers 1, 2\n"
     )
+
+
+@pytest.mark.parametrize("rhs", [r"\log(0) + 5", r"\log(o_1^2 - o_1^2)", r"2(o_1^2 - y_1) w_1^2 \frac{\log(0)}{\log(0)}"])
+def test_a_claim_undefined_wherever_it_is_tried_is_wrong(seed, rhs):
+    verdict = check_claim(seed, r"\frac{\partial C}{\partial w_1^1} = " + rhs)
+    assert not verdict.ok
+    (step,) = verdict.steps
+    assert step.comparison.method == "undefined"
+    assert step.comparison.values[0] is None and step.comparison.values[1].is_Rational
+
+
+def test_a_derivative_by_delta_is_refused(capsys):
+    status = main(["check", "--example", "seed", r"\partial C/\partial \delta_1^1 = 2(o_1^2 - y_1) w_1^2"])
+    err = capsys.readouterr().err
+    assert status == 2 and err.count("\n") == 1
+    assert r"differentiates by \delta^{1}_{1}, which is itself the gradient \partial C/\partial o^{1}_{1}" in err

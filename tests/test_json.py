@@ -76,3 +76,19 @@ def test_large_sums_print_in_stored_order_and_parse_back():
     assert _text(small) == str(small)
     assert _text(large) == sympy.sstr(large, order="none") != str(large)
     assert sympy.parse_expr(_text(large)) == large
+
+
+def test_named_form_gradients_and_definitions_are_exactly_the_chain_rule_sums():
+    m = symconv.load({"input": {"shape": [1, 12, 12]}, "layers": [
+        {"kernel_size": 3, "bias": True}, {"type": "avg_pool2d", "kernel_size": 2}, {"kernel_size": 2}]})
+    doc = json.loads(m.render("json"))
+    assert doc["form"] == "named"
+    names = {s.name: s for s in m.network.table.info}
+    for g in doc["gradients"]:
+        s = names[g["wrt"]]
+        assert parse_expr(g["expr"], local_dict=names) == m.gradients[s].delta_form, g["wrt"]
+    for d in doc["definitions"]:
+        s = names[d["name"]]
+        target = m.gradients.upstream_symbols().get(s)
+        expected = m.gradients[target].delta_form if target is not None else m.forward.definition(s).expr
+        assert parse_expr(d["expr"], local_dict=names) == expected, d["name"]
