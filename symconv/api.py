@@ -147,6 +147,8 @@ class Model:
 
     def cost(self, form: str = "leaf") -> sympy.Expr:
         """The cost C in leaf symbols (``form="leaf"``) or in the last layer's outputs (``"named"``)."""
+        if form not in ("leaf", "named"):
+            raise SpecError("form", f"must be leaf or named; got {form!r}")
         expr = self.forward.cost.expr
         return self.forward.leaf(expr) if form == "leaf" else expr
 

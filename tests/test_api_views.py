@@ -121,6 +121,7 @@ def _leaf_values(model, **override):
         (lambda m, t: m.gradient(3), "wrt"),
         (lambda m, t: m.gradient("w1_1", form="nope"), "form"),
         (lambda m, t: symconv.load(None), "source"),
+        (lambda m, t: m.cost("lef"), "form"),
     ],
 )
 def test_bad_python_api_input_is_a_one_line_spec_error(seed, tmp_path, call, field):
