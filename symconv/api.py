@@ -78,9 +78,15 @@ class Model:
 
     @cached_property
     def _typed_names(self) -> dict:
-        from .values import symbol_lookup
-
-        return symbol_lookup(self)
+        """Every accepted typed form of every symbol's name (normalized by
+        :meth:`~symconv.notation.Namer.typed_forms`) → the symbol; built on the first lookup by a
+        printed name (linear in the network's size)."""
+        table = self.network.table
+        lookup: dict = {}
+        for s, info in table.info.items():
+            for form in table.namer.typed_forms(info):
+                lookup.setdefault(form, s)
+        return lookup
 
     def gradient(self, wrt: str | sympy.Symbol, form: str = "named", factor: bool = True) -> sympy.Expr:
         """∂C/∂``wrt`` as a sympy expression.

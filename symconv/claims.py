@@ -789,13 +789,14 @@ def parse_claim(model: "Model", text: str) -> Claim:
                 "claim",
                 f"the left side at column {lhs_node.pos} must be the gradient of the cost, \\partial C/\\partial x",
             )
-        if den in model.gradients.upstream_symbols():
-            named = model.network.table.info[model.gradients.upstream_symbols()[den]].latex
+        target = model.gradients.upstream_symbols().get(den)
+        if target is not None:  # ∂C/∂δ: δ is itself a gradient
+            info = model.network.table.info
+            delta, of = info[den].latex, info[target].latex
             raise SpecError(
                 "claim",
-                f"the left side at column {lhs_node.pos} differentiates by {model.network.table.info[den].latex}, "
-                f"which is itself the gradient \\partial C/\\partial {named}; write {model.network.table.info[den].latex} = ... "
-                f"or \\partial C/\\partial {named} = ...",
+                f"the left side at column {lhs_node.pos} differentiates by {delta}, which is itself the "
+                f"gradient \\partial C/\\partial {of}; write {delta} = ... or \\partial C/\\partial {of} = ...",
             )
         wrt = _gradient_target(model, den)
     elif lhs_node.op == "sym" and ev.resolve(lhs_node) in model.gradients.upstream_symbols():

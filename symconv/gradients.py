@@ -86,47 +86,36 @@ class Gradients:
         return self._named_of(symbol)
 
     def _named_of(self, v) -> sympy.Expr:
-        memo = self._memo
-        if not memo:
-            memo[self.forward.network.cost] = sympy.Integer(1)
-        if v in memo:
-            return memo[v]
-        # Resolve upstream gradients deepest-first without recursion (networks may be deep).
-        stack = [v]
-        while stack:
-            u = stack[-1]
-            pending = [t.via for t in self.by_wrt[u].terms if t.via not in memo]
-            if pending:
-                stack.extend(pending)
-                continue
-            stack.pop()
-            if u not in memo:
-                memo[u] = sympy.Add(*[memo[t.via] * t.partial for t in self.by_wrt[u].terms])
-        return memo[v]
+        return self._fold(v, self._memo, sympy.Integer(1),
+                          lambda terms, memo: sympy.Add(*[memo[t.via] * t.partial for t in terms]))
 
     def named_size(self, symbol: sympy.Symbol) -> int:
         """An estimate of the size (tree nodes) of :meth:`named` ``(symbol)``, computed from the
         chain-rule terms without building it: 1 for the cost, and for ``v`` Σ over its terms of
         size(via) + size(partial) (sympy may merge a few nodes). Memoised; no recursion."""
-        sizes = self._sizes
-        cost = self.forward.network.cost
-        if not sizes:
-            sizes[cost] = 1
-        v = self.target_of.get(symbol, symbol)
+        return self._fold(self.target_of.get(symbol, symbol), self._sizes, 1,
+                          lambda terms, sizes: sum(sizes[t.via] + _size(t.partial) for t in terms))
+
+    def _fold(self, v, memo: dict, at_cost, combine):
+        """``memo[v]`` by reverse accumulation: ``memo[cost] = at_cost`` and, for every other
+        symbol ``u``, ``combine(terms of u, memo)`` once each ``memo[t.via]`` is known. Upstream
+        values are resolved deepest-first with an explicit stack (networks may be deep)."""
+        if not memo:
+            memo[self.forward.network.cost] = at_cost
         stack = [v]
         while stack:
             u = stack[-1]
-            if u in sizes:
+            if u in memo:
                 stack.pop()
                 continue
             terms = self.by_wrt[u].terms
-            pending = [t.via for t in terms if t.via not in sizes]
+            pending = [t.via for t in terms if t.via not in memo]
             if pending:
                 stack.extend(pending)
                 continue
             stack.pop()
-            sizes[u] = sum(sizes[t.via] + _size(t.partial) for t in terms)
-        return sizes[v]
+            memo[u] = combine(terms, memo)
+        return memo[v]
 
     def leaf(self, symbol: sympy.Symbol) -> sympy.Expr:
         """∂C/∂symbol in leaf symbols only (inputs, weights, biases, targets)."""

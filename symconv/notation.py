@@ -78,8 +78,8 @@ def escape_markdown_text(text: str) -> str:
     literal: ``*``/``_`` (emphasis), ``[``/``]`` (links), ``<``/``>`` (HTML, autolinks), backquote,
     ``$`` (math in KaTeX/GitHub renderers), ``|`` (tables), ``~`` (strikethrough), ``#`` (closing
     heading marks), ``&`` (entities such as ``&amp;``) and the backslash get a backslash
-    (CommonMark §2.4). Characters that only
-    matter at the start of a line (``-``, ``+``, ``1.``) are left as typed."""
+    (CommonMark §2.4). Characters that only matter at the start of a line (``-``, ``+``, ``1.``)
+    are left as typed."""
     return "".join("\\" + ch if ch in _MARKDOWN_INLINE else ch for ch in text)
 
 

@@ -21,34 +21,8 @@ from typing import Any, Mapping
 import sympy
 
 from .errors import SpecError
-from .notation import normalize_typed
 
 LEAF_ROLES = ("input", "weight", "bias", "target")
-
-
-def symbol_lookup(model) -> dict[str, sympy.Symbol]:
-    """Every accepted typed form (normalized, see :func:`symconv.notation.normalize_typed`) of every
-    named symbol of ``model``, mapped to its symbol. Built once per model (linear in its size)."""
-    table = model.network.table
-    lookup: dict[str, sympy.Symbol] = {}
-    for s, info in table.info.items():
-        for form in table.namer.typed_forms(info):
-            lookup.setdefault(normalize_typed(form), s)
-    return lookup
-
-
-def resolve_names(model, names, option: str, lookup: dict | None = None) -> list[sympy.Symbol]:
-    """The symbols named by ``names`` (typed or Python names); raises :class:`SpecError` naming
-    ``option`` and the first unknown token."""
-    lookup = lookup if lookup is not None else symbol_lookup(model)
-    out = []
-    for token in names:
-        key = normalize_typed(str(token))
-        if key not in lookup:
-            raise SpecError(option, f"unknown symbol {str(token)!r}; use names as printed in the document "
-                                    "(e.g. w_1^1, W^{(1)}_{1,1,1,1}) or Python names (e.g. w1_1)")
-        out.append(lookup[key])
-    return out
 
 
 def leaves(model) -> list[sympy.Symbol]:
@@ -65,10 +39,10 @@ def _number(value: Any, where: str) -> sympy.Rational:
     and below the fraction bar."""
     exact = None
     try:
-        if isinstance(value, bool):
-            exact = None
-        elif isinstance(value, sympy.Rational | Fraction | int):
-            exact = Fraction(int(value.p), int(value.q)) if isinstance(value, sympy.Rational) else Fraction(value)
+        if isinstance(value, sympy.Rational):
+            exact = Fraction(int(value.p), int(value.q))
+        elif isinstance(value, Fraction | int) and not isinstance(value, bool):
+            exact = Fraction(value)
         elif isinstance(value, float):
             exact = Fraction(str(value))
         elif isinstance(value, str) and len(value) <= 4 * MAX_DIGITS:

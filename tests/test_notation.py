@@ -8,7 +8,6 @@ from symconv.api import Model
 from symconv.errors import SpecError
 from symconv.notation import Namer, escape_latex_math, escape_latex_text, letter_latex, normalize_typed
 from symconv.spec import Notation, spec_from_dict
-from symconv.values import resolve_names
 
 from .weird import weird_spec
 
@@ -44,11 +43,11 @@ def test_typed_names_resolve_in_any_order_with_or_without_braces():
     m = Model(spec_from_dict(weird_spec("seed"), name="w"))
     want = m.symbol("my_weight_11_1")
     for typed in ["my_weight_11_1", "my_weight_1^1_1", "my_weight_1_1^1", "my_weight_1^{1}_{1}"]:
-        assert resolve_names(m, [typed], "--show") == [want]
+        assert m.symbol(typed, "--show") is want
     g = Model(spec_from_dict({"input": {"shape": [1, 3, 3]}, "layers": [{}], "notation": {"style": "grid"}}))
     w = g.symbol("W1_1_1_2_1")
     for typed in ["W^{(1)}_{1,1,2,1}", "W_{1,1,2,1}^{(1)}", "W^(1)_1,1,2,1", "W^1_{1, 1, 2, 1}", "W1_1_1_2_1"]:
-        assert resolve_names(g, [typed], "--show") == [w]
+        assert g.symbol(typed, "--show") is w
     assert normalize_typed("W^{(1)}_{1, 1}") == "W^(1)_1,1"
 
 

@@ -55,7 +55,6 @@ def formula(model, target: str, form: str = "closed", fmt: str = "tex") -> str:
     from ..latex import product_latex, split_rows
     from ..pooling import pooled_outputs
     from ..render import expr_rows, math_blocks
-    from ..values import resolve_names
 
     if form not in FORMS:
         raise SpecError("--form", f"must be one of {', '.join(FORMS)}; got {form!r}")
@@ -64,7 +63,7 @@ def formula(model, target: str, form: str = "closed", fmt: str = "tex") -> str:
     table = model.network.table
     nm = table.namer
     name = parse_target(target, (nm.letters["cost"], nm.latex_letter("cost"), "C"))
-    (s,) = resolve_names(model, [name], "target")
+    s = model.symbol(name, "target")
     grads = model.gradients
     if s not in grads.by_wrt:
         raise SpecError("target", f"{name!r} is not read by the network; no gradient to print")
