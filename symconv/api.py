@@ -119,7 +119,7 @@ class Model:
         """
         from .derivation import derive
 
-        return derive(self, full=views.flag(full, "full"), show=views.show_symbols(self, show))
+        return derive(self.gradients, full=views.flag(full, "full"), show=views.show_symbols(self, show))
 
     def render(self, fmt: str = "md", full: bool = False, show=(), templates=(), values=None) -> str | bytes:
         """The derivation as text: ``"md"``, ``"tex"`` or ``"json"``; ``"pdf"`` gives bytes

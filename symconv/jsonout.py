@@ -25,13 +25,11 @@ import json
 
 import sympy
 
-from .api import Model
-
 ROLES = ("input", "weight", "bias", "target", "pre_activation", "activation")
 LEAF_SIZE_LIMIT = 50_000  # estimated leaf size of cost + gradients above which JSON uses named form
 
 
-def leaf_size_estimate(model: Model) -> int:
+def leaf_size_estimate(model) -> int:
     """Estimated size (in symbol occurrences) of the cost and every gradient written in leaf
     symbols, counted from the definitions without building any expression.
 
@@ -63,8 +61,10 @@ def leaf_size_estimate(model: Model) -> int:
     return total
 
 
-def to_json(model: Model) -> str:
-    """The JSON document (deterministic: sorted by symbol creation order, stable key order)."""
+def to_json(model) -> str:
+    """The JSON document of ``model`` (anything with ``spec``, ``network``, ``forward`` and
+    ``gradients``, such as a :class:`symconv.Model`); deterministic: sorted by symbol creation
+    order, stable key order."""
     table = model.network.table
     grads = model.gradients
     leaf_form = leaf_size_estimate(model) <= LEAF_SIZE_LIMIT
