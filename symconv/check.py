@@ -449,13 +449,12 @@ def mistaken_forms(model: "Model", wrt: sympy.Symbol) -> list[MistakenForm]:
     forms.append(MistakenForm("factor_half", "one half of the gradient", truth / 2, leaf(truth) / 2))
 
     info = table.info[wrt]
-    if info.role in ("weight", "bias", "pre_activation", "activation") and info.layer is not None:
+    if info.role not in ("input", "target", "adjoint", "delta") and info.layer is not None:
         for layer in model.network.layers:
             if layer.index == info.layer:
                 continue
-            tensor = {"weight": layer.weight, "bias": layer.bias, "pre_activation": layer.pre,
-                      "activation": layer.out}[info.role]
-            if tensor is None or tensor.layer != layer.index or info.flat >= len(tensor):
+            tensor = next((t for t in layer.tensors() if t.role == info.role), None)
+            if tensor is None or info.flat >= len(tensor):
                 continue
             other = tensor.symbols[info.flat]
             if other not in model.gradients.by_wrt:

@@ -54,6 +54,7 @@ from typing import TYPE_CHECKING
 import sympy
 
 from .errors import SpecError
+from .notation import LEAF_ROLES
 
 if TYPE_CHECKING:  # pragma: no cover
     from .api import Model
@@ -694,7 +695,7 @@ class _Evaluator:
         if num == model.network.cost:
             return model.gradients.named(x)
         table = model.network.table
-        if table.info[den].role not in ("input", "weight", "bias", "target"):
+        if table.info[den].role not in LEAF_ROLES:
             raise SpecError(
                 "claim",
                 f"'\\partial {table.info[num].latex}/\\partial {table.info[den].latex}' at column {node.pos}: "

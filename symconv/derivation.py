@@ -10,6 +10,7 @@ records what it left out.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import chain
 
 import sympy
 
@@ -57,7 +58,13 @@ class ElementProof:
 
 @dataclass(frozen=True)
 class TensorProof:
-    """Proofs for the shown elements of one tensor (``role`` weight, bias, input, ...)."""
+    """Proofs for the shown elements of one tensor (``role`` weight, bias, input, ...).
+
+    ``readers``: for a tensor that layers read (the network input, a layer's output), the
+    ``(layer index, input position)`` of each layer that reads it; its gradient is the sum of
+    their contributions, and its closed form (kind ``"paths"`` when there are several) the sum
+    of theirs. Empty for parameters.
+    """
 
     role: str
     layer: int
@@ -66,6 +73,7 @@ class TensorProof:
     elements: tuple[ElementProof, ...]
     omitted: int
     all_closed_certified: bool | None
+    readers: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -164,9 +172,8 @@ def derive(source, full: bool = False, show=frozenset()) -> Derivation:
                 failures.append(f"sympy.diff of the cost at {s}: {cert_full.detail}")
         return ElementProof(s, g.terms, named, closed, cert_full, written)
 
-    def tensor_proof(tensor, layer_index, forms: dict, layer_deltas) -> TensorProof:
+    def tensor_proof(tensor, layer_index, form: ClosedForm | None, layer_deltas, readers=()) -> TensorProof:
         nonlocal count
-        form: ClosedForm | None = forms.get("input" if tensor.role in ("input", "activation") else tensor.role)
         idx = shown_indices(tensor.shape, full, _flats(tensor, show))
         certs: dict = {}
         all_ok = None
@@ -181,44 +188,109 @@ def derive(source, full: bool = False, show=frozenset()) -> Derivation:
             for k in idx
         )
         return TensorProof(tensor.role, layer_index, tensor.shape, form.kind if form else None,
-                           elements, len(tensor) - len(idx), all_ok)
+                           elements, len(tensor) - len(idx), all_ok, readers)
 
+    readers, keys = net.readers()
+    forms_of = {layer.index: kind_of(layer).closed_forms(layer, ctx) for layer in net.layers}
     layers = []
     input_proof = None
-    for position, layer in enumerate(net.layers):
+    for layer in net.layers:
         kind = kind_of(layer)
-        forms = {f.tensor: f for f in kind.closed_forms(layer, ctx)}
-        layer_deltas = set(layer.delta.symbols) if layer.delta is not None else set()
+        own = {f.tensor: f for f in forms_of[layer.index] if f.tensor != "input"}
+        layer_deltas = upstream_symbols([layer])
         carrier = layer.carrier
         tensors = []
-        for t in (layer.weight, layer.bias):
+        for field_name, t in (("weight", layer.weight), ("bias", layer.bias)):
             if t is not None:
-                tensors.append(tensor_proof(t, layer.index, forms, layer_deltas))
-        if position == 0:
-            input_proof = tensor_proof(layer.inputs, 0, forms, layer_deltas)
-        elif not kind.reshape_only:
-            tensors.append(tensor_proof(layer.inputs, layer.inputs.layer, forms, layer_deltas))
-        deltas = ()
+                tensors.append(tensor_proof(t, layer.index, own.get(field_name), layer_deltas))
+        for p, source in enumerate(() if kind.reshape_only else layer.sources):
+            reading = readers[keys[(layer.index, p)]]
+            first, _ = reading[0]
+            if (first.index, reading[0][1]) != (layer.index, p):
+                continue  # shown with the first layer that reads it
+            form = paths_form(forms_of, reading)
+            by = tuple((reader.index, q) for reader, q in reading)
+            ups = upstream_symbols([reader for reader, _ in reading])
+            if source.role == "input":
+                input_proof = tensor_proof(net.input, 0, form, ups, by)
+            else:
+                tensors.append(tensor_proof(source, source.layer, form, ups, by))
+        deltas = []
         delta_omitted = 0
-        if layer.delta is not None or layer.adjoint is not None:
-            up = layer.delta if layer.delta is not None else layer.adjoint
-            idx = shown_indices(up.shape, full, _flats(up, show) | _flats(carrier, show))
-            deltas = tuple(
-                (up.symbols[k], grads[carrier.symbols[k]].terms,
-                 _display(grads, carrier.symbols[k]) if written else None, written)
+        for up_of, up in _shown_upstreams(layer):
+            idx = shown_indices(up.shape, full, _flats(up, show) | _flats(up_of, show))
+            deltas.extend(
+                (up.symbols[k], grads[up_of.symbols[k]].terms,
+                 _display(grads, up_of.symbols[k]) if written else None, written)
                 for k in idx
-                for written in [full or carrier.symbols[k] in show or up.symbols[k] in show
-                                or len(grads[carrier.symbols[k]].terms) <= WRITE_TERMS_LIMIT]
+                for written in [full or up_of.symbols[k] in show or up.symbols[k] in show
+                                or len(grads[up_of.symbols[k]].terms) <= WRITE_TERMS_LIMIT]
             )
-            delta_omitted = len(up) - len(idx)
-        defs = [] if kind.reshape_only else [fw.definition(s) for s in carrier.symbols]
+            delta_omitted += len(up) - len(idx)
+        defs = [] if kind.reshape_only else [fw.definition(s) for t, _ in layer.intermediates for s in t.symbols] + [
+            fw.definition(s) for s in carrier.symbols]
         act = [fw.definition(s) for s in layer.out.symbols] if layer.pre is not None else []
         layers.append(LayerProof(
-            layer.index, layer.spec.type, kind.summary(layer), tuple(defs), tuple(act), deltas,
+            layer.index, layer.spec.type, kind.summary(layer), tuple(defs), tuple(act), tuple(deltas),
             delta_omitted, tuple(tensors), net.spec.convention,
         ))
+    if input_proof is None:  # read only through layers that rename it: no closed form
+        input_proof = tensor_proof(net.input, 0, None, set())
     return Derivation(net, fw, grads, tuple(layers), fw.cost, input_proof, cost_terms, count, tuple(failures),
                       full, show)
+
+
+def _shown_upstreams(layer) -> list:
+    """``(tensor, its ∂C/∂ symbols)`` whose definitions the layer's error-term section shows:
+    δ (or ∂C/∂o when there is no δ), then the intermediates' from the last back."""
+    main = [(layer.carrier, layer.delta)] if layer.delta is not None else (
+        [(layer.out, layer.adjoint)] if layer.adjoint is not None else [])
+    return main + list(reversed(layer.intermediates))
+
+
+def upstream_symbols(layers) -> set:
+    """Every named ∂C/∂ symbol of ``layers`` (δ, ∂C/∂o, the intermediates'): the chain-rule
+    terms through these layers are the ones whose upstream gradient is one of them."""
+    return {s for layer in layers for _, ups in layer.upstreams() for s in ups.symbols}
+
+
+def paths_form(forms_of: dict, reading) -> ClosedForm | None:
+    """The closed form of the gradient of a tensor read by ``reading`` (``[(layer, input
+    position), …]``): the one reader's input form, or the sum of every reader's (kind
+    ``"paths"``: one path per reader, as a skip connection's); None when a reader has none, or
+    proves its own by a method of its own."""
+    parts = []
+    for reader, p in reading:
+        form = next((f for f in forms_of[reader.index] if f.tensor == "input" and f.source == p), None)
+        if form is None:
+            return None
+        parts.append(form)
+    if len(parts) == 1:
+        return parts[0]
+    if any(f.certify is not None for f in parts):
+        return None
+    values = tuple(tuple(chain.from_iterable(f.values[k] for f in parts)) for k in range(len(parts[0].values)))
+    return ClosedForm("paths", "input", values)
+
+
+def closed_forms_by_symbol(net, ctx) -> dict:
+    """``{symbol: products}`` of the closed form that covers each symbol's gradient (weights,
+    biases, inputs of layers with closed forms; the sum of the paths for a tensor read by
+    several layers), as the derivation shows them."""
+    readers, _ = net.readers()
+    forms_of = {layer.index: kind_of(layer).closed_forms(layer, ctx) for layer in net.layers}
+    found = {}
+    for layer in net.layers:
+        for f in forms_of[layer.index]:
+            tensor = {"weight": layer.weight, "bias": layer.bias}.get(f.tensor)
+            if tensor is not None:
+                found.update(zip(tensor.symbols, f.values))
+    for reading in readers.values():
+        form = paths_form(forms_of, reading)
+        if form is not None:
+            reader, p = reading[0]
+            found.update(zip(reader.sources[p].symbols, form.values))
+    return found
 
 
 def _flats(tensor, show) -> set[int]:
@@ -264,6 +336,9 @@ def _certify_closed_all(grads, tensor, form: ClosedForm, layer_deltas, shown, nu
     element by element (:func:`_certify_closed`) when a partial is not a lone symbol or 1, and
     for shown elements that differ (their certificate names the first differing monomial)."""
     positions = range(len(tensor))
+    if form.certify is not None:  # the layer's own proof
+        every = {k: form.certify(k, grads) for k in positions}
+        return [k for k in positions if not every[k]], {k: every[k] for k in shown}
     differ = products_differ_at(
         [grads[s].terms for s in tensor.symbols], form.values, numbers,
         left_at=(1, 2), left_keep={id(d) for d in layer_deltas},
@@ -301,9 +376,10 @@ def _expanded_cost(fw: Forward):
     # A cheap upper bound of the expanded size before expanding: product of definition widths.
     width = 1
     for layer in fw.network.layers:
-        defs = [] if kind_of(layer).reshape_only else [fw.definition(s) for s in layer.carrier.symbols]
-        if defs:
-            width *= max(len(d.partials) for d in defs)
+        if kind_of(layer).reshape_only:
+            continue
+        for tensor in [t for t, _ in layer.intermediates] + [layer.carrier]:
+            width *= max(len(fw.definition(s).partials) for s in tensor.symbols)
     bound = width * width * len(fw.network.output)
     if bound > 20 * FULL_COST_CERTIFY_LIMIT:
         return None, None

@@ -53,7 +53,8 @@ def build_forward(network: Network) -> Forward:
         definitions.extend(layer_definitions(layer, flip))
     definitions.append(
         cost_definition(
-            network.spec.cost.type, network.cost, network.output.symbols, network.targets.symbols
+            network.spec.cost.type, network.cost, network.output.symbols, network.targets.symbols,
+            max(network.batch, 1), network.spec.cost.reduction,
         )
     )
     return Forward(network, tuple(definitions), {d.target: d for d in definitions})

@@ -156,11 +156,8 @@ def build_gradients(forward: Forward) -> Gradients:
     net = forward.network
     upstream_of: dict = {net.cost: sympy.Integer(1)}
     for layer in net.layers:
-        if layer.delta is not None:
-            carrier = layer.pre if layer.pre is not None else layer.out
-            upstream_of.update(zip(carrier.symbols, layer.delta.symbols))
-        if layer.adjoint is not None:
-            upstream_of.update(zip(layer.out.symbols, layer.adjoint.symbols))
+        for tensor, ups in layer.upstreams():  # δ of the carrier, ∂C/∂o, intermediates' ∂C/∂
+            upstream_of.update(zip(tensor.symbols, ups.symbols))
     # Keyed by id (a network's symbols are unique objects, one per name) to skip sympy's
     # Python-level hash, and ChainTerm built by tuple.__new__: both run once per product term.
     consumers: dict = {}
@@ -186,6 +183,4 @@ def build_gradients(forward: Forward) -> Gradients:
 def _all_tensors(net):
     yield net.input
     for layer in net.layers:
-        for t in (layer.weight, layer.bias, layer.pre, layer.out):
-            if t is not None:
-                yield t
+        yield from layer.tensors()

@@ -8,7 +8,8 @@ nested lists of symbols (``ZERO`` for an absent entry), indices 0-based.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Callable
 
 import sympy
 
@@ -20,11 +21,21 @@ Product = tuple  # (factor, factor): one product of two symbols, coefficient 1
 @dataclass(frozen=True)
 class ClosedForm:
     """One closed form for one tensor: its ``kind`` and, by flat index of the tensor, the list of
-    products ``(a, b)`` (each meaning ``a·b``) whose sum the closed form gives at that element."""
+    products ``(a, b)`` (each meaning ``a·b``; ``b`` None for a lone factor; ``a`` may be any
+    expression) whose sum the closed form gives at that element.
 
-    kind: str  # "conv_weight", "conv_input", "bias", "dense_weight", "dense_input"
+    ``tensor`` is the layer's tensor it covers: ``"weight"``, ``"bias"`` (the layer's ``weight``
+    and ``bias`` fields, whatever their role) or ``"input"``, then ``source`` says which of the
+    layer's inputs (0 for the first). ``certify``: a layer-specific proof, ``certify(k,
+    gradients)`` → :class:`~symconv.verify.Certificate` for flat index ``k``; None for the usual
+    one (the products equal the chain-rule products through the layer).
+    """
+
+    kind: str  # "conv_weight", "conv_input", "bias", "dense_weight", "dense_input", …
     tensor: str  # "weight", "bias" or "input"
     values: tuple[tuple[Product, ...], ...]
+    source: int = 0
+    certify: Callable | None = field(default=None, compare=False, repr=False)
 
     def expr(self, k: int) -> sympy.Expr:
         """The closed form at flat index ``k`` as a sympy expression."""

@@ -61,6 +61,12 @@ def channel_var(namer: Namer) -> str:
     return "r" if "o" in set(namer.letters.values()) else "o"
 
 
+def example_var(namer: Namer) -> str:
+    """Name of the example (batch) index variable: ``s`` (sample), or ``e`` when a role letter
+    is ``s`` (``n`` is taken by the kernel's column)."""
+    return "e" if "s" in set(namer.letters.values()) else "s"
+
+
 @dataclass(frozen=True)
 class WindowIndices:
     """The index arithmetic of a sliding window (convolution or pooling), as sympy expressions in

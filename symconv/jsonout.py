@@ -25,7 +25,9 @@ import json
 
 import sympy
 
-ROLES = ("input", "weight", "bias", "target", "pre_activation", "activation")
+from .notation import GRADIENT_ROLES, JSON_ROLES
+
+ROLES = JSON_ROLES
 LEAF_SIZE_LIMIT = 50_000  # estimated leaf size of cost + gradients above which JSON uses named form
 
 
@@ -74,7 +76,7 @@ def to_json(model) -> str:
     ]
     gradients = []
     for s, i in table.info.items():
-        if i.role not in ROLES or i.role == "target":
+        if i.role not in GRADIENT_ROLES:
             continue
         if leaf_form:
             named = grads.named(s)

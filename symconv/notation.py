@@ -22,8 +22,70 @@ from typing import NamedTuple
 
 from .errors import SpecError
 
-ROLES = ("input", "weight", "bias", "pre_activation", "activation", "delta", "target", "cost")
-"""Roles that take a letter; ``adjoint`` (∂C/∂o) is built from the activation and cost letters."""
+@dataclass(frozen=True)
+class Role:
+    """One role a symbol can play, with everything the stages need to know about it: its default
+    letter in each style (``seed``, ``grid``; None for roles printed from others' letters), whether
+    it is a ``leaf`` (a value the user gives: ``--values``), a ``parameter`` shared by the examples
+    of a batch (no batch axis), listed in the JSON ``symbols`` (``json``) with a gradient there
+    (``gradient``), ``positive`` (values must be > 0), a ``scalar`` (no index), and its legend row:
+    ``index`` (which subscripts the legend shows: ``fmap``, ``kernel``, ``vector``, ``channel``,
+    ``target`` or ``""`` for none), ``meaning`` and ``always`` (shown even when the network has no
+    such tensor)."""
+
+    name: str
+    seed: str | None
+    grid: str | None
+    leaf: bool = False
+    parameter: bool = False
+    json: bool = True
+    gradient: bool = True
+    positive: bool = False
+    scalar: bool = False
+    index: str = "fmap"
+    meaning: str = ""
+    always: bool = False
+
+
+ROLE_TABLE: tuple[Role, ...] = (
+    Role("input", "i", "x", leaf=True, always=True, meaning="input"),
+    Role("weight", "w", "W", leaf=True, parameter=True, index="kernel", always=True,
+         meaning="kernel (weight) of layer l"),
+    Role("bias", "b", "b", leaf=True, parameter=True, index="vector", always=True, meaning="bias of layer l"),
+    Role("pre_activation", "z", "z", always=True,
+         meaning="pre-activation of layer l (when it has an activation)"),
+    Role("activation", "o", "a", always=True, meaning="output (activation) of layer l"),
+    Role("delta", "delta", "delta", json=False, gradient=False, always=True,
+         meaning="error term of layer l: the gradient of the cost with respect to its pre-activation"),
+    Role("target", "y", "y", leaf=True, gradient=False, index="target", always=True, meaning="target"),
+    Role("cost", "C", "C", json=False, gradient=False, scalar=True, index=""),
+    Role("gamma", "gamma", "gamma", leaf=True, parameter=True, index="channel",
+         meaning="batch-norm scale of layer l, one per channel"),
+    Role("beta", "beta", "beta", leaf=True, parameter=True, index="channel",
+         meaning="batch-norm shift of layer l, one per channel"),
+    Role("mean", "mu", "mu", index="channel",
+         meaning="batch mean of channel c of the input of batch-norm layer l"),
+    Role("std", "sigma", "sigma", index="channel",
+         meaning="batch standard deviation of channel c in layer l: the square root of the biased "
+                 "variance plus epsilon"),
+    Role("normalized", "xhat", "xhat", meaning="normalised input of batch-norm layer l (mean 0, variance 1)"),
+    Role("epsilon", "epsilon", "epsilon", leaf=True, gradient=False, positive=True, scalar=True, index="",
+         meaning="the constant added to the variance before the square root (symbolic)"),
+)
+"""Every role that takes a letter, in the order of the legend; ``adjoint`` (∂C/∂ of a named
+intermediate) is printed from the letters of the tensor it is the gradient of and the cost."""
+
+ROLE = {r.name: r for r in ROLE_TABLE}
+ROLES = tuple(r.name for r in ROLE_TABLE)
+"""The roles that take a letter (``[notation]`` keys)."""
+LEAF_ROLES = tuple(r.name for r in ROLE_TABLE if r.leaf)
+"""Roles of leaf symbols: values the user gives (inputs, weights, biases, targets, γ, β, ε)."""
+PARAMETER_ROLES = tuple(r.name for r in ROLE_TABLE if r.parameter)
+"""Roles shared by the examples of a batch (no batch axis)."""
+JSON_ROLES = tuple(r.name for r in ROLE_TABLE if r.json)
+"""Roles listed in the JSON ``symbols``."""
+GRADIENT_ROLES = tuple(r.name for r in ROLE_TABLE if r.json and r.gradient)
+"""Roles whose gradients the JSON lists (and the Python API gives)."""
 
 STYLES = ("seed", "grid", "grid0")
 
@@ -38,15 +100,10 @@ class Notation:
     def letter(self, role: str, default: str) -> str:
         return dict(self.letters).get(role, default)
 
+
 _DEFAULTS = {
-    "seed": {
-        "input": "i", "weight": "w", "bias": "b", "pre_activation": "z", "activation": "o",
-        "delta": "delta", "target": "y", "cost": "C",
-    },
-    "grid": {
-        "input": "x", "weight": "W", "bias": "b", "pre_activation": "z", "activation": "a",
-        "delta": "delta", "target": "y", "cost": "C",
-    },
+    "seed": {r.name: r.seed for r in ROLE_TABLE},
+    "grid": {r.name: r.grid for r in ROLE_TABLE},
 }
 _DEFAULTS["grid0"] = _DEFAULTS["grid"]
 
@@ -103,6 +160,9 @@ def letter_latex(letter: str) -> str:
         return "\\" + letter
     if re.fullmatch(r"[A-Za-z]", letter):
         return letter
+    if letter.endswith("hat") and (len(letter) == 4 and letter[0].isalpha() and letter.isascii()
+                                   or letter[:-3] in _GREEK):
+        return rf"\hat{{{letter_latex(letter[:-3])}}}"  # xhat: x with a hat (the normalised input)
     return r"\mathrm{" + escape_latex_math(letter) + "}"
 
 
@@ -119,7 +179,8 @@ class SymbolInfo(NamedTuple):
 
     ``layer`` is the 1-based position in ``layers`` (0 for the input, None for targets and the
     cost); ``index`` is the 0-based structured index ((c, h, w), (c_out, c_in, kh, kw), (o,), (k,)).
-    ``flat`` is the 0-based row-major flat index within its tensor.
+    ``flat`` is the 0-based row-major flat index within its tensor. ``of``: for an ``adjoint``
+    (∂C/∂ of a named tensor), the role of that tensor (``activation`` for ∂C/∂o).
     """
 
     name: str
@@ -128,6 +189,7 @@ class SymbolInfo(NamedTuple):
     layer: int | None
     index: tuple[int, ...]
     flat: int
+    of: str | None = None
 
 
 class Namer:
@@ -168,20 +230,21 @@ class Namer:
         return str(layer) if self.style == "seed" else f"({layer})"
 
     def info(
-        self, role: str, layer: int | None, index: tuple[int, ...], flat: int
+        self, role: str, layer: int | None, index: tuple[int, ...], flat: int, of: str = "activation"
     ) -> SymbolInfo:
-        """Name one element. ``layer`` for the input is 0 but prints as 1 in the seed style."""
-        if role == "adjoint":  # ∂C/∂o, the upstream gradient of a layer output
-            of = self.info("activation", layer, index, flat)
+        """Name one element. ``layer`` for the input is 0 but prints as 1 in the seed style.
+        An ``adjoint`` is ∂C/∂ of the element of role ``of`` (a layer output by default)."""
+        if role == "adjoint":  # ∂C/∂o, the upstream gradient of a layer output (or intermediate)
+            of_info = self.info(of, layer, index, flat)
             cost = self.latex_letter("cost")
             return SymbolInfo(
-                f"d{self.ident('cost')}_d{of.name}",
-                rf"\frac{{\partial {cost}}}{{\partial {of.latex}}}",
-                role, layer, index, flat,
+                f"d{self.ident('cost')}_d{of_info.name}",
+                rf"\frac{{\partial {cost}}}{{\partial {of_info.latex}}}",
+                role, layer, index, flat, of,
             )
         letter = self.latex_letter(role)
         ident = self.ident(role)
-        if role == "cost":
+        if ROLE[role].scalar:
             return SymbolInfo(ident, letter, role, None, (), 0)
         if self.style == "seed":
             k = flat + 1
@@ -209,7 +272,7 @@ class Namer:
     def tensor_latex(self, role: str, layer: int | None) -> str:
         """LaTeX of a whole tensor, e.g. ``w^{1}`` or ``W^{(1)}`` (for closed forms)."""
         letter = self.latex_letter(role)
-        if role in ("cost", "target") or layer is None:
+        if role == "target" or ROLE[role].scalar or layer is None:
             return letter
         mark = 1 if (role == "input" and self.style == "seed") else layer
         if self.style == "seed":
@@ -223,7 +286,7 @@ class Namer:
         flat 1-based row-major index is the position of ``(o, c, m, n)`` (stated in the document).
         """
         sub = ",".join(subscripts)
-        if role in ("cost",):
+        if ROLE[role].scalar:
             return self.latex_letter(role)
         if role == "target":
             return f"{self.latex_letter(role)}_{{{sub}}}"

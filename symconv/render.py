@@ -29,13 +29,13 @@ from .derivation import Derivation, ElementProof, TensorProof, shown_indices
 from .errors import SpecError
 from .functions import route_outputs
 from .gcpause import gc_paused
-from .indices import channel_var, position_vars
+from .indices import channel_var, example_var, position_vars
 from .latex import (
     ROW_SOURCE, ROW_WIDTH, NotationPrinter, NumericPrinter, elided_rows, expr_terms, product_latex,
     split_rows, visible_len,
 )
-from .layers import Formulas, PrintContext, kind_of
-from .notation import escape_latex_text, escape_markdown_text
+from .layers import Context, Formulas, PrintContext, kind_of
+from .notation import PARAMETER_ROLES, ROLE_TABLE, escape_latex_text, escape_markdown_text
 
 HEAD_TERMS = 3  # terms printed before "⋯" in an elided sum
 TABLE_ROWS = 8  # rows of a receptive-field table before it is truncated (unless written in full)
@@ -137,13 +137,20 @@ class Printer:
         self.table = derivation.network.table
         self.namer = self.table.namer
         self.pc = PrintContext(self.namer, derivation.network.spec.convention == "convolution",
-                               position_vars(self.namer), channel_var(self.namer))
+                               position_vars(self.namer), channel_var(self.namer), example_var(self.namer))
+        self._forms: dict = {}
         self.p = NotationPrinter(self.table, pooled=route_outputs(derivation.forward.definitions))
         self.numeric = numeric
         self.np = NumericPrinter(self.table, numeric.value) if numeric is not None else None
 
     def __call__(self, expr) -> str:
         return self.p.doprint(expr)
+
+    def forms_of(self, layer) -> list:
+        """The layer's closed forms (computed once per layer)."""
+        if layer.index not in self._forms:
+            self._forms[layer.index] = kind_of(layer).closed_forms(layer, Context(flip=self.pc.flip))
+        return self._forms[layer.index]
 
     def rows(self, expr, printer=None) -> list[str]:
         """``expr`` printed as rows (see :func:`expr_rows`)."""
@@ -278,19 +285,22 @@ def _element(pr: Printer, e: ElementProof) -> dict:
     }
 
 
+_PARAMETER_ROLES = frozenset(PARAMETER_ROLES)
 _RF_HEADERS = {
     "weight": ("output it touches", "upstream gradient", "input it pairs with"),
     "bias": ("output it touches", "upstream gradient", "local partial"),
     "input": ("output it feeds", "upstream gradient", "weight involved"),
     "activation": ("output it feeds", "upstream gradient", "weight involved"),
+    "gamma": ("output it touches", "upstream gradient", "local partial"),
+    "beta": ("output it touches", "upstream gradient", "local partial"),
 }
 
 
-def _rf_headers(pr: Printer, role: str, layer_index: int) -> tuple[str, str, str]:
-    """Column names of a receptive-field table: what the third column holds depends on the layer
-    that reads the tensor (a weight for conv and dense, a routing or averaging factor else)."""
-    consumer = pr.d.network.layers[layer_index - 1]
-    if role in ("input", "activation") and not kind_of(consumer).weighted:
+def _rf_headers(pr: Printer, role: str, layer_index: int, readers=()) -> tuple[str, str, str]:
+    """Column names of a receptive-field table: what the third column holds depends on the layers
+    that read the tensor (a weight for conv and dense, a routing or averaging factor else)."""
+    consumers = [pr.d.network.layers[r - 1] for r, _ in readers] or [pr.d.network.layers[layer_index - 1]]
+    if role not in _PARAMETER_ROLES and not all(kind_of(c).weighted for c in consumers):
         return ("output it feeds", "upstream gradient", "local partial")
     return _RF_HEADERS.get(role, ("output", "upstream gradient", "local partial"))
 
@@ -308,9 +318,9 @@ def _tensor(pr: Printer, t: TensorProof, layer_index: int) -> dict:
         "shape": " \\times ".join(str(v) for v in t.shape),
         "shape_text": "x".join(str(v) for v in t.shape),
         "closed_kind": t.closed_kind,
-        "closed_statement": closed_statement(pr, t.closed_kind, layer_index) if t.closed_kind else None,
+        "closed_statement": _closed_statement_of(pr, t, layer_index) if t.closed_kind else None,
         "index_formula": index_formula(pr, t, layer_index),
-        "rf_headers": _rf_headers(pr, role, layer_index),
+        "rf_headers": _rf_headers(pr, role, layer_index, t.readers),
         "elements": [_element(pr, e) for e in t.elements],
         "count": count,
         "omitted": t.omitted,
@@ -318,55 +328,124 @@ def _tensor(pr: Printer, t: TensorProof, layer_index: int) -> dict:
     }
 
 
-def closed_statement(pr: Printer, kind: str, layer_index: int) -> str:
+def closed_statement(pr: Printer, kind: str, layer_index: int, source: int = 0) -> str:
     """The general closed form of a tensor's gradient, in the document's notation (stated by the
-    kind of the layer it belongs to)."""
+    kind of the layer it belongs to, or that reads it: ``source`` is which of its inputs)."""
     layer = pr.d.network.layers[layer_index - 1]
-    return kind_of(layer).closed_statement(layer, kind, pr.pc)
+    return kind_of(layer).closed_statement(layer, kind, pr.pc, source)
 
 
-def layer_formulas(pr: Printer, layer) -> Formulas:
-    """General index formulas of one layer, from its kind, in the document's notation."""
-    return kind_of(layer).formulas(layer, pr.pc)
+def _closed_statement_of(pr: Printer, t: TensorProof, layer_index: int) -> str:
+    """A tensor's closed form: its layer's (a parameter), its one reader's, or the sum of the
+    paths through every reader (each reader's right-hand side)."""
+    if not t.readers:
+        return closed_statement(pr, t.closed_kind, layer_index)
+    if len(t.readers) == 1:
+        return closed_statement(pr, t.closed_kind, *t.readers[0])
+    layers = pr.d.network.layers
+    parts = []
+    for r, p in t.readers:
+        reader = layers[r - 1]
+        form = next(f for f in pr.forms_of(reader) if f.tensor == "input" and f.source == p)
+        parts.append(kind_of(reader).closed_parts(reader, form.kind, pr.pc, p))
+    return f"{parts[0][0]} = " + " + ".join(rhs for _, rhs in parts)
+
+
+def layer_formulas(pr: Printer, layer, source: int = 0) -> Formulas:
+    """General index formulas of one layer, from its kind, in the document's notation
+    (``source``: which of its inputs the input-gradient formula is of)."""
+    return kind_of(layer).formulas(layer, pr.pc, source)
+
+
+_FORMULA_KEYS = {"weight": "weight", "gamma": "weight", "bias": "bias", "beta": "bias"}
 
 
 def index_formula(pr: Printer, t: TensorProof, layer_index: int) -> dict | None:
-    """The general index formula of a tensor's gradient: ``{"formula", "note"}`` or None."""
-    layer = pr.d.network.layers[layer_index - 1]
-    f = layer_formulas(pr, layer)
-    key = {"weight": "weight", "bias": "bias", "input": "input", "activation": "input",
-           "pre_activation": "input"}.get(t.role)
+    """The general index formula of a tensor's gradient: ``{"formula", "note"}`` or None (for a
+    tensor read by several layers: the sum of the paths, when their formulas share an index)."""
+    if t.readers:
+        paths = _paths(pr, t.readers)
+        if paths is None:
+            return None
+        if len(t.readers) == 1:
+            f = layer_formulas(pr, pr.d.network.layers[t.readers[0][0] - 1], t.readers[0][1])
+            return {"formula": f.input, "note": f.note} if f.input is not None else None
+        index, rhs, note = paths
+        x = pr.namer.element_latex(t.role, t.layer if t.role != "input" else 0, list(index))
+        return {"formula": f"{pr.pc.grad(x)} = {rhs}", "note": note}
+    f = layer_formulas(pr, pr.d.network.layers[layer_index - 1])
+    key = _FORMULA_KEYS.get(t.role)
     if key is None or getattr(f, key) is None:
         return None
-    note = f.note if key == "input" else f.weight_note if key == "weight" else ""
+    note = f.weight_note if key == "weight" else ""
     return {"formula": getattr(f, key), "note": note}
+
+
+def _paths(pr: Printer, readers) -> tuple[tuple[str, ...], str, str] | None:
+    """``(index, right-hand side, note)`` of the gradient of a tensor read by ``readers``
+    (``(layer index, input position)`` pairs): the sum of each reader's input-gradient formula,
+    when every reader has one and they share an index; None otherwise."""
+    layers = pr.d.network.layers
+    parts = [(r, layer_formulas(pr, layers[r - 1], p)) for r, p in readers]
+    if any(f.input_rhs is None or f.input_index is None for _, f in parts):
+        return None
+    if len({f.input_index for _, f in parts}) != 1:
+        return None
+    if len(parts) == 1:
+        f = parts[0][1]
+        return f.input_index, f.input_rhs, f.note
+    layers_text = ", ".join(str(r) for r, _ in parts[:-1]) + f" and {parts[-1][0]}"
+    notes = [f"the terms are the paths through layers {layers_text}, in that order: a tensor read by "
+             "several layers gets the sum of their contributions."]
+    notes += [f"Through layer {r}, {f.note}" for r, f in parts if f.note]
+    return parts[0][1].input_index, " + ".join(f.input_rhs for _, f in parts), " ".join(notes)
 
 
 def _seed_note(pr: Printer) -> str:
     """How to read the indices of the general formulas (seed: structured indices stand for a flat
     one; every style: which target a ``y_k`` is)."""
-    target = pr.namer.element_latex("target", None, ["k"])
+    target = pr.namer.element_latex("target", None, _target_index(pr))
+    batch = ""
+    if pr.d.network.batch:
+        batch = (f" The index ${pr.pc.example}$ counts the examples of the batch (from {pr.namer.base}); "
+                 "the parameters (kernels, biases) are shared by every example.")
     if pr.namer.style != "seed":
         return (f"In the general formulas, ${target}$ is the target of the output element at "
-                f"row-major position $k$ (counted from {pr.namer.base}).")
+                f"row-major position $k$ (counted from {pr.namer.base}){' of example $' + pr.pc.example + '$' if pr.d.network.batch else ''}."
+                + batch)
     return ("In the general formulas, an index in parentheses such as $(c, u, v)$ names the element "
             "whose flat index $k$ is the 1-based row-major position of $(c, u, v)$ in its tensor, "
-            f"and $k$ in a target ${target}$ is the row-major position of the output element it meets.")
+            f"and $k$ in a target ${target}$ is the row-major position of the output element it meets." + batch)
 
 
-def _delta_formula(pr: Printer, layer, next_layer) -> str | None:
-    """δ of a layer in general: from the cost for the last layer, else through the next layer's
-    input-gradient formula (when it has one)."""
+def _target_index(pr: Printer) -> list[str]:
+    """Printed index of a general target: ``k``, or ``s, k`` (example s) in a batched grid style."""
+    return [pr.pc.example, "k"] if pr.d.network.batch and pr.namer.style != "seed" else ["k"]
+
+
+def _direct_readers(pr: Printer, tensor) -> list[tuple[int, int]]:
+    """``(layer index, input position)`` of the layers that read ``tensor`` itself (not through
+    a reshape)."""
+    return [(r.index, p) for r in pr.d.network.layers for p, src in enumerate(r.sources)
+            if (src.role, src.layer, src.shape) == (tensor.role, tensor.layer, tensor.shape)]
+
+
+def _delta_formula(pr: Printer, layer, next_layer=None) -> str | None:
+    """δ of a layer in general: from the cost for the last layer, else through the input-gradient
+    formulas of the layers that read its output (their sum, one path each), when they have one."""
     nm = pr.namer
     cost = nm.latex_letter("cost")
     li = layer.index
     if layer.delta is None:
         return None
-    nxt = layer_formulas(pr, next_layer) if next_layer is not None else None
-    if nxt is not None and nxt.input_index is not None:
-        idx = list(nxt.input_index)
+    readers = _direct_readers(pr, layer.out)
+    paths = _paths(pr, readers) if readers else None
+    if paths is not None:
+        idx = list(paths[0])
     else:
-        idx = [pr.pc.channel, *pr.pc.pos] if len(layer.out.shape) == 3 else ["r"]
+        rank = len(layer.out.shape) - (1 if layer.batch else 0)
+        idx = [pr.pc.channel, *pr.pc.pos][:rank] if rank > 1 else ["r"]
+        idx = ([pr.pc.example] if layer.batch else []) + idx
     carrier_role = "pre_activation" if layer.pre is not None else "activation"
     d = nm.element_latex("delta", li, idx)
     z = nm.element_latex(carrier_role, li, idx)
@@ -374,39 +453,43 @@ def _delta_formula(pr: Printer, layer, next_layer) -> str | None:
     head = rf"{d} = \frac{{\partial {cost}}}{{\partial {z}}}"
     if layer.pre is not None:
         head += rf" = \frac{{\partial {cost}}}{{\partial {o}}} \, f'\left({z}\right)"
-    if next_layer is None and pr.d.network.spec.cost.type != "cross_entropy":
-        from .costs import _summand
+    if not readers and pr.d.network.spec.cost.type != "cross_entropy":
+        from .costs import reduction_scale, summand
 
         os_, ys = sympy.Symbol("o__gen"), sympy.Symbol("y__gen")
-        kind = pr.d.network.spec.cost.type
-        deriv = sympy.diff(_summand(kind, os_, ys, len(layer.out)), os_)
+        net = pr.d.network
+        kind = net.spec.cost.type
+        examples = max(net.batch, 1)
+        deriv = sympy.diff(summand(kind, os_, ys, len(layer.out) // examples,
+                                   reduction_scale(net.spec.cost.reduction, examples)), os_)
 
         class _Gen(NotationPrinter):
             def _print_Symbol(self, expr, style="plain"):
                 if expr == os_:
                     return o
                 if expr == ys:
-                    return nm.element_latex("target", None, ["k"])
+                    return nm.element_latex("target", None, _target_index(pr))
                 return super()._print_Symbol(expr, style)
 
         g = _Gen(pr.table).doprint(sympy.factor_terms(deriv))
         if layer.pre is None:
             return head + f" = {g}"
         return head + rf",\quad \frac{{\partial {cost}}}{{\partial {o}}} = {g}"
-    if nxt is not None and nxt.input_rhs is not None:
+    if paths is not None:
         if layer.pre is None:
-            return head + " = " + nxt.input_rhs
-        return head + rf",\quad \frac{{\partial {cost}}}{{\partial {o}}} = " + nxt.input_rhs
+            return head + " = " + paths[1]
+        return head + rf",\quad \frac{{\partial {cost}}}{{\partial {o}}} = " + paths[1]
     return head
 
 
-def _delta_note(pr: Printer, layer, next_layer) -> str:
-    """The reading note of the next layer's input-gradient formula when :func:`_delta_formula`
-    writes δ through it (which terms count, what a routing factor is); "" otherwise."""
-    if layer.delta is None or next_layer is None:
+def _delta_note(pr: Printer, layer, next_layer=None) -> str:
+    """The reading note of the readers' input-gradient formulas when :func:`_delta_formula`
+    writes δ through them (which terms count, what a routing factor is); "" otherwise."""
+    if layer.delta is None:
         return ""
-    nxt = layer_formulas(pr, next_layer)
-    return nxt.note if nxt.input_rhs is not None else ""
+    readers = _direct_readers(pr, layer.out)
+    paths = _paths(pr, readers) if readers else None
+    return paths[2] if paths is not None else ""
 
 
 def _definition_rows(pr: Printer, d, printer=None) -> list[str]:
@@ -499,11 +582,13 @@ def build_context(d: Derivation, numeric=None) -> dict:
         formulas = layer_formulas(pr, layer)
         forward, forward_omitted = [], 0
         if lp.forward:
-            idx = shown_indices(carrier.shape, d.full, {k for k, s in enumerate(carrier.symbols) if s in show_flats})
-            for k in idx:
-                x = fw.definition(carrier.symbols[k])
-                forward.extend(_with_numbers(pr, {"lhs": pr(x.target), "rows": _definition_rows(pr, x)}, x))
-            forward_omitted = len(carrier) - len(idx)
+            for defined in [t for t, _ in layer.intermediates] + [carrier]:
+                idx = shown_indices(defined.shape, d.full,
+                                    {k for k, s in enumerate(defined.symbols) if s in show_flats})
+                for k in idx:
+                    x = fw.definition(defined.symbols[k])
+                    forward.extend(_with_numbers(pr, {"lhs": pr(x.target), "rows": _definition_rows(pr, x)}, x))
+                forward_omitted += len(defined) - len(idx)
         activation = []
         if lp.activation:
             idx = shown_indices(layer.out.shape, d.full, {k for k, s in enumerate(layer.out.symbols) if s in show_flats})
@@ -531,7 +616,8 @@ def build_context(d: Derivation, numeric=None) -> dict:
         "title": spec.title,
         "name": spec.name,
         "convention": spec.convention,
-        "input_shape": "x".join(str(v) for v in spec.input_shape),
+        "input_shape": "x".join(str(v) for v in ((spec.batch,) if spec.batch else ()) + tuple(spec.input_shape)),
+        "input_axes": _input_axes(spec),
         "cost_type": spec.cost.type,
         "cost_equations": _cost_equation(pr, d),
         "cost_letter": nm.latex_letter("cost"),
@@ -550,23 +636,40 @@ def build_context(d: Derivation, numeric=None) -> dict:
 
 
 def _legend(pr: Printer) -> list[tuple[str, str]]:
-    """(symbol pattern, meaning) rows in the document's notation."""
+    """(symbol pattern, meaning) rows in the document's notation: one per role of
+    :data:`~symconv.notation.ROLE_TABLE` that is always shown or that the network has, then the
+    rows its layers add."""
     nm = pr.namer
     seed = nm.style == "seed"
+    batched = pr.d.network.batch > 0
     mark = "l" if seed else "(l)"
-    fmap, kern, vec = ("k", "k", "k") if seed else ("c,u,v", "o,c,m,n", "o")
-    first = "1" if seed else "(0)"
-    letter = nm.latex_letter
-    return [
-        (rf"{letter('input')}^{{{first}}}_{{{fmap}}}", "input"),
-        (rf"{letter('weight')}^{{{mark}}}_{{{kern}}}", "kernel (weight) of layer l"),
-        (rf"{letter('bias')}^{{{mark}}}_{{{vec}}}", "bias of layer l"),
-        (rf"{letter('pre_activation')}^{{{mark}}}_{{{fmap}}}", "pre-activation of layer l (when it has an activation)"),
-        (rf"{letter('activation')}^{{{mark}}}_{{{fmap}}}", "output (activation) of layer l"),
-        (rf"{letter('delta')}^{{{mark}}}_{{{fmap}}}", "error term of layer l: the gradient of the cost with respect to its pre-activation"),
-        (rf"{letter('target')}_{{k}}", "target"),
-    ] + list(dict.fromkeys(row for layer in pr.d.network.layers
-                           for row in kind_of(layer).legend(layer, pr.pc)))
+    ex = f"{pr.pc.example}," if batched and not seed else ""
+    subscripts = {"fmap": "k", "kernel": "k", "vector": "k", "channel": "k", "target": "k"} if seed else {
+        "fmap": ex + "c,u,v", "kernel": "o,c,m,n", "vector": "o", "channel": "c", "target": ex + "k"}
+    present = {info.role for info in pr.table.info.values()}
+    rows = []
+    for role in ROLE_TABLE:
+        if not role.meaning or not (role.always or role.name in present):
+            continue
+        letter = nm.latex_letter(role.name)
+        if role.scalar:
+            rows.append((letter, role.meaning))
+        elif role.name == "target":
+            rows.append((rf"{letter}_{{{subscripts['target']}}}", role.meaning))
+        else:
+            up = ("1" if seed else "(0)") if role.name == "input" else mark
+            rows.append((rf"{letter}^{{{up}}}_{{{subscripts[role.index]}}}", role.meaning))
+    if batched:
+        rows.append((pr.pc.example, "the example of the batch an element belongs to (the first index of a "
+                                    "per-example tensor)"))
+    return rows + list(dict.fromkeys(row for layer in pr.d.network.layers
+                                     for row in kind_of(layer).legend(layer, pr.pc)))
+
+
+def _input_axes(spec) -> list[str]:
+    """The axes of the network input, as the network section names them."""
+    axes = ["channels", "height", "width"] if len(spec.input_shape) == 3 else ["channels", "length"]
+    return (["batch"] if spec.batch else []) + axes
 
 
 def _fmt(value) -> str:

@@ -18,13 +18,14 @@ TERM_LIMIT = 4_000_000
 def estimate_terms(spec: Spec) -> int:
     """Product terms of all chain-rule sums of ``spec``'s network, from each layer kind's
     ``estimate`` (raises the network build's :class:`SpecError` on a bad shape)."""
-    shape = spec.input_shape
+    shapes = [tuple(spec.input_shape)]  # one example's shape at every position (0: the input)
     total = 0
-    for position, layer in enumerate(spec.layers, start=1):
+    for position, (layer, reads) in enumerate(zip(spec.layers, spec.graph), start=1):
         kind = kind_of(layer)
-        out = kind.output_shape(layer, shape, f"layers[{position}]")
-        total += kind.estimate(layer, shape, out)
-        shape = out
+        ins = tuple(shapes[p] for p in reads)
+        out = kind.output_shape_of(layer, ins, f"layers[{position}]", spec.batch)
+        total += kind.estimate_of(layer, ins, out, spec.batch)
+        shapes.append(out)
     return total
 
 

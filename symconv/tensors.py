@@ -71,11 +71,12 @@ class SymbolTable:
         self.info: dict[sympy.Symbol, SymbolInfo] = {}
         self.by_name: dict[str, sympy.Symbol] = {}
 
-    def new_tensor(self, role: str, layer: int | None, shape: tuple[int, ...]) -> SymTensor:
-        """Create a tensor of fresh symbols named by the notation. Names are checked unique."""
+    def new_tensor(self, role: str, layer: int | None, shape: tuple[int, ...], of: str = "activation") -> SymTensor:
+        """Create a tensor of fresh symbols named by the notation. Names are checked unique.
+        An ``adjoint`` tensor holds ∂C/∂ of the tensor of role ``of`` (default: a layer output)."""
         symbols = []
         for flat, index in enumerate(itertools.product(*(range(n) for n in shape))):
-            info = self.namer.info(role, layer, index, flat)
+            info = self.namer.info(role, layer, index, flat, of)
             symbols.append(self._add(info))
         assert len(symbols) == math.prod(shape)
         return SymTensor(role, layer, shape, tuple(symbols))
@@ -83,6 +84,13 @@ class SymbolTable:
     def scalar(self, role: str) -> sympy.Symbol:
         """A scalar symbol (the cost ``C``)."""
         return self._add(self.namer.info(role, None, (), 0))
+
+    def shared_scalar(self, role: str) -> sympy.Symbol:
+        """The one scalar of ``role`` (created on first use; e.g. a symbolic ε shared by every
+        batch-norm layer)."""
+        info = self.namer.info(role, None, (), 0)
+        found = self.by_name.get(info.name)
+        return found if found is not None and self.info[found].role == role else self._add(info)
 
     def _add(self, info: SymbolInfo) -> sympy.Symbol:
         if info.name in self.by_name:

@@ -21,8 +21,7 @@ from typing import Any, Mapping
 import sympy
 
 from .errors import SpecError
-
-LEAF_ROLES = ("input", "weight", "bias", "target")
+from .notation import LEAF_ROLES, ROLE
 
 
 def leaves(model) -> list[sympy.Symbol]:
@@ -70,6 +69,9 @@ def values_from_mapping(model, data: Mapping[str, Any], option: str = "--values"
         if s in given:
             raise SpecError(option, f"{named_by[s]!r} and {key!r} both name {s.name}; give each leaf once")
         given[s] = _number(value, f"{option} {key}")
+        if ROLE[table.info[s].role].positive and given[s] <= 0:
+            raise SpecError(f"{option} {key}", f"must be > 0 (it is added to a variance under a square root), "
+                                               f"got {given[s]}")
         named_by[s] = key
     missing = [s.name for s in leaves(model) if s not in given]
     if missing:
@@ -98,7 +100,9 @@ def random_values(model, seed: int) -> dict:
     """Seeded small exact values for every leaf: integers in −3..3 and halves (deterministic)."""
     rng = random.Random(seed)
     choices = [sympy.Integer(k) for k in range(-3, 4)] + [sympy.Rational(k, 2) for k in (-3, -1, 1, 3)]
-    return {s: rng.choice(choices) for s in leaves(model)}
+    positive = [c for c in choices if c > 0]
+    info = model.network.table.info
+    return {s: rng.choice(positive if ROLE[info[s].role].positive else choices) for s in leaves(model)}
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,9 @@ import torch
 import torch.nn.functional as F
 
 from symconv.activations import f as f_generic, fprime
+from symconv.notation import LEAF_ROLES, ROLE
+from symconv.layers.add import Add
+from symconv.layers.concat import Concat
 from symconv.layers.conv2d import Conv2d
 from symconv.layers.dense import Dense
 from symconv.layers.flatten import Flatten
@@ -40,10 +43,9 @@ def random_values(model, seed: int = 0) -> dict[sympy.Symbol, float]:
     rng = random.Random(seed)
     net = model.network
     values: dict[sympy.Symbol, float] = {}
-    leaves = [net.input] + [t for layer in net.layers for t in (layer.weight, layer.bias) if t is not None]
-    for tensor in leaves:
-        for s in tensor.symbols:
-            values[s] = rng.uniform(-1.0, 1.0)
+    for s, info in net.table.info.items():
+        if info.role in LEAF_ROLES and info.role != "target":
+            values[s] = rng.uniform(0.001, 0.1) if ROLE[info.role].positive else rng.uniform(-1.0, 1.0)
     cost = model.spec.cost.type
     ys = net.targets.symbols
     if cost == "bce":
@@ -89,13 +91,20 @@ def _tensor(values, symtensor, shape):
 
 
 def torch_gradients(model, values) -> dict[str, float]:
-    """∂C/∂s from PyTorch autograd for every symbol of the network, keyed by symconv's names."""
+    """∂C/∂s from PyTorch autograd for every symbol of the network, keyed by symconv's names.
+
+    Unbatched networks run as a batch of one; every layer reads the tensors its spec names
+    (``inputs``), so skip connections and concatenations are PyTorch's own ``+`` and
+    ``torch.cat``."""
     spec, net = model.spec, model.network
     flip = spec.convention == "convolution"
-    x = _tensor(values, net.input, (1,) + spec.input_shape)
+    batch = max(spec.batch, 1)
+    x = _tensor(values, net.input, (batch,) + tuple(spec.input_shape))
     watched = [(x, net.input)]  # (torch tensor, symconv SymTensor) pairs to read .grad from
-    a = x
-    for layer, ln in zip(spec.layers, net.layers):
+    made = [x]  # the output of every position (0: the network input)
+    for layer, ln, reads in zip(spec.layers, net.layers, spec.graph):
+        ins = [made[p] for p in reads]
+        a = ins[0]
         if isinstance(layer, Conv2d):
             w = _tensor(values, ln.weight, ln.weight.shape)
             watched.append((w, ln.weight))
@@ -121,7 +130,7 @@ def torch_gradients(model, values) -> dict[str, float]:
         elif isinstance(layer, Dense):
             w = _tensor(values, ln.weight, ln.weight.shape)
             watched.append((w, ln.weight))
-            z = w @ a
+            z = a @ w.T
             if layer.bias:
                 b = _tensor(values, ln.bias, ln.bias.shape)
                 watched.append((b, ln.bias))
@@ -145,26 +154,38 @@ def torch_gradients(model, values) -> dict[str, float]:
             a.retain_grad()
             watched.append((a, ln.out))
         elif isinstance(layer, Flatten):
-            a = a.reshape(-1)
+            a = a.reshape(batch, -1)
             if a.requires_grad and not a.is_leaf:
                 a.retain_grad()
+        elif isinstance(layer, Add):
+            z = ins[0]
+            for other in ins[1:]:
+                z = z + other
+            a = _after_linear(z, layer.activation, ln, watched)
+        elif isinstance(layer, Concat):
+            a = torch.cat(ins, dim=1)
+            a.retain_grad()
+            watched.append((a, ln.out))
         else:
             raise TypeError(layer)
-    o = a.reshape(-1)
-    y = torch.tensor([values[s] for s in net.targets.symbols], dtype=torch.float64)
+        made.append(a)
+    o = made[-1].reshape(batch, -1)
+    y = torch.tensor([values[s] for s in net.targets.symbols], dtype=torch.float64).reshape(batch, -1)
     kind = spec.cost.type
     if kind == "sse":
         cost = ((o - y) ** 2).sum()
     elif kind == "half_sse":
         cost = 0.5 * ((o - y) ** 2).sum()
     elif kind == "mse":
-        cost = F.mse_loss(o, y)
+        cost = ((o - y) ** 2).sum() / o.shape[1]
     elif kind == "cross_entropy":
-        cost = F.cross_entropy(o[None, :], y[None, :])  # probability targets
+        cost = F.cross_entropy(o, y, reduction="sum")  # probability targets
     elif kind == "bce":
         cost = F.binary_cross_entropy(o, y, reduction="sum")
     else:
         raise ValueError(kind)
+    if spec.cost.reduction == "mean":
+        cost = cost / batch
     cost.backward()
     grads: dict[str, float] = {}
     for tensor, symtensor in watched:
@@ -242,15 +263,13 @@ def forward_values(model, values) -> dict:
 
 
 def gradient_symbols(model) -> list[sympy.Symbol]:
-    """Every symbol a gradient is compared for: inputs, weights, biases, z and o of each layer."""
+    """Every symbol a gradient is compared for: inputs, and every tensor each layer makes
+    (weights, biases, intermediates, z and o)."""
     net = model.network
     out = list(net.input.symbols)
     for layer in net.layers:
-        if layer.spec.type == "flatten":
-            continue
-        for t in (layer.weight, layer.bias, layer.pre, layer.out):
-            if t is not None:
-                out.extend(t.symbols)
+        for t in layer.tensors():
+            out.extend(t.symbols)
     return list(dict.fromkeys(out))
 
 

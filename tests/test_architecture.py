@@ -48,15 +48,15 @@ def test_import_layers_contract_catches_a_backward_import(tmp_path):
     assert "symconv.derivation is not allowed to import symconv.api" in result.stdout
 
 
-def _code_strings(tree: ast.AST) -> list[tuple[int, str]]:
-    """String constants of a module that are not docstrings."""
+def _code_string_nodes(tree: ast.AST) -> list[ast.Constant]:
+    """String constant nodes of a module that are not docstrings."""
     docstrings = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
             body = node.body
             if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
                 docstrings.add(id(body[0].value))
-    return [(node.lineno, node.value) for node in ast.walk(tree)
+    return [node for node in ast.walk(tree)
             if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings]
 
 
@@ -66,15 +66,39 @@ def _outside_layers() -> list[Path]:
             if PACKAGE / "layers" not in p.parents and p not in skip]
 
 
+AMBIGUOUS = {"add"}
+"""Layer types that are also ordinary operator tags (the claim reader's ``"add"`` node): named
+only when compared with something called ``type`` (``spec.type == "add"``)."""
+
+
+def _type_comparisons(tree: ast.AST) -> set[int]:
+    """``id``s of the string constants compared with an expression that mentions ``type``."""
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Compare):
+            parts = [node.left, *node.comparators]
+            if any("type" in ast.unparse(p) for p in parts):
+                found.update(id(c) for p in parts for c in ast.walk(p) if isinstance(c, ast.Constant))
+    return found
+
+
 def test_no_module_outside_layers_names_a_layer_type():
     types = set(LAYERS)
     found = []
     for path in _outside_layers():
         tree = ast.parse(path.read_text(encoding="utf-8"))
-        for line, text in _code_strings(tree):
-            if text in types:
-                found.append(f"{path.relative_to(ROOT)}:{line}: {text!r}")
+        compared = _type_comparisons(tree)
+        for node in _code_string_nodes(tree):
+            if node.value in types and (node.value not in AMBIGUOUS or id(node) in compared):
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno}: {node.value!r}")
     assert found == []
+
+
+def test_an_ambiguous_type_is_still_caught_in_a_type_comparison():
+    tree = ast.parse('if layer.spec.type == "add":\n    pass\nop = "add"\n')
+    compared = _type_comparisons(tree)
+    flagged = [n.lineno for n in _code_string_nodes(tree) if id(n) in compared]
+    assert flagged == [1]
 
 
 def test_no_module_outside_layers_imports_a_layer_kind_module():

@@ -97,15 +97,11 @@ def formula(model, target: str, form: str = "closed", fmt: str = "tex") -> str:
 def _closed(model, s):
     """The closed form's products ``(a, b)`` (meaning Σ a·b; ``b`` None for a lone factor) at ``s``
     (weights, biases, inputs of layers with closed forms), or None when no closed form covers it."""
-    from ..layers import Context, kind_of
+    from ..derivation import closed_forms_by_symbol
+    from ..layers import Context
 
     ctx = Context(flip=model.spec.convention == "convolution")
-    for layer in model.network.layers:
-        for f in kind_of(layer).closed_forms(layer, ctx):
-            tensor = {"weight": layer.weight, "bias": layer.bias, "input": layer.inputs}[f.tensor]
-            if tensor is not None and s in tensor.symbols:
-                return f.values[tensor.symbols.index(s)]
-    return None
+    return closed_forms_by_symbol(model.network, ctx).get(s)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -7,7 +7,7 @@ branches on a layer type; the stages ask :func:`kind_of`.
 
 from __future__ import annotations
 
-from . import conv2d, dense, flatten, pool2d
+from . import add, concat, conv2d, dense, flatten, pool2d
 from .base import Context, Formulas, LayerKind, LayerNet, PrintContext
 
 LAYERS: dict[str, LayerKind] = {
@@ -16,6 +16,8 @@ LAYERS: dict[str, LayerKind] = {
     "avg_pool2d": pool2d.AVG,
     "flatten": flatten.KIND,
     "dense": dense.KIND,
+    "add": add.KIND,
+    "concat": concat.KIND,
 }
 """Every layer kind by its spec ``type``."""
 

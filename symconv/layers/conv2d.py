@@ -39,7 +39,10 @@ from ..indices import range_sum, window_geometry
 from ..ops import Term
 from ..shapes import Pad2, Padding, output_shape, parse_padding, resolve_padding, taps
 from ..tensors import SymbolTable, SymTensor
-from .base import Context, Formulas, LayerKind, LayerNet, PrintContext, activated_outputs, feature_map, linear_then_activation
+from .base import (
+    Context, Formulas, LayerKind, LayerNet, PrintContext, activated_outputs, bias_parts, example_index as _index,
+    example_shape, feature_map, linear_then_activation,
+)
 
 
 @dataclass(frozen=True)
@@ -105,10 +108,14 @@ def conv2d_terms(
     return outputs
 
 
+TILDE, HAT = r"\tilde", r"\hat"  # the zero-padded input, the zero-inserted δ
+
+
 class Conv2dKind(LayerKind):
     """The ``conv2d`` layer kind (see the module docstring for its mathematics)."""
 
     type = "conv2d"
+    spatial = 2
     keys = ("type", "out_channels", "kernel_size", "stride", "padding", "dilation", "groups", "bias") + ACTIVATION_KEYS
     weighted = True
     mistake_modes = ("true", "unrotated", "no_stride_zeros", "uncropped")
@@ -156,15 +163,17 @@ class Conv2dKind(LayerKind):
         reads = spec.kernel_size[0] * spec.kernel_size[1] * max(in_shape[0] // spec.groups, 1)
         return spec.out_channels * oh * ow * (2 * reads + int(spec.bias))
 
-    def build(self, spec: Conv2d, position: int, inputs: SymTensor, table: SymbolTable, where: str) -> LayerNet:
-        shape = self.output_shape(spec, inputs.shape, where)
+    def build(self, spec: Conv2d, position: int, sources, table: SymbolTable, where: str, batch: int = 0) -> LayerNet:
+        inputs = sources[0]
+        in_shape = example_shape(inputs, batch)
+        shape = self.output_shape(spec, in_shape, where)
         pad = resolve_padding(spec.padding, spec.kernel_size, spec.dilation)
-        c_in = inputs.shape[0]
+        c_in = in_shape[0]
         weight = table.new_tensor("weight", position, (spec.out_channels, c_in // spec.groups) + spec.kernel_size)
         bias = table.new_tensor("bias", position, (spec.out_channels,)) if spec.bias else None
-        return activated_outputs(table, position, spec, inputs, shape, weight, bias, pad)
+        return activated_outputs(table, position, spec, inputs, shape, weight, bias, pad, batch)
 
-    def definitions(self, layer: LayerNet, ctx: Context):
+    def example_definitions(self, layer: LayerNet, ctx: Context):
         spec = layer.spec
         c_in, h, w = layer.inputs.shape
         grid = [[[layer.inputs.at(c, u, v) for v in range(w)] for u in range(h)] for c in range(c_in)]
@@ -179,7 +188,7 @@ class Conv2dKind(LayerKind):
         biases = [layer.bias.symbols[k // per_channel] if layer.bias else None for k in range(len(terms))]
         return linear_then_activation(layer, terms, biases, "conv2d")
 
-    def closed_forms(self, layer: LayerNet, ctx: Context) -> list[ClosedForm]:
+    def example_closed_forms(self, layer: LayerNet, ctx: Context) -> list[ClosedForm]:
         """Weight, input and (if any) bias closed forms (see the module docstring)."""
         spec: Conv2d = layer.spec
         flip = ctx.flip
@@ -233,50 +242,49 @@ class Conv2dKind(LayerKind):
             kernel=spec.kernel_size, stride=spec.stride, padding=layer.pad, dilation=spec.dilation,
             groups=spec.groups, bias=spec.bias, activation=spec.activation.kind)
 
-    def closed_statement(self, layer: LayerNet, kind: str, pc: PrintContext) -> str:
+    def closed_parts(self, layer: LayerNet, kind: str, pc: PrintContext, source: int = 0) -> tuple[str, str]:
         nm = pc.namer
-        a = nm.tensor_latex(layer.inputs.role, layer.inputs.layer if layer.inputs.role != "input" else 0)
+        in_role, in_layer = pc.source(layer)
         w = nm.tensor_latex("weight", layer.index)
-        delta = nm.tensor_latex("delta", layer.index)
         if kind == "conv_weight":
-            core = rf"\tilde{{{a}}} \star \hat{{{delta}}}"
+            core = rf"{pc.tensor(layer, in_role, in_layer, TILDE)} \star {pc.tensor(layer, 'delta', layer.index, HAT)}"
             core = rf"\operatorname{{rot180}}\left({core}\right)" if pc.flip else core
-            return rf"{pc.grad(w)} = {core}"
+            return pc.grad(w), pc.batch_sum(layer) + core
         if kind == "conv_input":
             kernel = w if pc.flip else rf"\operatorname{{rot180}}\left({w}_{{d}}\right)"
-            return (rf"{pc.grad(a)} = \operatorname{{crop}}\left("
-                    rf"\sum_{{o}} \hat{{{delta}}} \mathbin{{\star_{{\mathrm{{full}}}}}} {kernel}\right)")
+            return (pc.grad(pc.tensor(layer, in_role, in_layer)), rf"\operatorname{{crop}}\left("
+                    rf"\sum_{{o}} {pc.tensor(layer, 'delta', layer.index, HAT)} "
+                    rf"\mathbin{{\star_{{\mathrm{{full}}}}}} {kernel}\right)")
         if kind == "bias":
-            b = nm.tensor_latex("bias", layer.index)
-            return rf"{pc.grad(b + '_{o}')} = \sum_{{i,j}} {delta}_{{o,i,j}}"
-        return super().closed_statement(layer, kind, pc)
+            return bias_parts(layer, pc)
+        return super().closed_parts(layer, kind, pc, source)
 
-    def formulas(self, layer: LayerNet, pc: PrintContext) -> Formulas:
+    def formulas(self, layer: LayerNet, pc: PrintContext, source: int = 0) -> Formulas:
         nm, b = pc.namer, pc.base
         spec: Conv2d = layer.spec
         li = layer.index
         pi, pj = pc.pos
         oc = pc.channel
-        in_role, in_layer = layer.inputs.role, (layer.inputs.layer if layer.inputs.role != "input" else 0)
+        in_role, in_layer = pc.source(layer)
         carrier_role = "pre_activation" if layer.pre is not None else "activation"
-        c_in = layer.inputs.shape[0]
-        c_out, ho, wo = layer.out.shape
+        c_in = example_shape(layer.inputs, layer.batch)[0]
+        c_out, ho, wo = example_shape(layer.out, layer.batch)
         kh, kw = spec.kernel_size
         u, v, ri, rj = window_geometry(spec.kernel_size, spec.stride, spec.dilation, layer.pad, b, pc.flip, (pi, pj))
         ch = _channel(layer, b, oc)
-        x = nm.element_latex(in_role, in_layer, [ch, u, v])
+        x = pc.el(layer, in_role, in_layer, [ch, u, v])
         W = nm.element_latex("weight", li, [oc, "c", "m", "n"])
-        z = nm.element_latex(carrier_role, li, [oc, pi, pj])
-        d = nm.element_latex("delta", li, [oc, pi, pj])
+        z = pc.el(layer, carrier_role, li, [oc, pi, pj])
+        d = pc.el(layer, "delta", li, [oc, pi, pj])
         bias = nm.element_latex("bias", li, [oc]) + " + " if layer.bias is not None else ""
         sums_k = range_sum("c", c_in // spec.groups, b) + range_sum("m", kh, b) + range_sum("n", kw, b)
-        dx = nm.element_latex("delta", li, [oc, ri, rj])
-        xin = nm.element_latex(in_role, in_layer, ["c", "u", "v"])
+        dx = pc.el(layer, "delta", li, [oc, ri, rj])
+        xin = pc.el(layer, in_role, in_layer, ["c", "u", "v"])
         input_rhs = rf"{range_sum(oc, c_out, b)}{range_sum('m', kh, b)}{range_sum('n', kw, b)} {dx} \, {W}"
+        over = pc.batch_sum(layer) + range_sum(pi, ho, b) + range_sum(pj, wo, b)
         bias_formula = None
         if layer.bias is not None:
-            bias_formula = (rf"{pc.grad(nm.element_latex('bias', li, [oc]))} = "
-                            rf"{range_sum(pi, ho, b)}{range_sum(pj, wo, b)} {d}")
+            bias_formula = rf"{pc.grad(nm.element_latex('bias', li, [oc]))} = {over} {d}"
         padded = any(p for amounts in layer.pad for p in amounts)
         weight_note = "a term whose input index falls in the zero padding is 0." if padded else ""
         notes = []
@@ -288,17 +296,17 @@ class Conv2dKind(LayerKind):
             notes.append(f"c counts the channels within the group of {oc}")
         return Formulas(
             forward=rf"{z} = {bias}{sums_k} {W} \, {x}",
-            weight=rf"{pc.grad(W)} = {range_sum(pi, ho, b)}{range_sum(pj, wo, b)} {d} \, {x}",
+            weight=rf"{pc.grad(W)} = {over} {d} \, {x}",
             input=rf"{pc.grad(xin)} = " + input_rhs,
             bias=bias_formula,
             note="; ".join(notes) + ".",
             weight_note=weight_note,
             forward_note=weight_note,
             input_rhs=input_rhs,
-            input_index=("c", "u", "v"),
+            input_index=_index(layer, pc, ("c", "u", "v")),
         )
 
-    def mistaken_partials(self, layer: LayerNet, mode: str, ctx: Context) -> dict:
+    def example_mistaken_partials(self, layer: LayerNet, mode: str, ctx: Context) -> dict:
         """The (symbol, partial) pairs of every output under a placement ``mode``.
 
         Indices are 0-based; ``z[o,i,j] = Σ W[o,c,m',n'] x[c, s·i + d·m − top, s·j + d·n − left]``
@@ -364,7 +372,7 @@ def _channel(layer: LayerNet, base: int, o: str = "o") -> str:
     spec = layer.spec
     if spec.groups == 1:
         return "c"
-    cg = layer.inputs.shape[0] // spec.groups
+    cg = example_shape(layer.inputs, layer.batch)[0] // spec.groups
     og = spec.out_channels // spec.groups
     return rf"c+{cg}\lfloor({o}-{base})/{og}\rfloor" if base else rf"c+{cg}\lfloor {o}/{og}\rfloor"
 

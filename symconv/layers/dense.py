@@ -19,7 +19,10 @@ from ..identities import ClosedForm
 from ..indices import range_sum
 from ..ops import Term
 from ..tensors import SymbolTable, SymTensor
-from .base import Context, Formulas, LayerKind, LayerNet, PrintContext, activated_outputs, linear_then_activation
+from .base import (
+    Context, Formulas, LayerKind, LayerNet, PrintContext, activated_outputs, bias_parts, example_index, example_shape,
+    linear_then_activation,
+)
 
 
 @dataclass(frozen=True)
@@ -56,13 +59,15 @@ class DenseKind(LayerKind):
         the input's gradient, plus one in the bias's."""
         return spec.out_features * (2 * in_shape[0] + int(spec.bias))
 
-    def build(self, spec: Dense, position: int, inputs: SymTensor, table: SymbolTable, where: str) -> LayerNet:
-        shape = self.output_shape(spec, inputs.shape, where)
-        weight = table.new_tensor("weight", position, (spec.out_features, inputs.shape[0]))
+    def build(self, spec: Dense, position: int, sources, table: SymbolTable, where: str, batch: int = 0) -> LayerNet:
+        inputs = sources[0]
+        in_shape = example_shape(inputs, batch)
+        shape = self.output_shape(spec, in_shape, where)
+        weight = table.new_tensor("weight", position, (spec.out_features, in_shape[0]))
         bias = table.new_tensor("bias", position, shape) if spec.bias else None
-        return activated_outputs(table, position, spec, inputs, shape, weight, bias, None)
+        return activated_outputs(table, position, spec, inputs, shape, weight, bias, None, batch)
 
-    def definitions(self, layer: LayerNet, ctx: Context):
+    def example_definitions(self, layer: LayerNet, ctx: Context):
         spec = layer.spec
         one = sympy.Integer(1)
         terms = [
@@ -72,7 +77,7 @@ class DenseKind(LayerKind):
         biases = [layer.bias.symbols[r] if layer.bias else None for r in range(spec.out_features)]
         return linear_then_activation(layer, terms, biases, "dense")
 
-    def closed_forms(self, layer: LayerNet, ctx: Context) -> list[ClosedForm]:
+    def example_closed_forms(self, layer: LayerNet, ctx: Context) -> list[ClosedForm]:
         """``∂C/∂W = δ aᵀ``, ``∂C/∂a = Wᵀ δ``, ``∂C/∂b = δ``."""
         a = layer.inputs.symbols
         delta = layer.delta.symbols
@@ -88,39 +93,40 @@ class DenseKind(LayerKind):
         spec = layer.spec
         return super().summary(layer) | dict(bias=spec.bias, activation=spec.activation.kind)
 
-    def closed_statement(self, layer: LayerNet, kind: str, pc: PrintContext) -> str:
+    def closed_parts(self, layer: LayerNet, kind: str, pc: PrintContext, source: int = 0) -> tuple[str, str]:
         nm = pc.namer
-        a = nm.tensor_latex(layer.inputs.role, layer.inputs.layer if layer.inputs.role != "input" else 0)
+        in_role, in_layer = pc.source(layer)
+        a = pc.tensor(layer, in_role, in_layer)
         w = nm.tensor_latex("weight", layer.index)
-        delta = nm.tensor_latex("delta", layer.index)
+        delta = pc.tensor(layer, "delta", layer.index)
         if kind == "dense_weight":
-            return rf"{pc.grad(w)} = {delta} \, ({a})^{{\top}}"
+            return pc.grad(w), rf"{pc.batch_sum(layer)}{delta} \, ({a})^{{\top}}"
         if kind == "dense_input":
-            return rf"{pc.grad(a)} = ({w})^{{\top}} {delta}"
+            return pc.grad(a), rf"({w})^{{\top}} {delta}"
         if kind == "bias":
-            b = nm.tensor_latex("bias", layer.index)
-            return rf"{pc.grad(b + '_{o}')} = \sum_{{i,j}} {delta}_{{o,i,j}}"
-        return super().closed_statement(layer, kind, pc)
+            return bias_parts(layer, pc)
+        return super().closed_parts(layer, kind, pc, source)
 
-    def formulas(self, layer: LayerNet, pc: PrintContext) -> Formulas:
+    def formulas(self, layer: LayerNet, pc: PrintContext, source: int = 0) -> Formulas:
         nm, b = pc.namer, pc.base
         li = layer.index
-        in_role, in_layer = layer.inputs.role, (layer.inputs.layer if layer.inputs.role != "input" else 0)
+        in_role, in_layer = pc.source(layer)
         carrier_role = "pre_activation" if layer.pre is not None else "activation"
         n_out, n_in = layer.weight.shape
         W = nm.element_latex("weight", li, ["r", "c"])
-        x = nm.element_latex(in_role, in_layer, ["c"])
-        z = nm.element_latex(carrier_role, li, ["r"])
-        d = nm.element_latex("delta", li, ["r"])
+        x = pc.el(layer, in_role, in_layer, ["c"])
+        z = pc.el(layer, carrier_role, li, ["r"])
+        d = pc.el(layer, "delta", li, ["r"])
+        over = pc.batch_sum(layer)
         bias = " + " + nm.element_latex("bias", li, ["r"]) if layer.bias is not None else ""
         input_rhs = rf"{range_sum('r', n_out, b)} {W} \, {d}"
         return Formulas(
             forward=rf"{z} = {range_sum('c', n_in, b)} {W} \, {x}{bias}",
-            weight=rf"{pc.grad(W)} = {d} \, {x}",
+            weight=rf"{pc.grad(W)} = {over}{d} \, {x}",
             input=rf"{pc.grad(x)} = " + input_rhs,
-            bias=rf"{pc.grad(nm.element_latex('bias', li, ['r']))} = {d}" if layer.bias is not None else None,
+            bias=rf"{pc.grad(nm.element_latex('bias', li, ['r']))} = {over}{d}" if layer.bias is not None else None,
             input_rhs=input_rhs,
-            input_index=("c",),
+            input_index=example_index(layer, pc, ("c",)),
         )
 
 

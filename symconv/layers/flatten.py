@@ -1,4 +1,5 @@
-"""``flatten``: reshape a feature map ``(C, H, W)`` to a vector ``(C·H·W,)`` in row-major order.
+"""``flatten``: reshape a feature map ``(C, H, W)`` to a vector ``(C·H·W,)`` in row-major order
+(each example's own, in a batch).
 
 No new symbols and no definitions: the vector's elements are the feature map's own symbols,
 so the gradient with respect to them is the previous layer's output gradient.
@@ -10,7 +11,7 @@ import math
 from dataclasses import dataclass
 
 from ..tensors import SymbolTable, SymTensor
-from .base import LayerKind, LayerNet
+from .base import LayerKind, LayerNet, example_shape
 
 
 @dataclass(frozen=True)
@@ -33,9 +34,11 @@ class FlattenKind(LayerKind):
     def output_shape(self, spec, in_shape, where):
         return (math.prod(in_shape),)
 
-    def build(self, spec, position: int, inputs: SymTensor, table: SymbolTable, where: str) -> LayerNet:
-        flat = SymTensor(inputs.role, inputs.layer, (len(inputs),), inputs.symbols)
-        return LayerNet(position, spec, inputs, flat)
+    def build(self, spec, position: int, sources, table: SymbolTable, where: str, batch: int = 0) -> LayerNet:
+        inputs = sources[0]
+        shape = ((batch,) if batch else ()) + self.output_shape(spec, example_shape(inputs, batch), where)
+        flat = SymTensor(inputs.role, inputs.layer, shape, inputs.symbols)
+        return LayerNet(position, spec, inputs, flat, batch=batch)
 
 
 KIND = FlattenKind()

@@ -29,7 +29,9 @@ from ..indices import range_sum, window_geometry
 from ..ops import Definition, Term, multilinear
 from ..shapes import Padding, output_shape, parse_padding, taps
 from ..tensors import SymbolTable, SymTensor
-from .base import Context, Formulas, LayerKind, LayerNet, PrintContext, feature_map
+from .base import (
+    Context, Formulas, LayerKind, LayerNet, PrintContext, example_index, example_shape, example_tensor, feature_map,
+)
 
 TIE_RULES = tuple(TIE_CODES)
 
@@ -82,6 +84,7 @@ class Pool2dKind(LayerKind):
     """``max_pool2d`` (``average=False``) or ``avg_pool2d`` (``average=True``)."""
 
     keys = ("type", "kernel_size", "stride", "padding", "ties")
+    spatial = 2
 
     def __init__(self, type_name: str, average: bool):
         self.type = type_name
@@ -114,13 +117,14 @@ class Pool2dKind(LayerKind):
         c, oh, ow = out_shape
         return c * oh * ow * spec.kernel_size[0] * spec.kernel_size[1]
 
-    def build(self, spec: Pool2d, position: int, inputs: SymTensor, table: SymbolTable, where: str) -> LayerNet:
-        shape = self.output_shape(spec, inputs.shape, where)
-        out = table.new_tensor("activation", position, shape)
-        adjoint = table.new_tensor("adjoint", position, shape)
-        return LayerNet(position, spec, inputs, out, adjoint=adjoint, pad=spec.padding.amounts)
+    def build(self, spec: Pool2d, position: int, sources, table: SymbolTable, where: str, batch: int = 0) -> LayerNet:
+        inputs = sources[0]
+        shape = self.output_shape(spec, example_shape(inputs, batch), where)
+        out = example_tensor(table, "activation", position, shape, batch)
+        adjoint = example_tensor(table, "adjoint", position, shape, batch)
+        return LayerNet(position, spec, inputs, out, adjoint=adjoint, pad=spec.padding.amounts, batch=batch)
 
-    def definitions(self, layer: LayerNet, ctx: Context) -> list[Definition]:
+    def example_definitions(self, layer: LayerNet, ctx: Context) -> list[Definition]:
         spec = layer.spec
         defs = []
         if self.average:
@@ -144,19 +148,19 @@ class Pool2dKind(LayerKind):
             info.update(ties=spec.ties)
         return info
 
-    def formulas(self, layer: LayerNet, pc: PrintContext) -> Formulas:
-        nm, b = pc.namer, pc.base
+    def formulas(self, layer: LayerNet, pc: PrintContext, source: int = 0) -> Formulas:
+        b = pc.base
         spec: Pool2d = layer.spec
         li = layer.index
         pi, pj = pc.pos
-        in_role, in_layer = layer.inputs.role, (layer.inputs.layer if layer.inputs.role != "input" else 0)
+        in_role, in_layer = pc.source(layer)
         kh, kw = spec.kernel_size
         u, v, ri, rj = window_geometry(spec.kernel_size, spec.stride, (1, 1), layer.pad, b, False, (pi, pj))
-        x = nm.element_latex(in_role, in_layer, ["c", u, v])
-        o = nm.element_latex("activation", li, ["c", pi, pj])
+        x = pc.el(layer, in_role, in_layer, ["c", u, v])
+        o = pc.el(layer, "activation", li, ["c", pi, pj])
         sums = rf"{range_sum('m', kh, b)}{range_sum('n', kw, b)}"
-        xin = nm.element_latex(in_role, in_layer, ["c", "u", "v"])
-        up = pc.grad(nm.element_latex("activation", li, ["c", ri, rj]))
+        xin = pc.el(layer, in_role, in_layer, ["c", "u", "v"])
+        up = pc.grad(pc.el(layer, "activation", li, ["c", ri, rj]))
         if self.average:
             forward = rf"{o} = \frac{{1}}{{{kh * kw}}} {sums} {x}"
             input_rhs = rf"\frac{{1}}{{{kh * kw}}} {sums} {up}"
@@ -165,13 +169,13 @@ class Pool2dKind(LayerKind):
             window = rf"{b} \le m \le {kh - 1 + b},\ {b} \le n \le {kw - 1 + b}"
             forward = rf"{o} = \max_{{{window}}} {x}"
             route = ROUTE_NAMES[spec.ties]
-            pooled = nm.element_latex("activation", li, ["c", ri, rj])
+            pooled = pc.el(layer, "activation", li, ["c", ri, rj])
             input_rhs = rf"{sums} {up} \, {route}\left({xin} \to {pooled}\right)"
             route_note = f"; {route_meaning(route, spec.ties)}"
         reach = ("only the terms whose output index is an integer in range count" if spec.stride != (1, 1)
                  else "a term whose output index is out of range is 0")
         return Formulas(forward=forward, input=rf"{pc.grad(xin)} = " + input_rhs, input_rhs=input_rhs,
-                        input_index=("c", "u", "v"), note=reach + route_note + ".")
+                        input_index=example_index(layer, pc, ("c", "u", "v")), note=reach + route_note + ".")
 
     def legend(self, layer: LayerNet, pc: PrintContext) -> list[tuple[str, str]]:
         if self.average:
