@@ -49,6 +49,15 @@ class Model:
     def gradients(self) -> Gradients:
         return build_gradients(self.forward)
 
+    @cached_property
+    def certificate(self):
+        """The independent certificate of every gradient
+        (:class:`~symconv.independent.IndependentCertificate`): forward-mode differentiation of the
+        forward definitions against the chain-rule sums at random points, computed once."""
+        from .independent import certify_gradients
+
+        return certify_gradients(self.forward, self.gradients)
+
     @property
     def name(self) -> str:
         return self.spec.name

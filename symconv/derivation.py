@@ -17,6 +17,7 @@ from .api import Model
 from .gcpause import gc_paused
 from .gradients import ChainTerm
 from .identities import ClosedForm, closed_forms, products_expr
+from .independent import IndependentCertificate
 from .spec import Conv2d, Dense, Pool2d
 from .verify import Certificate, certify_equal, certify_products, products_differ_at, symbol_numbers
 
@@ -95,6 +96,7 @@ class Derivation:
     certificate_failures: tuple[str, ...]
     full: bool = False
     show: frozenset = frozenset()  # symbols picked with --show (written in full)
+    independent: IndependentCertificate | None = None  # every gradient, by forward mode (issue 15)
 
 
 def corner_indices(shape: tuple[int, ...]) -> list[int]:
@@ -209,8 +211,13 @@ def derive(model: Model, full: bool = False, show=frozenset()) -> Derivation:
             layer.index, layer.spec.type, _summary(layer), tuple(defs), tuple(act), deltas,
             delta_omitted, tuple(tensors), model.spec.convention,
         ))
+    independent = model.certificate
+    if not independent:
+        failures.append(f"independent certificate: {independent.reason}"
+                        + "".join(f"; the gradient by {e.name} is wrong (computed {e.computed}, forward mode "
+                                  f"{e.independent})" for e in independent.located))
     return Derivation(model, tuple(layers), fw.cost, input_proof, cost_terms, count, tuple(failures),
-                      full, show)
+                      full, show, independent)
 
 
 def _flats(tensor, show) -> set[int]:

@@ -44,13 +44,15 @@ def render_all(model: Model, formats: Sequence[str], full: bool = False, show=()
 
     if "pdf" in formats:
         require_tex()  # fail (exit 3) before any work or any file
-    progress = Progress(total=4 + len(formats))
+    progress = Progress(total=5 + len(formats))
     progress.stage("network")
     model.network
     progress.stage("forward pass")
     model.forward
     progress.stage("gradients")
     model.gradients
+    progress.stage("independent certificate")
+    model.certificate
     texts: dict[str, bytes] = {}
     if {"md", "tex", "pdf"} & set(formats):
         from .derivation import derive
