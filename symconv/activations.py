@@ -4,40 +4,67 @@ The derivative at a kink is a stated convention: ReLU'(0) defaults to 0 (``torch
 LeakyReLU'(0) to its ``negative_slope`` (``torch.nn.functional.leaky_relu``); both can be set in
 the spec (``derivative_at_zero``) and are printed in the derivation (reference case C11).
 ``"f"`` is a generic function whose derivative ``f'(z)`` stays symbolic.
+
+A layer that ends in an activation (conv, dense) reads its activation keys with
+:func:`parse_activation` and defines ``a = f(z)`` with :func:`rule_for`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable, Mapping
 
 import sympy
 
-from .spec import Activation
+from .errors import SpecError
+from .fields import choice, number_text
+from .functions import f, fprime
 
-class fprime(sympy.Function):
-    """The derivative f' of the generic activation ``f``; stays symbolic (printed ``f'(z)``)."""
+ACTIVATIONS = ("identity", "relu", "leaky_relu", "sigmoid", "tanh", "f")
+ACTIVATION_KEYS = ("activation", "negative_slope", "derivative_at_zero")
+"""The spec keys of a layer's activation."""
 
-    nargs = 1
+
+@dataclass(frozen=True)
+class Activation:
+    """An element-wise activation ``a = f(z)``.
+
+    ``derivative_at_zero`` is the value used for ReLU'(0) / LeakyReLU'(0) (PyTorch: 0 for relu,
+    ``negative_slope`` for leaky_relu); ignored by the smooth activations.
+    """
+
+    kind: str = "identity"
+    negative_slope: str = "1/100"
+    derivative_at_zero: str | None = None
 
 
-class f(sympy.Function):
-    """A generic activation whose derivative is the symbolic :class:`fprime`."""
-
-    nargs = 1
-
-    def fdiff(self, argindex=1):
-        return fprime(self.args[0])
+def parse_activation(table: Mapping[str, Any], where: str) -> Activation:
+    """The activation keys of a layer table (:data:`ACTIVATION_KEYS`); :class:`SpecError` names
+    the key (``layers[1].negative_slope``) on a bad value or a key that does not apply."""
+    kind = choice(table.get("activation", "identity"), ACTIVATIONS, f"{where}.activation")
+    slope = number_text(table.get("negative_slope", "1/100"), f"{where}.negative_slope")
+    if "negative_slope" in table and kind != "leaky_relu":
+        raise SpecError(f"{where}.negative_slope", "only applies to activation = \"leaky_relu\"")
+    at_zero = table.get("derivative_at_zero")
+    if at_zero is not None:
+        if kind not in ("relu", "leaky_relu"):
+            raise SpecError(
+                f"{where}.derivative_at_zero", "only applies to relu and leaky_relu activations"
+            )
+        at_zero = number_text(at_zero, f"{where}.derivative_at_zero")
+    return Activation(kind=kind, negative_slope=slope, derivative_at_zero=at_zero)
 
 
 @dataclass(frozen=True)
 class ActivationRule:
-    """``value(z)`` is f(z), ``derivative(z)`` is f'(z) (with the kink convention applied)."""
+    """``value(z)`` is f(z), ``derivative(z)`` is f'(z) (with the kink convention applied);
+    ``at_kink`` is f'(0), the convention at the kink z = 0 (None for a smooth activation)."""
 
     name: str
     value: Callable[[sympy.Expr], sympy.Expr]
     derivative: Callable[[sympy.Expr], sympy.Expr]
     convention: str  # one sentence for the derivation; "" when none is needed
+    at_kink: sympy.Rational | None = None
 
 
 def _sigmoid(z: sympy.Expr) -> sympy.Expr:
@@ -58,6 +85,7 @@ def rule_for(activation: Activation) -> ActivationRule:
             f"\\mathrm{{ReLU}}'(0) = {sympy.latex(h)}"
             r",\ \text{so } \mathrm{ReLU}'(z) = H(z) \text{ with } H(z) = 1 \text{ for } z > 0,\ 0 \text{ for } z < 0,\ "
             f"H(0) = {sympy.latex(h)}",
+            h,
         )
     if kind == "leaky_relu":
         alpha = sympy.Rational(activation.negative_slope)
@@ -67,6 +95,7 @@ def rule_for(activation: Activation) -> ActivationRule:
             lambda z: sympy.Piecewise((z, z > 0), (alpha * z, True)),
             lambda z: sympy.Piecewise((1, z > 0), (alpha, z < 0), (h, True)),
             f"\\mathrm{{LeakyReLU}}'(0) = {sympy.latex(h)}",
+            h,
         )
     if kind == "sigmoid":
         return ActivationRule("sigmoid", _sigmoid, lambda z: _sigmoid(z) * (1 - _sigmoid(z)), "")

@@ -49,14 +49,14 @@ class Model:
     def gradients(self) -> Gradients:
         return build_gradients(self.forward)
 
-    @cached_property
+    @property
     def certificate(self):
         """The independent certificate of every gradient
         (:class:`~symconv.independent.IndependentCertificate`): forward-mode differentiation of the
         forward definitions against the chain-rule sums at random points, computed once."""
-        from .independent import certify_gradients
+        from .independent import certificate_of
 
-        return certify_gradients(self.forward, self.gradients)
+        return certificate_of(self.gradients)
 
     @property
     def name(self) -> str:
@@ -128,7 +128,7 @@ class Model:
         """
         from .derivation import derive
 
-        return derive(self, full=views.flag(full, "full"), show=views.show_symbols(self, show))
+        return derive(self.gradients, full=views.flag(full, "full"), show=views.show_symbols(self, show))
 
     def render(self, fmt: str = "md", full: bool = False, show=(), templates=(), values=None) -> str | bytes:
         """The derivation as text: ``"md"``, ``"tex"`` or ``"json"``; ``"pdf"`` gives bytes

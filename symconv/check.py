@@ -399,69 +399,20 @@ def _rebuilt(model: "Model", wrt: sympy.Symbol, partials_of) -> sympy.Expr:
     return build_gradients(forward).named(wrt)
 
 
-def _conv_layers(model: "Model"):
-    from .spec import Conv2d
+def _placement_layers(model: "Model"):
+    """The layers whose kind has placement mistakes (:meth:`~symconv.layers.LayerKind.mistaken_partials`)."""
+    from .layers import kind_of
 
-    return [layer for layer in model.network.layers if isinstance(layer.spec, Conv2d)]
+    return [layer for layer in model.network.layers if kind_of(layer).mistake_modes]
 
 
 def conv_partials(model: "Model", layer, mode: str) -> dict:
-    """The (symbol, partial) pairs of every output of conv ``layer`` under a placement ``mode``.
+    """The (symbol, partial) pairs of every output of ``layer`` under a placement ``mode``
+    (``"true"``, ``"unrotated"``, ``"no_stride_zeros"``, ``"uncropped"``), by the layer's kind:
+    see :meth:`symconv.layers.conv2d.Conv2dKind.mistaken_partials`."""
+    from .layers import Context, kind_of
 
-    Indices are 0-based; ``z[o,i,j] = Σ W[o,c,m',n'] x[c, s·i + d·m − top, s·j + d·n − left]``
-    with ``(m', n') = (m, n)``, or the flipped kernel index under ``convention = "convolution"``.
-
-    * ``"true"``: the exact partials (∂z/∂W = x at the read position, ∂z/∂x = W).
-    * ``"unrotated"`` (kernel not rotated): ∂z[o,i,j]/∂x[c,u,v] is taken as
-      ``W[o,c,kh−1−m',kw−1−n']`` instead of ``W[o,c,m',n']``: the input gradient computed as the
-      full correlation of δ with the kernel as stored, not rotated by 180°.
-    * ``"no_stride_zeros"`` (stride zeros missing): δ placed without the ``s − 1`` zeros between its
-      entries, i.e. reads at ``(i + d·m − top, j + d·n − left)`` for both ∂/∂W and ∂/∂x (out-of-range
-      reads dropped).
-    * ``"uncropped"`` (padding not cropped): the input gradient indexed in padded coordinates, so
-      ``x[c,u,v]`` receives what belongs to padded position ``(u, v)``: ∂z/∂x read at
-      ``(s·i + d·m, s·j + d·n)``; ∂/∂W unchanged.
-    """
-    spec = layer.spec
-    c_in, height, width = layer.inputs.shape
-    kh, kw = spec.kernel_size
-    sh, sw = spec.stride
-    dh, dw = spec.dilation
-    (top, _), (left, _) = layer.pad
-    flip = model.spec.convention == "convolution"
-    per_in = c_in // spec.groups
-    per_out = spec.out_channels // spec.groups
-    carriers = layer.pre if layer.pre is not None else layer.out
-    _, oh, ow = layer.out.shape
-    x = layer.inputs
-    out = {}
-    for o in range(spec.out_channels):
-        g = o // per_out
-        for i in range(oh):
-            for j in range(ow):
-                pairs = []
-                for cl in range(per_in):
-                    c = g * per_in + cl
-                    for m in range(kh):
-                        for n in range(kw):
-                            mm, nn = (kh - 1 - m, kw - 1 - n) if flip else (m, n)
-                            w = layer.weight.at(o, cl, mm, nn)
-                            u, v = sh * i + dh * m - top, sw * j + dw * n - left
-                            if mode == "no_stride_zeros":
-                                u, v = i + dh * m - top, j + dw * n - left
-                            if 0 <= u < height and 0 <= v < width:
-                                pairs.append((w, x.at(c, u, v)))
-                            if mode == "uncropped":
-                                u, v = sh * i + dh * m, sw * j + dw * n
-                            if not (0 <= u < height and 0 <= v < width):
-                                continue
-                            if mode == "unrotated":
-                                w = layer.weight.at(o, cl, kh - 1 - mm, kw - 1 - nn)
-                            pairs.append((x.at(c, u, v), w))
-                if layer.bias is not None:
-                    pairs.append((layer.bias.symbols[o], sympy.Integer(1)))
-                out[carriers.at(o, i, j)] = pairs
-    return out
+    return kind_of(layer).mistaken_partials(layer, mode, Context(flip=model.spec.convention == "convolution"))
 
 
 def mistaken_forms(model: "Model", wrt: sympy.Symbol) -> list[MistakenForm]:
@@ -515,13 +466,15 @@ def mistaken_forms(model: "Model", wrt: sympy.Symbol) -> list[MistakenForm]:
                 form, leaf(form),
             ))
 
-    from .api import Model as _Model
+    from .forward import build_forward
+    from .gradients import build_gradients
+    from .network import build_network
 
     other_conv = "cross-correlation" if model.spec.convention == "convolution" else "convolution"
-    if _conv_layers(model):
-        swapped = _Model(replace(model.spec, convention=other_conv))
-        sym = swapped.network.table.by_name[info.name]
-        form = swapped.gradients.named(sym)
+    if _placement_layers(model):
+        swapped = build_gradients(build_forward(build_network(replace(model.spec, convention=other_conv))))
+        sym = swapped.forward.network.table.by_name[info.name]
+        form = swapped.named(sym)
         forms.append(MistakenForm(
             "convention_swapped", f"the backward formulas of {other_conv} applied to this forward pass",
             form, leaf(form),
@@ -531,7 +484,7 @@ def mistaken_forms(model: "Model", wrt: sympy.Symbol) -> list[MistakenForm]:
             form, to_leaf(swapped, form),
         ))
 
-    convs = _conv_layers(model)
+    convs = _placement_layers(model)
     for mode, kind, applies in (
         ("unrotated", "kernel_not_rotated", lambda L: L.spec.kernel_size != (1, 1)),
         ("no_stride_zeros", "stride_zeros_missing", lambda L: L.spec.stride != (1, 1)),

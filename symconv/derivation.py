@@ -13,12 +13,13 @@ from dataclasses import dataclass
 
 import sympy
 
-from .api import Model
+from .forward import Forward
 from .gcpause import gc_paused
-from .gradients import ChainTerm
-from .identities import ClosedForm, closed_forms, products_expr
-from .independent import IndependentCertificate
-from .spec import Conv2d, Dense, Pool2d
+from .gradients import ChainTerm, Gradients
+from .identities import ClosedForm, products_expr
+from .independent import IndependentCertificate, certificate_of
+from .layers import Context, kind_of
+from .network import Network
 from .verify import Certificate, certify_equal, certify_products, products_differ_at, symbol_numbers
 
 SHOW_ALL_UP_TO = 16  # elements of a tensor shown in full by default
@@ -85,9 +86,12 @@ class LayerProof:
 
 @dataclass(frozen=True)
 class Derivation:
-    """The whole proof for one network."""
+    """The whole proof for one network: plain data read by rendering (``network``,
+    ``forward`` and ``gradients`` are the stages it was derived from)."""
 
-    model: Model
+    network: Network
+    forward: Forward
+    gradients: Gradients
     layers: tuple[LayerProof, ...]
     cost: object  # Definition
     input_proof: TensorProof
@@ -131,16 +135,19 @@ WRITE_TERMS_LIMIT = 16  # chain-rule terms up to which a shown element's sums ar
 
 
 @gc_paused
-def derive(model: Model, full: bool = False, show=frozenset()) -> Derivation:
-    """Build every step. ``full`` shows every element (and writes every sum) instead of the
-    default subset (corners of large tensors, see :func:`shown_indices`); ``show`` is a set of
-    symbols whose elements are shown with every sum written in full (``--show``)."""
+def derive(source, full: bool = False, show=frozenset()) -> Derivation:
+    """Build every step from ``source``: the :class:`~symconv.gradients.Gradients` of a network
+    (or anything that has them as ``.gradients``, such as a :class:`symconv.Model`).
+
+    ``full`` shows every element (and writes every sum) instead of the default subset (corners
+    of large tensors, see :func:`shown_indices`); ``show`` is a set of symbols whose elements
+    are shown with every sum written in full (``--show``)."""
+    grads: Gradients = source if isinstance(source, Gradients) else source.gradients
     show = frozenset(show)
-    net = model.network
-    grads = model.gradients
-    fw = model.forward
-    flip = model.spec.convention == "convolution"
-    expanded_cost, cost_terms = _expanded_cost(model)
+    fw = grads.forward
+    net = fw.network
+    ctx = Context(flip=net.spec.convention == "convolution")
+    expanded_cost, cost_terms = _expanded_cost(fw)
     failures: list[str] = []
     index: dict = {}  # symbol -> int, shared by every monomial certificate of this derivation
     numbers = symbol_numbers(net.table.info)  # the same, for the batched certificates
@@ -153,7 +160,7 @@ def derive(model: Model, full: bool = False, show=frozenset()) -> Derivation:
         named = _display(grads, s) if written else None
         cert_full = None
         if expanded_cost is not None:
-            cert_full = certify_equal(grads.leaf(s), _diff_of_cost(model, expanded_cost, s))
+            cert_full = certify_equal(grads.leaf(s), _diff_of_cost(fw, expanded_cost, s))
             count += 1
             if not cert_full:
                 failures.append(f"sympy.diff of the cost at {s}: {cert_full.detail}")
@@ -181,16 +188,17 @@ def derive(model: Model, full: bool = False, show=frozenset()) -> Derivation:
     layers = []
     input_proof = None
     for position, layer in enumerate(net.layers):
-        forms = {f.tensor: f for f in closed_forms(layer, flip)}
+        kind = kind_of(layer)
+        forms = {f.tensor: f for f in kind.closed_forms(layer, ctx)}
         layer_deltas = set(layer.delta.symbols) if layer.delta is not None else set()
-        carrier = layer.pre if layer.pre is not None else layer.out
+        carrier = layer.carrier
         tensors = []
         for t in (layer.weight, layer.bias):
             if t is not None:
                 tensors.append(tensor_proof(t, layer.index, forms, layer_deltas))
         if position == 0:
             input_proof = tensor_proof(layer.inputs, 0, forms, layer_deltas)
-        elif layer.spec.type != "flatten":
+        elif not kind.reshape_only:
             tensors.append(tensor_proof(layer.inputs, layer.inputs.layer, forms, layer_deltas))
         deltas = ()
         delta_omitted = 0
@@ -205,18 +213,18 @@ def derive(model: Model, full: bool = False, show=frozenset()) -> Derivation:
                                 or len(grads[carrier.symbols[k]].terms) <= WRITE_TERMS_LIMIT]
             )
             delta_omitted = len(up) - len(idx)
-        defs = [fw.definition(s) for s in carrier.symbols] if layer.spec.type != "flatten" else []
+        defs = [] if kind.reshape_only else [fw.definition(s) for s in carrier.symbols]
         act = [fw.definition(s) for s in layer.out.symbols] if layer.pre is not None else []
         layers.append(LayerProof(
-            layer.index, layer.spec.type, _summary(layer), tuple(defs), tuple(act), deltas,
-            delta_omitted, tuple(tensors), model.spec.convention,
+            layer.index, layer.spec.type, kind.summary(layer), tuple(defs), tuple(act), deltas,
+            delta_omitted, tuple(tensors), net.spec.convention,
         ))
-    independent = model.certificate
+    independent = certificate_of(grads)
     if not independent:
         failures.append(f"independent certificate: {independent.reason}"
                         + "".join(f"; the gradient by {e.name} is wrong (computed {e.computed}, forward mode "
                                   f"{e.independent})" for e in independent.located))
-    return Derivation(model, tuple(layers), fw.cost, input_proof, cost_terms, count, tuple(failures),
+    return Derivation(net, fw, grads, tuple(layers), fw.cost, input_proof, cost_terms, count, tuple(failures),
                       full, show, independent)
 
 
@@ -278,14 +286,13 @@ def _certify_closed_all(grads, tensor, form: ClosedForm, layer_deltas, shown, nu
     return differ, certs
 
 
-def _diff_of_cost(model: Model, expanded_cost, s):
+def _diff_of_cost(fw: Forward, expanded_cost, s):
     """``sympy.diff`` of the cost with respect to ``s``, then written in leaf symbols.
 
     For a leaf, the expanded leaf cost is differentiated directly. For an intermediate (a layer
     output or pre-activation), the cost is first written as a function of ``s``'s layer: the
     definitions after ``s`` are substituted, last first, so ``s`` stays a free variable.
     """
-    fw = model.forward
     if s not in fw.by_target:
         return sympy.diff(expanded_cost, s)
     order = [d.target for d in fw.definitions]
@@ -296,16 +303,15 @@ def _diff_of_cost(model: Model, expanded_cost, s):
     return fw.leaf(sympy.diff(expr, s))
 
 
-def _expanded_cost(model: Model):
+def _expanded_cost(fw: Forward):
     """The expanded leaf cost and its number of terms, or (None, None) when it is too large."""
-    fw = model.forward
     # A cheap upper bound of the expanded size before expanding: product of definition widths.
     width = 1
-    for layer in model.network.layers:
-        defs = [fw.definition(s) for s in (layer.pre or layer.out).symbols] if layer.spec.type != "flatten" else []
+    for layer in fw.network.layers:
+        defs = [] if kind_of(layer).reshape_only else [fw.definition(s) for s in layer.carrier.symbols]
         if defs:
             width *= max(len(d.partials) for d in defs)
-    bound = width * width * len(model.network.output)
+    bound = width * width * len(fw.network.output)
     if bound > 20 * FULL_COST_CERTIFY_LIMIT:
         return None, None
     cost = sympy.expand(fw.leaf(fw.cost.expr))
@@ -313,19 +319,3 @@ def _expanded_cost(model: Model):
     if terms > FULL_COST_CERTIFY_LIMIT:
         return None, terms
     return cost, terms
-
-
-def _summary(layer) -> dict:
-    spec = layer.spec
-    info = {"type": spec.type, "input shape": layer.inputs.shape, "output shape": layer.out.shape}
-    if isinstance(spec, Conv2d):
-        info.update(kernel=spec.kernel_size, stride=spec.stride, padding=layer.pad,
-                    dilation=spec.dilation, groups=spec.groups, bias=spec.bias,
-                    activation=spec.activation.kind)
-    elif isinstance(spec, Pool2d):
-        info.update(kernel=spec.kernel_size, stride=spec.stride, padding=layer.pad)
-        if spec.type == "max_pool2d":
-            info.update(ties=spec.ties)
-    elif isinstance(spec, Dense):
-        info.update(bias=spec.bias, activation=spec.activation.kind)
-    return info

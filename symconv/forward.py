@@ -12,13 +12,11 @@ from dataclasses import dataclass, field
 
 import sympy
 
-from . import pooling
-from .activations import rule_for
 from .costs import cost_definition
 from .gcpause import gc_paused
-from .network import LayerNet, Network
-from .ops import Definition, Term, conv2d_terms, multilinear
-from .spec import Conv2d, Dense, Pool2d
+from .layers import Context, LayerNet, kind_of
+from .network import Network
+from .ops import Definition
 
 
 @dataclass(frozen=True)
@@ -62,40 +60,6 @@ def build_forward(network: Network) -> Forward:
 
 
 def layer_definitions(layer: LayerNet, flip: bool) -> list[Definition]:
-    """The definitions of one layer's outputs (none for flatten, which only reshapes)."""
-    spec = layer.spec
-    if isinstance(spec, Conv2d):
-        c_in, h, w = layer.inputs.shape
-        grid = [[[layer.inputs.at(c, u, v) for v in range(w)] for u in range(h)] for c in range(c_in)]
-        w = layer.weight
-        wgrid = [[[[w.at(o, c, m, n) for n in range(w.shape[3])] for m in range(w.shape[2])]
-                  for c in range(w.shape[1])] for o in range(w.shape[0])]
-        terms = conv2d_terms(
-            grid, lambda o, c, m, n: wgrid[o][c][m][n], spec.out_channels, c_in, spec.kernel_size, spec.stride,
-            layer.pad, spec.dilation, spec.groups, flip, layer.out.shape[1:],
-        )
-        per_channel = layer.out.shape[1] * layer.out.shape[2]
-        biases = [layer.bias.symbols[k // per_channel] if layer.bias else None for k in range(len(terms))]
-        return _linear_then_activation(layer, terms, biases, "conv2d")
-    if isinstance(spec, Dense):
-        one = sympy.Integer(1)
-        terms = [
-            [Term(one, layer.weight.at(r, c), v) for c, v in enumerate(layer.inputs.symbols)]
-            for r in range(spec.out_features)
-        ]
-        biases = [layer.bias.symbols[r] if layer.bias else None for r in range(spec.out_features)]
-        return _linear_then_activation(layer, terms, biases, "dense")
-    if isinstance(spec, Pool2d):
-        return pooling.pool_definitions(layer)
-    return []
-
-
-def _linear_then_activation(layer: LayerNet, terms, biases, rule: str) -> list[Definition]:
-    carriers = layer.pre if layer.pre is not None else layer.out
-    defs = [multilinear(t, ts, b, rule) for t, ts, b in zip(carriers.symbols, terms, biases)]
-    if layer.pre is None:
-        return defs
-    act = rule_for(layer.spec.activation)
-    for z, o in zip(layer.pre.symbols, layer.out.symbols):
-        defs.append(Definition(o, act.value(z), ((z, act.derivative(z)),), act.name))
-    return defs
+    """The definitions of one layer's outputs, by its kind (none for flatten, which only
+    reshapes)."""
+    return kind_of(layer).definitions(layer, Context(flip=flip))

@@ -1,22 +1,9 @@
-"""Closed forms of the layer gradients, computed by array operations and certified element-wise.
+"""Closed forms of layer gradients: the :class:`ClosedForm` data and the array operations that
+compute them (zero insertion, padding, 180° rotation, sampled cross-correlation).
 
-For a conv layer with input ``a`` ``(C_in, H, W)``, kernel ``W`` ``(C_out, C_in/g, kh, kw)``,
-stride ``s``, dilation ``d``, padding ``(top, bottom), (left, right)`` and δ ``(C_out, H_out, W_out)``
-(0-based indices; Goodfellow et al., *Deep Learning*, §9.5, eqs 9.11–9.13; Dumoulin & Visin 2016;
-JAX ``lax.conv_general_dilated`` transpose rules):
-
-* weight: ``∂C/∂W[o, c, m, n] = (ã ⋆ δ̂[o])[d·m, d·n]``, the cross-correlation of the zero-padded
-  input ``ã`` (channel ``c`` of ``o``'s group) with δ zero-inserted by ``s − 1`` zeros (δ̂), read at
-  the dilation's step; under the convolution convention the result is rotated by 180°;
-* input: ``∂C/∂a[c] = crop(Σ_o full(δ̂[o], rot180(W_d[o, c])))``, the full cross-correlation of
-  δ̂ with the 180°-rotated dilated kernel ``W_d`` (that is, the full convolution of δ̂ with
-  ``W_d``), cropped by the padding; rows no window reads get 0. Under the convolution convention
-  the forward kernel is already flipped, so the rotation disappears here;
-* bias: ``∂C/∂b[o] = Σ_{i,j} δ[o, i, j]``;
-* dense ``z = W a + b``: ``∂C/∂W = δ aᵀ``, ``∂C/∂a = Wᵀ δ``, ``∂C/∂b = δ``.
-
-Each function returns a nested list of sympy expressions in δ and forward symbols, the same
-shape as the tensor it differentiates with respect to.
+Each layer kind (:mod:`symconv.layers`) states and computes its own closed forms with these
+operations; the derivation certifies every element against the chain-rule sum. Arrays are
+nested lists of symbols (``ZERO`` for an absent entry), indices 0-based.
 """
 
 from __future__ import annotations
@@ -24,9 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sympy
-
-from .network import LayerNet
-from .spec import Conv2d, Dense
 
 ZERO = None  # an absent (zero) grid entry
 
@@ -104,81 +88,7 @@ def correlate(x: list[list], k: list[list], out_hw: tuple[int, int], step=(1, 1)
     return out
 
 
-def _grid(tensor, *lead) -> list[list]:
+def grid2(tensor, *lead) -> list[list]:
+    """The 2-D grid ``tensor[*lead, :, :]`` of a :class:`~symconv.tensors.SymTensor` as nested lists."""
     h, w = tensor.shape[-2:]
     return [[tensor.at(*lead, i, j) for j in range(w)] for i in range(h)]
-
-
-# ----------------------------------------------------------------------------- closed forms
-
-def conv_closed_forms(layer: LayerNet, flip: bool) -> list[ClosedForm]:
-    """Weight, input and (if any) bias closed forms of a conv layer (see module docstring)."""
-    spec: Conv2d = layer.spec
-    c_in = layer.inputs.shape[0]
-    c_out = spec.out_channels
-    cg, og = c_in // spec.groups, c_out // spec.groups
-    kh, kw = spec.kernel_size
-    s, d = spec.stride, spec.dilation
-    pad = layer.pad
-    deltas = [zero_insert(_grid(layer.delta, o), s) for o in range(c_out)]
-    padded = [pad2(_grid(layer.inputs, c), pad) for c in range(c_in)]
-
-    weight = []
-    for o in range(c_out):
-        g = o // og
-        for cl in range(cg):
-            grid = correlate(padded[g * cg + cl], deltas[o], (kh, kw), step=d)
-            weight.extend(tuple(v) for row in (rot180(grid) if flip else grid) for v in row)
-
-    h, w = layer.inputs.shape[1:]
-    ext = (d[0] * (kh - 1) + 1, d[1] * (kw - 1) + 1)
-    inputs = [[[[] for _ in range(w)] for _ in range(h)] for _ in range(c_in)]
-    for o in range(c_out):
-        g = o // og
-        full = pad2(deltas[o], ((ext[0] - 1,) * 2, (ext[1] - 1,) * 2))
-        read_h = len(deltas[o]) + ext[0] - 1
-        read_w = len(deltas[o][0]) + ext[1] - 1
-        for cl in range(cg):
-            kernel = _grid(layer.weight, o, cl)
-            effective = rot180(kernel) if flip else kernel
-            back = correlate(full, rot180(zero_insert(effective, d)), (read_h, read_w))
-            c = g * cg + cl
-            for u in range(h):
-                for v in range(w):
-                    pu, pv = u + pad[0][0], v + pad[1][0]
-                    if pu < read_h and pv < read_w:
-                        inputs[c][u][v].extend(back[pu][pv])
-    forms = [
-        ClosedForm("conv_weight", "weight", tuple(weight)),
-        ClosedForm("conv_input", "input", tuple(tuple(v) for ch in inputs for row in ch for v in row)),
-    ]
-    if layer.bias is not None:
-        forms.append(ClosedForm("bias", "bias", tuple(
-            tuple((v, None) for row in _grid(layer.delta, o) for v in row) for o in range(c_out)
-        )))
-    return forms
-
-
-def dense_closed_forms(layer: LayerNet) -> list[ClosedForm]:
-    """``∂C/∂W = δ aᵀ``, ``∂C/∂a = Wᵀ δ``, ``∂C/∂b = δ`` for a dense layer."""
-    spec: Dense = layer.spec
-    a = layer.inputs.symbols
-    delta = layer.delta.symbols
-    weight = tuple(((delta[r], a[c]),) for r in range(spec.out_features) for c in range(len(a)))
-    inputs = tuple(
-        tuple((layer.weight.at(r, c), delta[r]) for r in range(spec.out_features)) for c in range(len(a))
-    )
-    forms = [ClosedForm("dense_weight", "weight", weight), ClosedForm("dense_input", "input", inputs)]
-    if layer.bias is not None:
-        forms.append(ClosedForm("bias", "bias", tuple(((d, None),) for d in delta)))
-    return forms
-
-
-def closed_forms(layer: LayerNet, flip: bool) -> list[ClosedForm]:
-    """The closed forms that hold for a layer (none for pooling and flatten, whose routing is
-    their element-wise rule)."""
-    if isinstance(layer.spec, Conv2d):
-        return conv_closed_forms(layer, flip)
-    if isinstance(layer.spec, Dense):
-        return dense_closed_forms(layer)
-    return []

@@ -59,8 +59,9 @@ from operator import is_not, itemgetter, lshift, sub
 
 import sympy
 
-from .dual import PIECEWISE, TRANSCENDENTAL, Evaluator, Exact, Fixed, Kink, Kinks, NotExact, dot, functions_in
+from .dual import PIECEWISE, TRANSCENDENTAL, Evaluator, Exact, Fixed, Kink, NotExact, dot, functions_in
 from .gcpause import gc_paused
+from .layers import kind_of
 
 BOUND_TARGET = 1e-30  # false-pass probability the number of exact points is chosen for
 NUMERIC_POINTS = 2
@@ -175,12 +176,7 @@ class _Plan:
                 if t is not None and id(t.symbols) not in seen:
                     seen.add(id(t.symbols))
                     tensors.append(t)
-            ties = getattr(layer.spec, "ties", None)
-            if layer.pre is not None:
-                h = _derivative_at_zero(layer.spec.activation)
-                kinks.update((o, Kinks(zero=h, arg=z)) for z, o in zip(layer.pre.symbols, layer.out.symbols))
-            elif ties is not None:
-                kinks.update((o, Kinks(ties=ties, order=self._row_major)) for o in layer.out.symbols)
+            kinks.update(kind_of(layer).kinks(layer))
         self.leaves = leaves
         self.leaf_ids = list(map(id, leaves))
         leaf_set = set(self.leaf_ids)
@@ -255,18 +251,6 @@ class _Plan:
     def alias(self) -> dict:
         """``{symbol: id of the network's own symbol}``, compared by equality (see Evaluator)."""
         return {s: id(s) for s in self.table.info}
-
-    def _row_major(self, symbol) -> tuple:
-        return self.table.info[symbol].index
-
-
-def _derivative_at_zero(activation):
-    """The spec's derivative at the kink z = 0 (PyTorch's defaults: 0 for ReLU, the negative slope
-    for leaky ReLU); unused by smooth activations."""
-    h = activation.derivative_at_zero
-    if h is None:
-        h = activation.negative_slope if activation.kind == "leaky_relu" else "0"
-    return sympy.Rational(h)
 
 
 def _linear(d, leaves: set):
@@ -433,15 +417,24 @@ class _Malformed(Exception):
 # ----------------------------------------------------------------------------- certificate
 
 
+def certificate_of(gradients) -> IndependentCertificate:
+    """:func:`certify_gradients` of ``gradients``, computed once (kept in ``gradients.derived``)."""
+    found = gradients.derived.get("independent")
+    if found is None:
+        found = gradients.derived["independent"] = certify_gradients(gradients)
+    return found
+
+
 @gc_paused
-def certify_gradients(forward, gradients, seed: int = 0) -> IndependentCertificate:
-    """Certify every gradient of ``gradients`` (a :class:`~symconv.gradients.Gradients` of
-    ``forward``) independently, as the module docstring describes.
+def certify_gradients(gradients, seed: int = 0) -> IndependentCertificate:
+    """Certify every gradient of ``gradients`` (a :class:`~symconv.gradients.Gradients`)
+    independently, against the forward definitions of ``gradients.forward``, as the module
+    docstring describes.
 
     Deterministic for a given ``seed``. Never raises for a wrong gradient: the result says
     ``passed=False`` and locates the wrong entries. Raises ``NotImplementedError`` for a function
     the evaluator does not know (none of symconv's layers, activations or costs)."""
-    plan = _Plan(forward, gradients)
+    plan = _Plan(gradients.forward, gradients)
     if plan.functions & TRANSCENDENTAL:
         regime, arith = "transcendental", Fixed
     elif plan.functions & PIECEWISE:

@@ -31,13 +31,12 @@ import json
 
 import sympy
 
-from .api import Model
-
+from .independent import certificate_of
 ROLES = ("input", "weight", "bias", "target", "pre_activation", "activation")
 LEAF_SIZE_LIMIT = 50_000  # estimated leaf size of cost + gradients above which JSON uses named form
 
 
-def leaf_size_estimate(model: Model) -> int:
+def leaf_size_estimate(model) -> int:
     """Estimated size (in symbol occurrences) of the cost and every gradient written in leaf
     symbols, counted from the definitions without building any expression.
 
@@ -69,8 +68,10 @@ def leaf_size_estimate(model: Model) -> int:
     return total
 
 
-def to_json(model: Model) -> str:
-    """The JSON document (deterministic: sorted by symbol creation order, stable key order)."""
+def to_json(model) -> str:
+    """The JSON document of ``model`` (anything with ``spec``, ``network``, ``forward`` and
+    ``gradients``, such as a :class:`symconv.Model`); deterministic: sorted by symbol creation
+    order, stable key order."""
     table = model.network.table
     grads = model.gradients
     leaf_form = leaf_size_estimate(model) <= LEAF_SIZE_LIMIT
@@ -115,7 +116,7 @@ def to_json(model: Model) -> str:
             if isinstance(up, sympy.Symbol):
                 definitions.append({"name": up.name, "expr": _chain_text(grads[d.target])})
         doc["definitions"] = definitions
-    doc["certificates"] = [{"name": "independent", **model.certificate.as_dict()}]
+    doc["certificates"] = [{"name": "independent", **certificate_of(grads).as_dict()}]
     return dumps(doc)
 
 

@@ -15,6 +15,7 @@ from typing import Iterable, Sequence
 import sympy
 from sympy.printing.latex import LatexPrinter
 
+from .functions import ROUTE_LATEX
 from .tensors import SymbolTable
 
 
@@ -42,7 +43,7 @@ class NotationPrinter(LatexPrinter):
         the output is not known to this printer."""
         j = int(expr.args[0])
         values = expr.args[2:]
-        name = r"\mathrm{route}_{\max}" if int(expr.args[1]) == 0 else r"\mathrm{route}^{\mathrm{split}}_{\max}"
+        name = ROUTE_LATEX[int(expr.args[1])]
         out = self.pooled.get(tuple(values))
         if out is not None:
             return rf"{name}\left({self._print(values[j])} \to {self._print(out)}\right)"

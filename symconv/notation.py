@@ -17,13 +17,26 @@ with explicit braces (reference case C07), never by letting sympy split a name.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import NamedTuple
 
 from .errors import SpecError
-from .spec import Notation
 
 ROLES = ("input", "weight", "bias", "pre_activation", "activation", "delta", "target", "cost")
 """Roles that take a letter; ``adjoint`` (∂C/∂o) is built from the activation and cost letters."""
+
+STYLES = ("seed", "grid", "grid0")
+
+
+@dataclass(frozen=True)
+class Notation:
+    """How symbols are named: a style and optional letters per role (see :class:`Namer`)."""
+
+    style: str = "seed"
+    letters: tuple[tuple[str, str], ...] = ()
+
+    def letter(self, role: str, default: str) -> str:
+        return dict(self.letters).get(role, default)
 
 _DEFAULTS = {
     "seed": {

@@ -7,10 +7,7 @@ multilinear (each read symbol appears once, to the first power), so their partia
 cofactors, read off the structure; the test suite proves them equal to ``sympy.diff``. Nonlinear
 maps (activations, max pooling, costs) take their partials from ``sympy.diff`` or a stated rule.
 
-Conventions (Goodfellow, Bengio & Courville, *Deep Learning*, §9.5, eq. 9.7; PyTorch ``conv2d``):
-cross-correlation ``z[o, i, j] = b[o] + Σ_c Σ_m Σ_n W[o, c, m, n] · x̃[c, s·i + d·m, s·j + d·n]``
-with ``x̃`` the zero-padded input (0-based indices); under ``convention = "convolution"`` the
-kernel is flipped, ``W[o, c, kh − 1 − m, kw − 1 − n]`` (Theano's ``filter_flip``).
+Each layer kind (:mod:`symconv.layers`) builds its definitions from these pieces.
 """
 
 from __future__ import annotations
@@ -21,8 +18,6 @@ from operator import itemgetter
 from typing import Callable, NamedTuple, Sequence
 
 import sympy
-
-from .shapes import Pad2
 
 
 _first = itemgetter(0)
@@ -97,52 +92,3 @@ def multilinear(target: sympy.Symbol, terms: Sequence[Term], bias: sympy.Symbol 
     if len(set(map(id, map(_first, partials)))) != len(partials):
         raise ValueError(f"a symbol appears twice in the definition of {target}")
     return Definition(target, None, tuple(partials), rule, tuple(terms), bias)
-
-
-def conv2d_terms(
-    x: Sequence[Sequence[Sequence[sympy.Symbol]]],
-    weight_at,
-    out_channels: int,
-    in_channels: int,
-    kernel: tuple[int, int],
-    stride: tuple[int, int],
-    pad: Pad2,
-    dilation: tuple[int, int],
-    groups: int,
-    flip: bool,
-    out_hw: tuple[int, int],
-) -> list[list[Term]]:
-    """The product terms of every output element of a 2-D cross-correlation (or convolution).
-
-    ``x[c][h][w]``: input feature map ``(C_in, H, W)``; ``weight_at(o, c_local, m, n)``: kernel
-    element of shape ``(C_out, C_in/groups, kh, kw)``. Returns, for each output in row-major
-    ``(o, i, j)`` order, its terms in ``(c, m, n)`` row-major order; reads of the zero padding
-    contribute nothing and are left out. All indices 0-based.
-    """
-    kh, kw = kernel
-    sh, sw = stride
-    dh, dw = dilation
-    (top, _), (left, _) = pad
-    height, width = len(x[0]), len(x[0][0])
-    per_group_in = in_channels // groups
-    per_group_out = out_channels // groups
-    one = sympy.S.One
-    new = tuple.__new__  # Term(...) without NamedTuple's Python-level __new__ (one per product)
-    # The kernel rows m (columns n) that stay inside the input for output row i (column j),
-    # with the input row u (column v) they read; reads of the zero padding are left out.
-    rows = [[(m, sh * i + dh * m - top) for m in range(kh) if 0 <= sh * i + dh * m - top < height]
-            for i in range(out_hw[0])]
-    cols = [[(n, sw * j + dw * n - left) for n in range(kw) if 0 <= sw * j + dw * n - left < width]
-            for j in range(out_hw[1])]
-    outputs: list[list[Term]] = []
-    for o in range(out_channels):
-        g = o // per_group_out
-        # kernel[cl][m][n]: the weight multiplying tap (m, n) (flipped under "convolution")
-        kernel = [[[weight_at(o, cl, kh - 1 - m, kw - 1 - n) if flip else weight_at(o, cl, m, n)
-                    for n in range(kw)] for m in range(kh)] for cl in range(per_group_in)]
-        channels = [(kernel[cl], x[g * per_group_in + cl]) for cl in range(per_group_in)]
-        for row in rows:
-            for col in cols:
-                outputs.append([new(Term, (one, k[m][n], xc[u][v]))
-                                for k, xc in channels for m, u in row for n, v in col])
-    return outputs

@@ -11,8 +11,6 @@ import tempfile
 from pathlib import Path
 from typing import Sequence
 
-from .api import Model
-
 
 def write_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` via a temporary file and ``os.replace``."""
@@ -31,14 +29,17 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
-def render_all(model: Model, formats: Sequence[str], full: bool = False, show=(), templates=(),
+def render_all(model, formats: Sequence[str], full: bool = False, show=(), templates=(),
                values=None) -> dict[str, bytes]:
-    """The bytes of each requested format (``md``, ``tex``, ``pdf``, ``json``).
+    """The bytes of each requested format (``md``, ``tex``, ``pdf``, ``json``) of ``model``
+    (anything with ``name``, ``spec``, ``network``, ``forward`` and ``gradients`` built on first
+    use, such as a :class:`symconv.Model`).
 
     ``full``/``show`` choose what the documents write out (see :func:`symconv.derivation.derive`),
     ``templates`` are folders searched before the built-in templates, ``values`` a
     :class:`~symconv.values.NumericView` for the numeric view.
     """
+    from .independent import certificate_of
     from .pdf import build_pdf, require_tex
     from .progress import Progress
 
@@ -52,14 +53,14 @@ def render_all(model: Model, formats: Sequence[str], full: bool = False, show=()
     progress.stage("gradients")
     model.gradients
     progress.stage("independent certificate")
-    model.certificate
+    certificate_of(model.gradients)
     texts: dict[str, bytes] = {}
     if {"md", "tex", "pdf"} & set(formats):
         from .derivation import derive
         from .render import render
 
         progress.stage("derivation and certificates")
-        d = derive(model, full=full, show=show)
+        d = derive(model.gradients, full=full, show=show)
         tex = render(d, "tex", templates, values) if {"tex", "pdf"} & set(formats) else ""
         if "md" in formats:
             progress.stage("Markdown")
@@ -79,7 +80,7 @@ def render_all(model: Model, formats: Sequence[str], full: bool = False, show=()
     return {fmt: texts[fmt] for fmt in formats}
 
 
-def write_outputs(model: Model, out: Path, formats: Sequence[str], full: bool = False, **options) -> list[Path]:
+def write_outputs(model, out: Path, formats: Sequence[str], full: bool = False, **options) -> list[Path]:
     """Render every format, then write ``out/NAME.<fmt>`` for each; returns the paths written.
     ``options``: ``show``, ``templates``, ``values`` as for :func:`render_all`."""
     data = render_all(model, formats, full=full, **options)

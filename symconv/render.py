@@ -18,7 +18,6 @@ Receptive-field tables are truncated at :data:`TABLE_ROWS` rows with a stated co
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Sequence
@@ -28,14 +27,15 @@ import sympy
 
 from .derivation import Derivation, ElementProof, TensorProof, shown_indices
 from .errors import SpecError
-from .pooling import pooled_outputs
+from .functions import route_outputs
 from .gcpause import gc_paused
+from .indices import channel_var, position_vars
 from .latex import (
     ROW_SOURCE, ROW_WIDTH, NotationPrinter, NumericPrinter, elided_rows, expr_terms, product_latex,
     split_rows, visible_len,
 )
+from .layers import Formulas, PrintContext, kind_of
 from .notation import escape_latex_text, escape_markdown_text
-from .spec import Conv2d, Dense, Pool2d
 
 HEAD_TERMS = 3  # terms printed before "⋯" in an elided sum
 TABLE_ROWS = 8  # rows of a receptive-field table before it is truncated (unless written in full)
@@ -134,9 +134,11 @@ class Printer:
 
     def __init__(self, derivation: Derivation, numeric=None):
         self.d = derivation
-        self.table = derivation.model.network.table
+        self.table = derivation.network.table
         self.namer = self.table.namer
-        self.p = NotationPrinter(self.table, pooled=pooled_outputs(derivation.model.forward.definitions))
+        self.pc = PrintContext(self.namer, derivation.network.spec.convention == "convolution",
+                               position_vars(self.namer), channel_var(self.namer))
+        self.p = NotationPrinter(self.table, pooled=route_outputs(derivation.forward.definitions))
         self.numeric = numeric
         self.np = NumericPrinter(self.table, numeric.value) if numeric is not None else None
 
@@ -287,8 +289,8 @@ _RF_HEADERS = {
 def _rf_headers(pr: Printer, role: str, layer_index: int) -> tuple[str, str, str]:
     """Column names of a receptive-field table: what the third column holds depends on the layer
     that reads the tensor (a weight for conv and dense, a routing or averaging factor else)."""
-    consumer = pr.d.model.network.layers[layer_index - 1].spec
-    if role in ("input", "activation") and not isinstance(consumer, Conv2d | Dense):
+    consumer = pr.d.network.layers[layer_index - 1]
+    if role in ("input", "activation") and not kind_of(consumer).weighted:
         return ("output it feeds", "upstream gradient", "local partial")
     return _RF_HEADERS.get(role, ("output", "upstream gradient", "local partial"))
 
@@ -317,251 +319,27 @@ def _tensor(pr: Printer, t: TensorProof, layer_index: int) -> dict:
 
 
 def closed_statement(pr: Printer, kind: str, layer_index: int) -> str:
-    """The general closed form of a tensor's gradient, in the document's notation."""
-    net = pr.d.model.network
-    layer = net.layers[layer_index - 1]
-    nm = pr.namer
-    cost = nm.latex_letter("cost")
-    a = nm.tensor_latex(layer.inputs.role, layer.inputs.layer if layer.inputs.role != "input" else 0)
-    w = nm.tensor_latex("weight", layer_index)
-    delta = nm.tensor_latex("delta", layer_index)
-    flip = pr.d.model.spec.convention == "convolution"
-    if kind == "conv_weight":
-        core = rf"\tilde{{{a}}} \star \hat{{{delta}}}"
-        core = rf"\operatorname{{rot180}}\left({core}\right)" if flip else core
-        return rf"\frac{{\partial {cost}}}{{\partial {w}}} = {core}"
-    if kind == "conv_input":
-        kernel = w if flip else rf"\operatorname{{rot180}}\left({w}_{{d}}\right)"
-        return (rf"\frac{{\partial {cost}}}{{\partial {a}}} = \operatorname{{crop}}\left("
-                rf"\sum_{{o}} \hat{{{delta}}} \mathbin{{\star_{{\mathrm{{full}}}}}} {kernel}\right)")
-    if kind == "bias":
-        b = nm.tensor_latex("bias", layer_index)
-        return rf"\frac{{\partial {cost}}}{{\partial {b}_{{o}}}} = \sum_{{i,j}} {delta}_{{o,i,j}}"
-    if kind == "dense_weight":
-        return rf"\frac{{\partial {cost}}}{{\partial {w}}} = {delta} \, ({a})^{{\top}}"
-    if kind == "dense_input":
-        return rf"\frac{{\partial {cost}}}{{\partial {a}}} = ({w})^{{\top}} {delta}"
-    raise ValueError(kind)
+    """The general closed form of a tensor's gradient, in the document's notation (stated by the
+    kind of the layer it belongs to)."""
+    layer = pr.d.network.layers[layer_index - 1]
+    return kind_of(layer).closed_statement(layer, kind, pr.pc)
 
 
-# ----------------------------------------------------------------------------- index formulas
-
-_VAR_ORDER = "ijpquvmn"
-
-
-def _ix(expr) -> str:
-    """A linear index expression printed compactly, variables first (``i+m-1``, ``u-m+1``)."""
-    expr = sympy.expand(expr)
-    symbols = sorted(expr.free_symbols, key=lambda x: (_VAR_ORDER.find(x.name), x.name))
-    out = ""
-    for var in symbols:
-        k = expr.coeff(var)
-        text = var.name if k == 1 else f"-{var.name}" if k == -1 else f"{sympy.latex(k)}{var.name}"
-        out += text if not out or text.startswith("-") else "+" + text
-    const = expr.subs({v: 0 for v in symbols})
-    if const != 0 or not out:
-        c = sympy.latex(const)
-        out += c if not out or c.startswith("-") else "+" + c
-    return out
-
-
-def _div_ix(numerator, stride: int, base: int) -> str:
-    """``numerator/stride + base`` printed as a fraction when the stride is above 1."""
-    if stride == 1:
-        return _ix(numerator + base)
-    text = rf"\frac{{{_ix(numerator)}}}{{{stride}}}"
-    return text + (f"+{base}" if base else "")
-
-
-def _range_sum(var: str, size: int, base: int) -> str:
-    return rf"\sum_{{{var}={base}}}^{{{size - 1 + base}}}"
-
-
-def _position_vars(namer) -> tuple[str, str]:
-    """Names of the output row/column index variables: ``i, j``, or ``p, q`` when a role letter
-    is ``i`` or ``j`` (the seed input is ``i``)."""
-    letters = set(namer.letters.values())
-    return ("p", "q") if {"i", "j"} & letters else ("i", "j")
-
-
-def _channel_var(namer) -> str:
-    """Name of the output-channel index variable: ``o``, or ``r`` when a role letter is ``o``."""
-    return "r" if "o" in set(namer.letters.values()) else "o"
-
-
-@dataclass(frozen=True)
-class WindowIndices:
-    """The index arithmetic of a sliding window (convolution or pooling), as sympy expressions in
-    the printed index variables and the document's index base.
-
-    Output ``(i, j)`` reads input row ``u``, column ``v`` through printed kernel position
-    ``(m, n)``. Input ``(u, v)`` is read through ``(m, n)`` by output row
-    ``row_numerator / stride[0] + base`` and column ``col_numerator / stride[1] + base`` when
-    those are integers in range (the error-term index of the input-gradient formula).
-    """
-
-    u: sympy.Expr
-    v: sympy.Expr
-    row_numerator: sympy.Expr
-    col_numerator: sympy.Expr
-    stride: tuple[int, int]
-
-
-def window_indices(kernel, stride, dilation, pad, base: int, flip: bool = False, pos=("i", "j")) -> WindowIndices:
-    """:class:`WindowIndices` of a window ``kernel`` with ``stride``, ``dilation`` and padding
-    ``((top, bottom), (left, right))``; ``flip``: the printed kernel index is rotated by 180°
-    (the convolution convention). Goodfellow et al., *Deep Learning*, §9.5, eqs 9.7 and 9.13."""
-    i, j, m, n, uu, vv = sympy.symbols(f"{pos[0]} {pos[1]} m n u v")
-    (top, _), (left, _) = pad
-    kh, kw = kernel
-
-    def kpos(var, k):  # 0-based kernel position the printed index multiplies
-        return (k - 1 - (var - base)) if flip else (var - base)
-
-    return WindowIndices(
-        u=stride[0] * (i - base) + dilation[0] * kpos(m, kh) - top + base,
-        v=stride[1] * (j - base) + dilation[1] * kpos(n, kw) - left + base,
-        row_numerator=uu - base + top - dilation[0] * kpos(m, kh),
-        col_numerator=vv - base + left - dilation[1] * kpos(n, kw),
-        stride=tuple(stride),
-    )
-
-
-def _layer_windows(layer, base: int, flip: bool, pos) -> WindowIndices:
-    spec = layer.spec
-    dilation = getattr(spec, "dilation", (1, 1))
-    return window_indices(spec.kernel_size, spec.stride, dilation, layer.pad, base, flip, pos)
-
-
-def _conv_geometry(layer, base: int, flip: bool, pos=("i", "j")):
-    """Printed index expressions of a conv layer: the input row/column read by output (i, j)
-    through kernel position (m, n), and the error-term row/column that reads input (u, v)."""
-    w = _layer_windows(layer, base, flip, pos)
-    return (_ix(w.u), _ix(w.v), _div_ix(w.row_numerator, w.stride[0], base),
-            _div_ix(w.col_numerator, w.stride[1], base))
-
-
-def _channel(layer, base: int, o: str = "o") -> str:
-    spec = layer.spec
-    if spec.groups == 1:
-        return "c"
-    cg = layer.inputs.shape[0] // spec.groups
-    og = spec.out_channels // spec.groups
-    return rf"c+{cg}\lfloor({o}-{base})/{og}\rfloor" if base else rf"c+{cg}\lfloor {o}/{og}\rfloor"
-
-
-def layer_formulas(pr: Printer, layer) -> dict:
-    """General index formulas (Σ over positions) of one layer: ``forward``, ``weight``, ``input``,
-    ``bias`` (LaTeX strings or None), in the document's notation and index base."""
-    nm = pr.namer
-    b = nm.base
-    spec = layer.spec
-    flip = pr.d.model.spec.convention == "convolution"
-    cost = nm.latex_letter("cost")
-    li = layer.index
-    in_role, in_layer = layer.inputs.role, (layer.inputs.layer if layer.inputs.role != "input" else 0)
-    carrier_role = "pre_activation" if layer.pre is not None else "activation"
-    out = {"forward": None, "weight": None, "input": None, "bias": None, "note": "", "weight_note": "",
-           "forward_note": "",
-           "input_rhs": None, "input_index": None}
-    pi, pj = _position_vars(nm)
-    oc = _channel_var(nm)
-    if isinstance(spec, Conv2d):
-        c_in, h, w = layer.inputs.shape
-        c_out, ho, wo = layer.out.shape
-        kh, kw = spec.kernel_size
-        u, v, ri, rj = _conv_geometry(layer, b, flip, (pi, pj))
-        ch = _channel(layer, b, oc)
-        x = nm.element_latex(in_role, in_layer, [ch, u, v])
-        W = nm.element_latex("weight", li, [oc, "c", "m", "n"])
-        z = nm.element_latex(carrier_role, li, [oc, pi, pj])
-        d = nm.element_latex("delta", li, [oc, pi, pj])
-        bias = nm.element_latex("bias", li, [oc]) + " + " if layer.bias is not None else ""
-        sums_k = _range_sum("c", c_in // spec.groups, b) + _range_sum("m", kh, b) + _range_sum("n", kw, b)
-        out["forward"] = rf"{z} = {bias}{sums_k} {W} \, {x}"
-        out["weight"] = (rf"\frac{{\partial {cost}}}{{\partial {W}}} = "
-                         rf"{_range_sum(pi, ho, b)}{_range_sum(pj, wo, b)} {d} \, {x}")
-        dx = nm.element_latex("delta", li, [oc, ri, rj])
-        xin = nm.element_latex(in_role, in_layer, ["c", "u", "v"])
-        out["input_rhs"] = rf"{_range_sum(oc, c_out, b)}{_range_sum('m', kh, b)}{_range_sum('n', kw, b)} {dx} \, {W}"
-        out["input_index"] = ["c", "u", "v"]
-        out["input"] = rf"\frac{{\partial {cost}}}{{\partial {xin}}} = " + out["input_rhs"]
-        if layer.bias is not None:
-            out["bias"] = (rf"\frac{{\partial {cost}}}{{\partial {nm.element_latex('bias', li, [oc])}}} = "
-                           rf"{_range_sum(pi, ho, b)}{_range_sum(pj, wo, b)} {d}")
-        notes = []
-        if any(p for pair in layer.pad for p in pair):
-            out["weight_note"] = "a term whose input index falls in the zero padding is 0."
-        if spec.stride != (1, 1):
-            notes.append(f"only the terms whose error-term index (${ri}$, ${rj}$) is an integer in range count")
-        else:
-            notes.append("a term whose error-term index is out of range is 0")
-        if spec.groups > 1:
-            notes.append(f"c counts the channels within the group of {oc}")
-        out["note"] = "; ".join(notes) + "."
-        out["forward_note"] = out["weight_note"]
-    elif isinstance(spec, Dense):
-        n_out, n_in = layer.weight.shape
-        W = nm.element_latex("weight", li, ["r", "c"])
-        x = nm.element_latex(in_role, in_layer, ["c"])
-        z = nm.element_latex(carrier_role, li, ["r"])
-        d = nm.element_latex("delta", li, ["r"])
-        bias = " + " + nm.element_latex("bias", li, ["r"]) if layer.bias is not None else ""
-        out["forward"] = rf"{z} = {_range_sum('c', n_in, b)} {W} \, {x}{bias}"
-        out["weight"] = rf"\frac{{\partial {cost}}}{{\partial {W}}} = {d} \, {x}"
-        out["input_rhs"] = rf"{_range_sum('r', n_out, b)} {W} \, {d}"
-        out["input_index"] = ["c"]
-        out["input"] = rf"\frac{{\partial {cost}}}{{\partial {x}}} = " + out["input_rhs"]
-        if layer.bias is not None:
-            out["bias"] = rf"\frac{{\partial {cost}}}{{\partial {nm.element_latex('bias', li, ['r'])}}} = {d}"
-    elif isinstance(spec, Pool2d):
-        kh, kw = spec.kernel_size
-        u, v, ri, rj = _conv_geometry(layer, b, False, (pi, pj))
-        x = nm.element_latex(in_role, in_layer, ["c", u, v])
-        o = nm.element_latex("activation", li, ["c", pi, pj])
-        window = rf"{b} \le m \le {kh - 1 + b},\ {b} \le n \le {kw - 1 + b}"
-        sums = rf"{_range_sum('m', kh, b)}{_range_sum('n', kw, b)}"
-        xin = nm.element_latex(in_role, in_layer, ["c", "u", "v"])
-        up = rf"\frac{{\partial {cost}}}{{\partial {nm.element_latex('activation', li, ['c', ri, rj])}}}"
-        if spec.type == "max_pool2d":
-            out["forward"] = rf"{o} = \max_{{{window}}} {x}"
-            route = r"\mathrm{route}_{\max}" if spec.ties == "first" else r"\mathrm{route}^{\mathrm{split}}_{\max}"
-            pooled = nm.element_latex("activation", li, ["c", ri, rj])
-            out["input_rhs"] = rf"{sums} {up} \, {route}\left({xin} \to {pooled}\right)"
-            route_note = f"; {_route_meaning(route, spec.ties)}"
-        else:
-            out["forward"] = rf"{o} = \frac{{1}}{{{kh * kw}}} {sums} {x}"
-            out["input_rhs"] = rf"\frac{{1}}{{{kh * kw}}} {sums} {up}"
-            route_note = ""
-        out["input_index"] = ["c", "u", "v"]
-        out["input"] = rf"\frac{{\partial {cost}}}{{\partial {xin}}} = " + out["input_rhs"]
-        reach = ("only the terms whose output index is an integer in range count" if spec.stride != (1, 1)
-                 else "a term whose output index is out of range is 0")
-        out["note"] = reach + route_note + "."
-    return out
-
-
-def _route_meaning(route: str, ties: str, math: bool = True) -> str:
-    """What the routing factor of max pooling is: a sentence with inline math (``math``), or the
-    plain-text meaning alone (for the legend, whose text is escaped)."""
-    x, o, t = ("$x$", "$o$", "$t$") if math else ("x", "o", "t")
-    if ties == "first":
-        rule = f"1 when {x} is the first maximum, in row-major order, of the window that {o} pools, else 0"
-    else:
-        rule = f"1/{t} when {x} is one of the {t} tied maxima of the window that {o} pools, else 0"
-    return rf"${route}\left(x \to o\right)$ is {rule}" if math else rule
+def layer_formulas(pr: Printer, layer) -> Formulas:
+    """General index formulas of one layer, from its kind, in the document's notation."""
+    return kind_of(layer).formulas(layer, pr.pc)
 
 
 def index_formula(pr: Printer, t: TensorProof, layer_index: int) -> dict | None:
     """The general index formula of a tensor's gradient: ``{"formula", "note"}`` or None."""
-    layer = pr.d.model.network.layers[layer_index - 1]
+    layer = pr.d.network.layers[layer_index - 1]
     f = layer_formulas(pr, layer)
     key = {"weight": "weight", "bias": "bias", "input": "input", "activation": "input",
            "pre_activation": "input"}.get(t.role)
-    if key is None or f.get(key) is None:
+    if key is None or getattr(f, key) is None:
         return None
-    note = f["note"] if key == "input" else f["weight_note"] if key == "weight" else ""
-    return {"formula": f[key], "note": note}
+    note = f.note if key == "input" else f.weight_note if key == "weight" else ""
+    return {"formula": getattr(f, key), "note": note}
 
 
 def _seed_note(pr: Printer) -> str:
@@ -585,10 +363,10 @@ def _delta_formula(pr: Printer, layer, next_layer) -> str | None:
     if layer.delta is None:
         return None
     nxt = layer_formulas(pr, next_layer) if next_layer is not None else None
-    if nxt is not None and nxt["input_index"] is not None:
-        idx = nxt["input_index"]
+    if nxt is not None and nxt.input_index is not None:
+        idx = list(nxt.input_index)
     else:
-        idx = [_channel_var(nm), *_position_vars(nm)] if len(layer.out.shape) == 3 else ["r"]
+        idx = [pr.pc.channel, *pr.pc.pos] if len(layer.out.shape) == 3 else ["r"]
     carrier_role = "pre_activation" if layer.pre is not None else "activation"
     d = nm.element_latex("delta", li, idx)
     z = nm.element_latex(carrier_role, li, idx)
@@ -596,11 +374,11 @@ def _delta_formula(pr: Printer, layer, next_layer) -> str | None:
     head = rf"{d} = \frac{{\partial {cost}}}{{\partial {z}}}"
     if layer.pre is not None:
         head += rf" = \frac{{\partial {cost}}}{{\partial {o}}} \, f'\left({z}\right)"
-    if next_layer is None and pr.d.model.spec.cost.type != "cross_entropy":
+    if next_layer is None and pr.d.network.spec.cost.type != "cross_entropy":
         from .costs import _summand
 
         os_, ys = sympy.Symbol("o__gen"), sympy.Symbol("y__gen")
-        kind = pr.d.model.spec.cost.type
+        kind = pr.d.network.spec.cost.type
         deriv = sympy.diff(_summand(kind, os_, ys, len(layer.out)), os_)
 
         class _Gen(NotationPrinter):
@@ -615,10 +393,10 @@ def _delta_formula(pr: Printer, layer, next_layer) -> str | None:
         if layer.pre is None:
             return head + f" = {g}"
         return head + rf",\quad \frac{{\partial {cost}}}{{\partial {o}}} = {g}"
-    if nxt is not None and nxt["input_rhs"] is not None:
+    if nxt is not None and nxt.input_rhs is not None:
         if layer.pre is None:
-            return head + " = " + nxt["input_rhs"]
-        return head + rf",\quad \frac{{\partial {cost}}}{{\partial {o}}} = " + nxt["input_rhs"]
+            return head + " = " + nxt.input_rhs
+        return head + rf",\quad \frac{{\partial {cost}}}{{\partial {o}}} = " + nxt.input_rhs
     return head
 
 
@@ -628,7 +406,7 @@ def _delta_note(pr: Printer, layer, next_layer) -> str:
     if layer.delta is None or next_layer is None:
         return ""
     nxt = layer_formulas(pr, next_layer)
-    return nxt["note"] if nxt["input_rhs"] is not None else ""
+    return nxt.note if nxt.input_rhs is not None else ""
 
 
 def _definition_rows(pr: Printer, d, printer=None) -> list[str]:
@@ -639,7 +417,7 @@ def _definition_rows(pr: Printer, d, printer=None) -> list[str]:
         if d.bias is not None:
             printed.append(p._print(d.bias))
         return split_rows(printed)
-    if d.rule == "max_pool2d" and len(d.partials) > 1:
+    if d.rule == "max" and len(d.partials) > 1:
         # the window in row-major order (sympy's Max keeps its arguments in its own sorted order)
         return [r"\max\left(" + ", ".join(p._print(v) for v, _ in d.partials) + r"\right)"]
     return pr.rows(d.expr, p)
@@ -675,8 +453,8 @@ def _cost_equation(pr: Printer, d) -> list[dict]:
     from .costs import _summand
 
     cost = d.cost
-    net = d.model.network
-    kind = d.model.spec.cost.type
+    net = d.network
+    kind = net.spec.cost.type
     pairs = list(zip(net.output.symbols, net.targets.symbols))
     n = len(pairs)
     written = d.full or n <= 16
@@ -709,9 +487,9 @@ def build_context(d: Derivation, numeric=None) -> dict:
     numbers substituted and its value.
     """
     pr = Printer(d, numeric)
-    spec = d.model.spec
-    net = d.model.network
-    fw = d.model.forward
+    net = d.network
+    spec = net.spec
+    fw = d.forward
     nm = pr.namer
     show_flats = d.show
     layers = []
@@ -736,12 +514,12 @@ def build_context(d: Derivation, numeric=None) -> dict:
             "index": lp.index,
             "kind": lp.kind,
             "summary": [(k, _fmt(v)) for k, v in lp.summary.items()],
-            "forward_formula": formulas["forward"],
-            "forward_note": formulas["forward_note"],
+            "forward_formula": formulas.forward,
+            "forward_note": formulas.forward_note,
             "forward": forward,
             "forward_omitted": forward_omitted,
             "activation": activation,
-            "activation_convention": _activation_convention(layer),
+            "activation_convention": kind_of(layer).activation_convention(layer),
             "delta_formula": _delta_formula(pr, layer, net.layers[lp.index] if lp.index < len(net.layers) else None),
             "delta_note": _delta_note(pr, layer, net.layers[lp.index] if lp.index < len(net.layers) else None),
             "delta_equations": [eq for s, terms, named, written in lp.deltas
@@ -771,13 +549,6 @@ def build_context(d: Derivation, numeric=None) -> dict:
     }
 
 
-def _activation_convention(layer) -> str:
-    from .activations import rule_for
-
-    act = getattr(layer.spec, "activation", None)
-    return rule_for(act).convention if act is not None else ""
-
-
 def _legend(pr: Printer) -> list[tuple[str, str]]:
     """(symbol pattern, meaning) rows in the document's notation."""
     nm = pr.namer
@@ -794,18 +565,8 @@ def _legend(pr: Printer) -> list[tuple[str, str]]:
         (rf"{letter('activation')}^{{{mark}}}_{{{fmap}}}", "output (activation) of layer l"),
         (rf"{letter('delta')}^{{{mark}}}_{{{fmap}}}", "error term of layer l: the gradient of the cost with respect to its pre-activation"),
         (rf"{letter('target')}_{{k}}", "target"),
-    ] + [
-        (rf"{route}\left(x \to o\right)", _route_meaning(route, ties, math=False))
-        for route, ties in _max_pool_routes(pr)
-    ]
-
-
-def _max_pool_routes(pr: Printer) -> list[tuple[str, str]]:
-    """The routing factors (LaTeX name, tie rule) that the network's max-pooling layers use."""
-    rules = {layer.spec.ties for layer in pr.d.model.network.layers
-             if isinstance(layer.spec, Pool2d) and layer.spec.type == "max_pool2d"}
-    return [(r"\mathrm{route}_{\max}" if ties == "first" else r"\mathrm{route}^{\mathrm{split}}_{\max}", ties)
-            for ties in sorted(rules)]
+    ] + list(dict.fromkeys(row for layer in pr.d.network.layers
+                           for row in kind_of(layer).legend(layer, pr.pc)))
 
 
 def _fmt(value) -> str:

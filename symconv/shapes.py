@@ -7,10 +7,64 @@ All sizes here are integers; indices are 0-based.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from .errors import SpecError
-from .spec import Padding
+from .fields import choice, pair, show_value, whole
 
 Pad2 = tuple[tuple[int, int], tuple[int, int]]
+PADDING_WORDS = ("valid", "same", "full")
+
+
+@dataclass(frozen=True)
+class Padding:
+    """Padding of a 2-D window op: explicit ``((top, bottom), (left, right))`` or a mode.
+
+    ``mode`` is ``"explicit"`` (amounts in ``amounts``), ``"same"`` or ``"full"``; the modes are
+    resolved against the kernel by :func:`resolve_padding`.
+    """
+
+    mode: str = "explicit"
+    amounts: Pad2 = ((0, 0), (0, 0))
+
+
+def parse_padding(value: Any, where: str) -> Padding:
+    """A spec's ``padding``: an int, ``[ph, pw]``, ``[[top, bottom], [left, right]]`` or one of
+    ``"valid"``, ``"same"``, ``"full"``. Raises :class:`SpecError` naming ``where``."""
+    if isinstance(value, str):
+        word = choice(value, PADDING_WORDS, where)
+        return Padding() if word == "valid" else Padding(mode=word)
+    if isinstance(value, list | tuple) and len(value) == 2 and all(
+        isinstance(v, list | tuple) for v in value
+    ):
+        rows = []
+        for axis, amounts in enumerate(value):
+            if len(amounts) != 2:
+                raise SpecError(f"{where}[{axis}]", f"must be [before, after], got {show_value(amounts)}")
+            rows.append((whole(amounts[0], f"{where}[{axis}][0]", 0), whole(amounts[1], f"{where}[{axis}][1]", 0)))
+        return Padding(amounts=(rows[0], rows[1]))
+    ph, pw = pair(value, where, minimum=0)
+    return Padding(amounts=((ph, ph), (pw, pw)))
+
+
+def window_index(i, m, stride, dilation, pad_before):
+    """The input position that output position ``i`` reads through kernel tap ``m``:
+    ``s·i + d·m − pad_before`` (0-based; Goodfellow et al., *Deep Learning*, eq. 9.7).
+
+    The one window-index map of the project: the forward definitions, pooling windows, the
+    mistaken forms of the checker (integers) and the printed index formulas (sympy symbols)
+    all call it. Negative or too large results fall in the zero padding."""
+    return stride * i + dilation * m - pad_before
+
+
+def taps(out_size: int, kernel: int, stride: int, dilation: int, pad_before: int, size: int) -> list[list[tuple[int, int]]]:
+    """For each output position ``i`` along one axis, the kernel taps ``(m, u)`` whose input
+    position ``u`` (see :func:`window_index`) lies inside ``0 … size − 1``; taps that read the
+    zero padding are left out."""
+    return [[(m, u) for m in range(kernel)
+             for u in (window_index(i, m, stride, dilation, pad_before),) if 0 <= u < size]
+            for i in range(out_size)]
 
 
 def effective_kernel(k: int, d: int) -> int:

@@ -1,49 +1,30 @@
 """How big a network's derivation will be, estimated from the spec before any symbol is built.
 
 ``estimate_terms`` counts the product terms of every chain-rule sum (the unit the benchmark
-reports): for a conv layer, each output element reads ``kh·kw·C_in/groups`` weight–input pairs
-and contributes one term to the weight's and one to the input's gradient; dense layers likewise;
-pooling one term per window element. On this project's 2-core machine type a derivation costs
-about 5 µs per term, so :data:`TERM_LIMIT` (4 million) is about 20 s.
+reports), each layer's count given by its kind (:meth:`symconv.layers.LayerKind.estimate`). On
+this project's 2-core machine type a derivation costs about 5 µs per term, so
+:data:`TERM_LIMIT` (4 million) is about 20 s.
 """
 
 from __future__ import annotations
 
 from .errors import SpecError
-from .shapes import output_shape, resolve_padding
-from .spec import Conv2d, Dense, Flatten, Pool2d, Spec
+from .layers import kind_of
+from .spec import Spec
 
 TERM_LIMIT = 4_000_000
 
 
 def estimate_terms(spec: Spec) -> int:
-    """Product terms of all chain-rule sums of ``spec``'s network (raises SpecError on bad shapes)."""
+    """Product terms of all chain-rule sums of ``spec``'s network, from each layer kind's
+    ``estimate`` (raises the network build's :class:`SpecError` on a bad shape)."""
     shape = spec.input_shape
     total = 0
     for position, layer in enumerate(spec.layers, start=1):
-        where = f"layers[{position}]"
-        if isinstance(layer, Conv2d) and len(shape) == 3:
-            c_in, h, w = shape
-            pad = resolve_padding(layer.padding, layer.kernel_size, layer.dilation)
-            oh, ow = output_shape((h, w), layer.kernel_size, layer.stride, pad, layer.dilation, where)
-            reads = layer.kernel_size[0] * layer.kernel_size[1] * max(c_in // layer.groups, 1)
-            shape = (layer.out_channels, oh, ow)
-            total += layer.out_channels * oh * ow * (2 * reads + int(layer.bias))
-        elif isinstance(layer, Pool2d) and len(shape) == 3:
-            c_in, h, w = shape
-            oh, ow = output_shape((h, w), layer.kernel_size, layer.stride, layer.padding.amounts, (1, 1), where)
-            shape = (c_in, oh, ow)
-            total += c_in * oh * ow * layer.kernel_size[0] * layer.kernel_size[1]
-        elif isinstance(layer, Flatten):
-            n = 1
-            for v in shape:
-                n *= v
-            shape = (n,)
-        elif isinstance(layer, Dense) and len(shape) == 1:
-            total += layer.out_features * (2 * shape[0] + int(layer.bias))
-            shape = (layer.out_features,)
-        else:
-            return total  # the network build reports the shape error with its own message
+        kind = kind_of(layer)
+        out = kind.output_shape(layer, shape, f"layers[{position}]")
+        total += kind.estimate(layer, shape, out)
+        shape = out
     return total
 
 

@@ -23,7 +23,10 @@ import torch
 import torch.nn.functional as F
 
 from symconv.activations import f as f_generic, fprime
-from symconv.spec import Conv2d, Dense, Flatten, Pool2d
+from symconv.layers.conv2d import Conv2d
+from symconv.layers.dense import Dense
+from symconv.layers.flatten import Flatten
+from symconv.layers.pool2d import Pool2d
 
 PREC = 40
 RTOL = 1e-10

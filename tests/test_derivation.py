@@ -1,6 +1,6 @@
 """The derivation's closed-form certificates catch a wrong closed form, shown or not.
 
-The closed forms (symconv.identities) are certified element by element against the chain rule;
+The closed forms (each layer kind's, symconv.layers) are certified element by element against the chain rule;
 every element that is not shown is certified in one batched proof. These tests break one element
 of a closed form and check that exactly that element is reported, on both paths (the batched
 monomial proof and its element-by-element fallback)."""
@@ -14,14 +14,17 @@ import pytest
 import symconv
 import symconv.derivation as derivation
 from symconv.derivation import derive, shown_indices
+from symconv.layers.conv2d import Conv2dKind
+
+REAL_CLOSED_FORMS = Conv2dKind.closed_forms
 
 
 def _broken(kind: str, position: int, change):
-    """closed_forms with the products of ``kind`` at flat ``position`` replaced by ``change(products)``."""
-    real = derivation.closed_forms
+    """The conv kind's closed_forms with the products of ``kind`` at flat ``position`` replaced
+    by ``change(products)``."""
 
-    def closed_forms(layer, flip):
-        forms = real(layer, flip)
+    def closed_forms(self, layer, ctx):
+        forms = REAL_CLOSED_FORMS(self, layer, ctx)
         out = []
         for f in forms:
             if f.kind == kind and layer.index == 1:
@@ -55,7 +58,7 @@ CHANGES = {
 def test_a_wrong_closed_form_element_is_reported(monkeypatch, where, change, batched):
     model, weight, shown, hidden = _weight_positions()
     position = shown if where == "shown" else hidden
-    monkeypatch.setattr(derivation, "closed_forms", _broken("conv_weight", position, CHANGES[change]))
+    monkeypatch.setattr(Conv2dKind, "closed_forms", _broken("conv_weight", position, CHANGES[change]))
     if not batched:
         monkeypatch.setattr(derivation, "products_differ_at", lambda *a, **k: None)
     d = derive(model)
@@ -73,12 +76,11 @@ def test_a_wrong_closed_form_element_is_reported(monkeypatch, where, change, bat
 
 def test_a_product_moved_between_elements_is_reported_at_both():
     model, weight, _, hidden = _weight_positions()
-    real = derivation.closed_forms
     shown = shown_indices(weight.shape)
     other = next(k for k in range(hidden + 1, len(weight)) if k not in shown)
 
-    def moved(layer, flip):
-        forms = real(layer, flip)
+    def moved(self, layer, ctx):
+        forms = REAL_CLOSED_FORMS(self, layer, ctx)
         for k, f in enumerate(forms):
             if f.kind == "conv_weight" and layer.index == 1:
                 values = list(f.values)
@@ -88,7 +90,7 @@ def test_a_product_moved_between_elements_is_reported_at_both():
         return forms
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(derivation, "closed_forms", moved)
+        mp.setattr(Conv2dKind, "closed_forms", moved)
         d = derive(model)
     assert sorted(d.certificate_failures) == sorted(
         f"closed form conv_weight at {weight.symbols[k]}" for k in (hidden, other)

@@ -9,7 +9,7 @@ import mpmath
 import pytest
 import sympy
 
-from symconv.activations import f
+from symconv.functions import f
 from symconv.dual import Evaluator, Exact, Fixed, Kink, Kinks, functions_in
 
 x, y, z = sympy.symbols("x y z")
@@ -74,7 +74,7 @@ def test_activation_kink_uses_its_derivative_at_zero():
 
 
 def test_backward_functions_evaluate_as_written():
-    from symconv.pooling import MaxRoute
+    from symconv.functions import MaxRoute
 
     ev = Evaluator(Exact, {id(x): 4, id(y): 4, id(z): 1})
     assert ev.value(MaxRoute(sympy.Integer(1), sympy.Integer(0), x, y, z)) == 0  # first of the tie is x

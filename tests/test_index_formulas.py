@@ -14,7 +14,7 @@ import pytest
 import sympy
 
 import symconv
-from symconv.render import WindowIndices, window_indices
+from symconv.indices import WindowIndices, window_indices
 
 CASES = [
     {"kernel_size": 3},

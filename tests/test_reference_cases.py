@@ -184,7 +184,7 @@ def test_c11_matches_the_torch_op_with_the_same_convention(h, op):
 
 def test_c11_convention_is_stated():
     from symconv.activations import rule_for
-    from symconv.spec import Activation
+    from symconv.activations import Activation
 
     assert rule_for(Activation("relu")).convention.startswith("\\mathrm{ReLU}'(0) = 0,")
     assert rule_for(Activation("relu")).convention.endswith("H(0) = 0")

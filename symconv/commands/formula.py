@@ -50,10 +50,9 @@ def formula(model, target: str, form: str = "closed", fmt: str = "tex") -> str:
     """The text of one formula (see module docstring); ends with a newline."""
     import sympy
 
-    from ..identities import closed_forms
+    from ..functions import route_outputs
     from ..latex import NotationPrinter
     from ..latex import product_latex, split_rows
-    from ..pooling import pooled_outputs
     from ..render import expr_rows, math_blocks
 
     if form not in FORMS:
@@ -67,10 +66,10 @@ def formula(model, target: str, form: str = "closed", fmt: str = "tex") -> str:
     grads = model.gradients
     if s not in grads.by_wrt:
         raise SpecError("target", f"{name!r} is not read by the network; no gradient to print")
-    p = NotationPrinter(table, pooled=pooled_outputs(model.forward.definitions))
+    p = NotationPrinter(table, pooled=route_outputs(model.forward.definitions))
     terms = None
     if form == "closed":
-        pairs = _closed(model, s, closed_forms)
+        pairs = _closed(model, s)
         if pairs is None:
             form = "sum"
         else:
@@ -95,12 +94,14 @@ def formula(model, target: str, form: str = "closed", fmt: str = "tex") -> str:
     return "".join("$$\n\\begin{aligned}\n" + " \\\\\n".join(b) + "\n\\end{aligned}\n$$\n" for b in blocks)
 
 
-def _closed(model, s, closed_forms):
+def _closed(model, s):
     """The closed form's products ``(a, b)`` (meaning Σ a·b; ``b`` None for a lone factor) at ``s``
-    (weights, biases, inputs of conv/dense layers), or None when no closed form covers it."""
-    flip = model.spec.convention == "convolution"
+    (weights, biases, inputs of layers with closed forms), or None when no closed form covers it."""
+    from ..layers import Context, kind_of
+
+    ctx = Context(flip=model.spec.convention == "convolution")
     for layer in model.network.layers:
-        for f in closed_forms(layer, flip):
+        for f in kind_of(layer).closed_forms(layer, ctx):
             tensor = {"weight": layer.weight, "bias": layer.bias, "input": layer.inputs}[f.tensor]
             if tensor is not None and s in tensor.symbols:
                 return f.values[tensor.symbols.index(s)]

@@ -1,0 +1,115 @@
+"""Validation of the user's spec values, field by field: one-line errors that name the key.
+
+Every reader of a spec table (the top level in :mod:`symconv.spec`, each layer kind in
+:mod:`symconv.layers`, activations in :mod:`symconv.activations`) uses these helpers, so a bad
+value always gets the same kind of message: the key as the user wrote it
+(``layers[2].stride``), the rule it breaks, and what to give instead. Nothing here knows sympy.
+"""
+
+from __future__ import annotations
+
+import math
+import unicodedata
+from fractions import Fraction
+from typing import Any, Mapping
+
+from .errors import SpecError
+
+MAX_INT = 100_000  # largest integer a size field takes (channels, kernel, stride, …)
+
+
+def show_value(value: Any) -> str:
+    """A user's value in an error message: its repr, shortened to one readable line."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def key_text(key: Any) -> str:
+    """A key as shown in an error: as is when a plain name, else its (shortened) repr.
+
+    Keeps every message on one line whatever the user typed (a key may hold a newline).
+    """
+    if isinstance(key, str) and key.replace("-", "_").isidentifier() and len(key) <= 60:
+        return key
+    return show_value(key)
+
+
+def check_keys(table: Mapping[str, Any], allowed: tuple[str, ...], where: str) -> None:
+    """Raise :class:`SpecError` unless ``table`` is a mapping whose keys are all ``allowed``."""
+    if not isinstance(table, Mapping):
+        raise SpecError(where or "spec", f"must be a table, got {type(table).__name__}")
+    for key in table:
+        if key not in allowed:
+            name = key_text(key)
+            raise SpecError(
+                f"{where}.{name}" if where else name,
+                f"unknown key; allowed keys are {', '.join(allowed)}",
+            )
+
+
+def whole(value: Any, where: str, minimum: int = 1) -> int:
+    """An integer in ``minimum … MAX_INT`` (booleans refused)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise SpecError(where, f"must be an integer >= {minimum}, got {show_value(value)}")
+    if value < minimum:
+        raise SpecError(where, f"must be an integer >= {minimum}, got {value}")
+    if value > MAX_INT:
+        raise SpecError(where, f"must be at most {MAX_INT}, got {show_value(value)}")
+    return value
+
+
+def pair(value: Any, where: str, minimum: int = 1) -> tuple[int, int]:
+    """An int (used for both axes) or a list of two ints: ``(height, width)``."""
+    if isinstance(value, list | tuple):
+        if len(value) != 2:
+            raise SpecError(where, f"must be an integer or a list of 2 integers, got {show_value(value)}")
+        return (whole(value[0], f"{where}[0]", minimum), whole(value[1], f"{where}[1]", minimum))
+    return (whole(value, where, minimum),) * 2
+
+
+def flag(value: Any, where: str) -> bool:
+    """``true`` or ``false`` only."""
+    if not isinstance(value, bool):
+        raise SpecError(where, f"must be true or false, got {show_value(value)}")
+    return value
+
+
+def choice(value: Any, choices: tuple[str, ...], where: str) -> str:
+    """One of ``choices`` (strings)."""
+    if not isinstance(value, str) or value not in choices:
+        raise SpecError(where, f"must be one of {', '.join(choices)}; got {show_value(value)}")
+    return value
+
+
+def number_text(value: Any, where: str) -> str:
+    """An exact number given as int, float or a fraction string like ``"1/100"``; kept as the
+    text of the exact fraction (a float is read as the decimal it prints as)."""
+    if isinstance(value, bool):
+        raise SpecError(where, f"must be a number, got {show_value(value)}")
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise SpecError(where, f"must be a finite number, got {show_value(value)}")
+        return str(Fraction(str(value)))
+    if isinstance(value, str):
+        try:
+            return str(Fraction(value.strip()))
+        except (ValueError, ZeroDivisionError):
+            pass
+    raise SpecError(where, f"must be a number such as 0.01 or \"1/100\", got {show_value(value)}")
+
+
+def typesettable(text: str, where: str, latin1: bool) -> None:
+    """Refuse characters pdflatex cannot typeset from user text (and invisible format/bidi
+    controls): titles may use Latin-1 letters (é), symbol letters ASCII only (they are set in
+    math mode). Greek letters are written by name (``delta``)."""
+    limit = 0xFF if latin1 else 0x7E
+    for ch in text:
+        if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn") or ord(ch) > limit:
+            what = "Latin-1" if latin1 else "ASCII"
+            raise SpecError(
+                where,
+                f"character {ch!r} (U+{ord(ch):04X}) cannot be typeset in the PDF; use {what} text"
+                + ("" if latin1 else " (Greek letters by name, e.g. \"delta\")"),
+            )
