@@ -57,12 +57,14 @@ def parse_activation(table: Mapping[str, Any], where: str) -> Activation:
 
 @dataclass(frozen=True)
 class ActivationRule:
-    """``value(z)`` is f(z), ``derivative(z)`` is f'(z) (with the kink convention applied)."""
+    """``value(z)`` is f(z), ``derivative(z)`` is f'(z) (with the kink convention applied);
+    ``at_kink`` is f'(0), the convention at the kink z = 0 (None for a smooth activation)."""
 
     name: str
     value: Callable[[sympy.Expr], sympy.Expr]
     derivative: Callable[[sympy.Expr], sympy.Expr]
     convention: str  # one sentence for the derivation; "" when none is needed
+    at_kink: sympy.Rational | None = None
 
 
 def _sigmoid(z: sympy.Expr) -> sympy.Expr:
@@ -83,6 +85,7 @@ def rule_for(activation: Activation) -> ActivationRule:
             f"\\mathrm{{ReLU}}'(0) = {sympy.latex(h)}"
             r",\ \text{so } \mathrm{ReLU}'(z) = H(z) \text{ with } H(z) = 1 \text{ for } z > 0,\ 0 \text{ for } z < 0,\ "
             f"H(0) = {sympy.latex(h)}",
+            h,
         )
     if kind == "leaky_relu":
         alpha = sympy.Rational(activation.negative_slope)
@@ -92,6 +95,7 @@ def rule_for(activation: Activation) -> ActivationRule:
             lambda z: sympy.Piecewise((z, z > 0), (alpha * z, True)),
             lambda z: sympy.Piecewise((1, z > 0), (alpha, z < 0), (h, True)),
             f"\\mathrm{{LeakyReLU}}'(0) = {sympy.latex(h)}",
+            h,
         )
     if kind == "sigmoid":
         return ActivationRule("sigmoid", _sigmoid, lambda z: _sigmoid(z) * (1 - _sigmoid(z)), "")

@@ -50,6 +50,15 @@ class Model:
         return build_gradients(self.forward)
 
     @property
+    def certificate(self):
+        """The independent certificate of every gradient
+        (:class:`~symconv.independent.IndependentCertificate`): forward-mode differentiation of the
+        forward definitions against the chain-rule sums at random points, computed once."""
+        from .independent import certificate_of
+
+        return certificate_of(self.gradients)
+
+    @property
     def name(self) -> str:
         return self.spec.name
 

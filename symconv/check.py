@@ -480,7 +480,7 @@ def mistaken_forms(model: "Model", wrt: sympy.Symbol) -> list[MistakenForm]:
         ))
         forms.append(MistakenForm(
             "convention_swapped", f"the gradient of the whole network computed as {other_conv}",
-            form, to_leaf(swapped, form),
+            form, swapped.forward.leaf(form),  # a named form: no δ left to substitute
         ))
 
     convs = _placement_layers(model)

@@ -125,4 +125,6 @@ def cost_definition(
     def build() -> sympy.Expr:
         return sympy.Add(*[summand(kind, o, y, n, scale) for o, y in zip(outputs, targets)])
 
-    return Definition(cost, None, partials, kind, build=build)
+    o_, y_ = sympy.Dummy("o"), sympy.Dummy("y")
+    summand = (_summand(kind, o_, y_, n), (o_, y_), tuple(zip(outputs, targets)))
+    return Definition(cost, None, partials, kind, build=build, summand=summand)

@@ -18,6 +18,7 @@ from .forward import Forward
 from .gcpause import gc_paused
 from .gradients import ChainTerm, Gradients
 from .identities import ClosedForm, products_expr
+from .independent import IndependentCertificate, certificate_of
 from .layers import Context, kind_of
 from .network import Network
 from .verify import Certificate, certify_equal, certify_products, products_differ_at, symbol_numbers
@@ -107,6 +108,7 @@ class Derivation:
     certificate_failures: tuple[str, ...]
     full: bool = False
     show: frozenset = frozenset()  # symbols picked with --show (written in full)
+    independent: IndependentCertificate | None = None  # every gradient, by forward mode (issue 15)
 
 
 def corner_indices(shape: tuple[int, ...]) -> list[int]:
@@ -236,8 +238,13 @@ def derive(source, full: bool = False, show=frozenset()) -> Derivation:
         ))
     if input_proof is None:  # read only through layers that rename it: no closed form
         input_proof = tensor_proof(net.input, 0, None, set())
+    independent = certificate_of(grads)
+    if not independent:
+        failures.append(f"independent certificate: {independent.reason}"
+                        + "".join(f"; the gradient by {e.name} is wrong (computed {e.computed}, forward mode "
+                                  f"{e.independent})" for e in independent.located))
     return Derivation(net, fw, grads, tuple(layers), fw.cost, input_proof, cost_terms, count, tuple(failures),
-                      full, show)
+                      full, show, independent)
 
 
 def _shown_upstreams(layer) -> list:

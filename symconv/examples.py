@@ -44,4 +44,21 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         ],
         "cost": {"type": "cross_entropy"},
     },
+    # examples/lenet5.toml
+    "lenet5": {
+        "title": "LeNet-5",
+        "convention": "cross-correlation",
+        "input": {"shape": [1, 32, 32]},
+        "layers": [
+            {"type": "conv2d", "out_channels": 6, "kernel_size": 5, "bias": True, "activation": "tanh"},
+            {"type": "avg_pool2d", "kernel_size": 2},
+            {"type": "conv2d", "out_channels": 16, "kernel_size": 5, "bias": True, "activation": "tanh"},
+            {"type": "avg_pool2d", "kernel_size": 2},
+            {"type": "flatten"},
+            {"type": "dense", "out_features": 120, "bias": True, "activation": "tanh"},
+            {"type": "dense", "out_features": 84, "bias": True, "activation": "tanh"},
+            {"type": "dense", "out_features": 10, "bias": True},
+        ],
+        "cost": {"type": "cross_entropy"},
+    },
 }

@@ -66,6 +66,9 @@ class Gradients:
     target_of: dict = field(repr=False)  # δ or adjoint symbol -> the target it is ∂C/∂ of
     _memo: dict = field(default_factory=dict, repr=False, compare=False)  # named forms
     _sizes: dict = field(default_factory=dict, repr=False, compare=False)  # named_size memo
+    # results later stages compute from these gradients, by name (the independent certificate);
+    # not copied by dataclasses.replace, so changed gradients never inherit them
+    derived: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __getitem__(self, symbol: sympy.Symbol) -> Gradient:
         return self.by_wrt[symbol]

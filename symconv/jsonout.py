@@ -17,6 +17,12 @@ Keys (added to over time, never renamed or dropped):
 * ``deltas``: ``[{"name", "latex", "layer", "index", "expr"}]``: δ = ∂C/∂z per layer (named form).
 * ``functions``: names of non-sympy functions that may appear (``MaxRoute``, ``f``, ``fprime``).
 * ``form``: ``"leaf"`` or ``"named"``; ``convention``, ``title``, ``name``.
+* ``certificates``: ``[{"name", "passed", "method", "regime", "arithmetic", "points", "sample_set",
+  "sample_size", "degree", "bound", "tolerance", "covers", "entries", "conventions", "statement",
+  "located", "more", "reason"}]``: how the gradients are certified. ``"independent"`` (every
+  gradient, every entry): forward-mode differentiation of the forward definitions against the
+  chain-rule sums at random points (:mod:`symconv.independent`); ``covers`` lists the tensors
+  (``role``, ``layer``, ``shape``, ``entries``), ``located`` the wrong entries on failure.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import json
 
 import sympy
 
+from .independent import certificate_of
 from .notation import GRADIENT_ROLES, JSON_ROLES
 
 ROLES = JSON_ROLES
@@ -111,6 +118,7 @@ def to_json(model) -> str:
             if isinstance(up, sympy.Symbol):
                 definitions.append({"name": up.name, "expr": _chain_text(grads[d.target])})
         doc["definitions"] = definitions
+    doc["certificates"] = [{"name": "independent", **certificate_of(grads).as_dict()}]
     return dumps(doc)
 
 

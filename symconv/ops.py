@@ -39,7 +39,9 @@ class Definition:
     and give the written order of the sum; ``rule`` names the op (``"conv2d"``, ``"relu"``, ...).
     ``given_expr`` may be None when ``build`` (or ``terms``) defines the expression: sympy
     objects are then only constructed when ``expr`` is first read (large networks never need
-    most of them).
+    most of them). ``summand``, when set, is ``(template, placeholders, rows)``: the expression
+    is the sum over ``rows`` of ``template`` with ``placeholders`` replaced by the row's symbols
+    (a cost written once per output, readable without building a sympy object per output).
     """
 
     target: sympy.Symbol
@@ -49,6 +51,7 @@ class Definition:
     terms: tuple[Term, ...] = ()
     bias: sympy.Symbol | None = None
     build: Callable[[], sympy.Expr] | None = field(default=None, compare=False, repr=False)
+    summand: tuple | None = field(default=None, compare=False, repr=False)
 
     @cached_property
     def expr(self) -> sympy.Expr:

@@ -39,18 +39,21 @@ def render_all(model, formats: Sequence[str], full: bool = False, show=(), templ
     ``templates`` are folders searched before the built-in templates, ``values`` a
     :class:`~symconv.values.NumericView` for the numeric view.
     """
+    from .independent import certificate_of
     from .pdf import build_pdf, require_tex
     from .progress import Progress
 
     if "pdf" in formats:
         require_tex()  # fail (exit 3) before any work or any file
-    progress = Progress(total=4 + len(formats))
+    progress = Progress(total=5 + len(formats))
     progress.stage("network")
     model.network
     progress.stage("forward pass")
     model.forward
     progress.stage("gradients")
     model.gradients
+    progress.stage("independent certificate")
+    certificate_of(model.gradients)
     texts: dict[str, bytes] = {}
     if {"md", "tex", "pdf"} & set(formats):
         from .derivation import derive

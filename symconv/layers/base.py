@@ -4,27 +4,7 @@ A *layer kind* (``conv2d``, ``max_pool2d``, …) is one object, in one module of
 that knows everything about its kind, in the order the pipeline asks for it (in the spirit of
 HIPS/autograd's VJP table and JAX's per-primitive rules):
 
-=============================  ============================================================
-hook                           stage and meaning
-=============================  ============================================================
-``keys``, ``parse``            spec: the TOML keys it takes and their validation
-``min_inputs``, ``max_inputs`` spec: how many tensors it reads (``inputs = […]``)
-``spatial``                    spec: the feature-map rank it reads (2, 1; None: any), which
-                               says how ``input.shape`` is read ([C, H, W] or [C, L])
-``output_shape``               spec/network: shape arithmetic, refusing impossible shapes
-                               (``output_shape_of`` for kinds that read several tensors)
-``estimate``                   size guard: product terms of its chain-rule sums, per example
-``build``                      network: its symbolic tensors (:class:`LayerNet`)
-``example_definitions``        forward: exact definitions of one example's outputs with their
-                               local partials (``definitions``: every example's)
-``example_closed_forms``       derivation: tensor-level closed forms of one example, certified
-                               element-wise (``closed_forms``: the batch's)
-``closed_parts``               rendering: a closed form stated in the document's notation
-``formulas``                   rendering: its general index formulas (:class:`Formulas`)
-``summary``, ``legend``        rendering: its settings, and the notation it adds
-``example_mistaken_partials``  check: partials under a known mistake (None: none apply)
-=============================  ============================================================
-
+=============================  =====================================================
 Nothing outside :mod:`symconv.layers` branches on a layer type: stages ask the kind
 (:func:`symconv.layers.kind_of`). Shapes are 0-based internally: ``(C, H, W)`` for feature
 maps, ``(C, L)`` for 1-D signals, ``(C_out, C_in/groups, kh, kw)`` for kernels, ``(C_out,)`` for
@@ -58,6 +38,7 @@ from itertools import chain
 from typing import Any, Mapping
 
 from ..activations import rule_for
+from ..dual import Kinks
 from ..errors import SpecError
 from ..notation import PARAMETER_ROLES, Namer
 from ..ops import Definition, multilinear
@@ -386,6 +367,18 @@ class LayerKind:
         """A sentence (LaTeX) stating the layer's activation's kink convention, or ""."""
         act = getattr(layer.spec, "activation", None)
         return rule_for(act).convention if act is not None else ""
+
+    # ----------------------------------------------------------------- independent certificate
+    def kinks(self, layer: LayerNet) -> dict:
+        """``{output symbol: Kinks}``: the derivative each output's definition takes at a kink (a
+        tie of a max, a piecewise boundary), stated by the spec, for forward-mode differentiation
+        (:mod:`symconv.independent`). By default the activation's f'(0) at z = 0, if it has a kink."""
+        if layer.pre is None:
+            return {}
+        h = rule_for(layer.spec.activation).at_kink
+        if h is None:
+            return {}
+        return {o: Kinks(zero=h, arg=z) for z, o in zip(layer.pre.symbols, layer.out.symbols)}
 
     # ----------------------------------------------------------------- check
     def example_mistaken_partials(self, layer: LayerNet, mode: str, ctx: Context) -> dict | None:

@@ -22,6 +22,7 @@ from typing import Any, Mapping
 
 import sympy
 
+from ..dual import Kinks
 from ..errors import SpecError
 from ..fields import choice, pair
 from ..functions import ROUTE_LATEX, TIE_CODES, MaxRoute
@@ -140,6 +141,14 @@ class Pool2dKind(LayerKind):
             partials = tuple((v, MaxRoute(sympy.Integer(k), rule, *window)) for k, v in enumerate(window))
             defs.append(Definition(o, sympy.Max(*window), partials, "max"))
         return defs
+
+    def kinks(self, layer: LayerNet) -> dict:
+        """Max pooling: at tied maxima the spec's tie rule, with the window's row-major order."""
+        if self.average:
+            return {}
+        position = {s: k for k, s in enumerate(layer.inputs.symbols)}
+        rule = Kinks(ties=layer.spec.ties, order=position.__getitem__)
+        return dict.fromkeys(layer.out.symbols, rule)
 
     def summary(self, layer: LayerNet) -> dict:
         spec = layer.spec
