@@ -126,5 +126,5 @@ def cost_definition(
         return sympy.Add(*[summand(kind, o, y, n, scale) for o, y in zip(outputs, targets)])
 
     o_, y_ = sympy.Dummy("o"), sympy.Dummy("y")
-    summand = (_summand(kind, o_, y_, n), (o_, y_), tuple(zip(outputs, targets)))
-    return Definition(cost, None, partials, kind, build=build, summand=summand)
+    template = (summand(kind, o_, y_, n, scale), (o_, y_), tuple(zip(outputs, targets)))
+    return Definition(cost, None, partials, kind, build=build, summand=template)

@@ -289,3 +289,68 @@ def test_unread_rows_have_zero_gradient(size, k, s, top, bottom, d):
     assert all(model.gradients[r].terms == () for r in rows[size - u:])
     if 0 < u < size:  # the row just before them is the last one read
         assert model.gradients[rows[size - u - 1]].terms != ()
+
+
+# ----------------------------------------------------------------------------- graphs and batches
+
+@st.composite
+def graph_networks(draw):
+    """Residual blocks (conv → [conv] → add with the block's input), concatenations (a conv
+    branch joined to what it read) and chains, unbatched or on a batch of 1–3, with a drawn cost
+    and reduction; sometimes ending in flatten → dense."""
+    c = draw(st.integers(1, 2))
+    h, w = draw(st.integers(2, 4)), draw(st.integers(2, 4))
+    batch = draw(st.sampled_from([0, 0, 1, 2, 3]))
+    layers, names = [], ["input"]
+    channels = c
+    for k in range(draw(st.integers(1, 2))):
+        form = draw(st.sampled_from(["residual", "concat", "chain"]))
+        src = names[-1]
+        act = draw(st.sampled_from(ACTIVATIONS))
+        if form == "residual":
+            mid = draw(st.integers(1, 2))
+            layers.append(conv(kernel_size=draw(st.sampled_from([1, 3])), padding="same", out_channels=mid,
+                               activation=act, bias=draw(st.booleans()), name=f"r{k}a",
+                               **({"inputs": [src]} if src != names[-1] else {})))
+            layers.append(conv(kernel_size=1, out_channels=channels, name=f"r{k}b"))
+            layers.append({"type": "add", "inputs": [f"r{k}b", src], "name": f"r{k}",
+                           "activation": draw(st.sampled_from(ACTIVATIONS))})
+            names.append(f"r{k}")
+        elif form == "concat":
+            out = draw(st.integers(1, 2))
+            layers.append(conv(kernel_size=draw(st.sampled_from([1, 3])), padding="same", out_channels=out,
+                               activation=act, name=f"c{k}a"))
+            order = draw(st.sampled_from([[f"c{k}a", src], [src, f"c{k}a"]]))
+            layers.append({"type": "concat", "inputs": order, "name": f"c{k}"})
+            channels += out
+            names.append(f"c{k}")
+        else:
+            layers.append(conv(kernel_size=1, out_channels=channels, activation=act, name=f"p{k}"))
+            names.append(f"p{k}")
+    cost = draw(st.sampled_from(COSTS))
+    if draw(st.booleans()) or cost in ("cross_entropy", "bce"):
+        layers.append({"type": "flatten"})
+        layers.append({"type": "dense", "out_features": draw(st.integers(2, 3)), "bias": draw(st.booleans()),
+                       "activation": "sigmoid" if cost == "bce" else "identity"})
+    shape = ([batch] if batch else []) + [c, h, w]
+    return net(shape, *layers, cost=cost, convention=draw(st.sampled_from(["cross-correlation", "convolution"]))) | {
+        "cost": {"type": cost, "reduction": draw(st.sampled_from(["sum", "mean"]))}}
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(graph_networks(), st.integers(0, 10_000))
+def test_graphs_and_batches_equal_torch(spec, seed):
+    model = _buildable(spec)
+    assume(model is not None)
+    assume(len(model.network.table.info) <= 1500)
+    compare(model, seed=seed)
+
+
+@pytest.mark.parametrize("reduction", ["sum", "mean"])
+@pytest.mark.parametrize("cost", COSTS)
+def test_batched_costs_equal_torch(cost, reduction):
+    spec = net((3, 2, 3, 3), conv(kernel_size=2, out_channels=2, bias=True, activation="tanh"),
+               {"type": "flatten"}, {"type": "dense", "out_features": 2,
+                                     "activation": "sigmoid" if cost == "bce" else "identity"})
+    spec["cost"] = {"type": cost, "reduction": reduction}
+    compare(symconv.load(spec), seed=17)
