@@ -49,15 +49,18 @@ __all__ = [
 
 
 @gc_paused
-def render(d: Derivation, fmt: str, user_dirs: Sequence[str | Path] = (), numeric=None) -> str:
+def render(d: Derivation, fmt: str, user_dirs: Sequence[str | Path] = (), numeric=None,
+           claims: Sequence[dict] = ()) -> str:
     """The derivation as ``"md"`` or ``"tex"`` text (deterministic: same input, same bytes).
 
     ``user_dirs``: template folders searched before the built-ins; ``numeric``: a
-    :class:`~symconv.values.NumericView` (formulas followed by their numbers). Raises
+    :class:`~symconv.values.NumericView` (formulas followed by their numbers); ``claims``: the
+    printed verdicts on the reader's claims (:func:`symconv.check.verdict_context`), shown right
+    after the result section. Raises
     :class:`~symconv.errors.SpecError` for a template that fails."""
     env = environment(fmt, user_dirs)
     try:
         template = env.get_template(f"derivation.{fmt}.j2")
-        return template.render(**build_context(d, numeric))
+        return template.render(**build_context(d, numeric, claims))
     except jinja2.TemplateError as exc:  # a user template (--templates) that fails
         raise template_failure(exc) from None
