@@ -319,7 +319,7 @@ def test_stride_padding_and_channels_in_the_general_formulas():
     from symconv.spec import load_spec
 
     md = md_of(Model(load_spec("examples/two_channel_stride2.toml")))
-    assert (r"a^{(1)}_{o,i,j} = b^{(1)}_{o} + \sum_{c=0}^{1}\sum_{m=0}^{2}\sum_{n=0}^{2} W^{(1)}_{o,c,m,n} \, "
+    assert (r"a^{(1)}_{o,i,j} &= b^{(1)}_{o} + \sum_{c=0}^{1}\sum_{m=0}^{2}\sum_{n=0}^{2} W^{(1)}_{o,c,m,n} \, "
             r"x^{(0)}_{c,2i+m-1,2j+n-1}") in md
     assert (r"\frac{\partial C}{\partial x^{(0)}_{c,u,v}} = \sum_{o=0}^{1}\sum_{m=0}^{2}\sum_{n=0}^{2} "
             r"\delta^{(1)}_{o,\frac{u-m+1}{2},\frac{v-n+1}{2}} \, W^{(1)}_{o,c,m,n}") in md

@@ -108,7 +108,7 @@ def _element(pr: Printer, e: ElementProof) -> dict:
         "zero": not e.terms,
         "result": {"lhs": inline, "rows": named or (products if e.terms else ["0"])},
         "compact": ([{"lhs": inline, "rows": products if e.terms else ["0"]}]
-                    + ([numeric["value"]] if numeric is not None else [])),
+                    + ([{"lhs": "", "rows": numeric["numbers"]}, numeric["value"]] if numeric is not None else [])),
         "worked": False,  # set by build_context: one fully worked element per tensor kind
     }
 
