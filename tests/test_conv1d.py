@@ -129,7 +129,7 @@ def test_closed_forms_are_certified_and_printed():
     assert r"\frac{\partial C}{\partial b^{(1)}_{o}} = \sum_{i} \delta^{(1)}_{o,i}" in md
     assert r"\frac{\partial C}{\partial x^{(0)}_{c,u}} &= \sum_{o=1}^{1}\sum_{m=1}^{2} \delta^{(1)}_{o,\frac{u-m}{2}+1}" in md
     assert "| $x^{(0)}_{c,u}$ | input |" in md and "| $W^{(l)}_{o,c,m}$ | kernel (weight) of layer l |" in md
-    assert r"| $\hat{x}$ | x with s - 1 zeros inserted" in md
+    assert r"| $\hat{A}$ | A with s - 1 zeros inserted" in md
 
 
 def test_json_kernel_index_is_pytorch_layout(tmp_path):

@@ -147,12 +147,12 @@ def closed_form_legend(pc: PrintContext) -> list[tuple[str, str]]:
     """Legend rows of the operations a convolution's closed forms are written with (shared by
     every convolution kind; the legend keeps each row once)."""
     return [
-        (r"\tilde{x}", "x zero-padded by the layer's padding"),
-        (r"\hat{x}", "x with s - 1 zeros inserted between neighbouring entries (stride s)"),
-        (r"x \star k", "valid cross-correlation of x with k (k slides over the positions inside x)"),
-        (r"x \mathbin{\star_{\mathrm{full}}} k", "full cross-correlation: k slides over every overlap with x"),
-        (r"\operatorname{rot180}\left(k\right)", "k rotated by 180 degrees"),
-        (r"k_{d}", "k dilated by d (d - 1 zeros between neighbouring taps)"),
+        (r"\tilde{A}", "A zero-padded by the layer's padding"),
+        (r"\hat{A}", "A with s - 1 zeros inserted between neighbouring entries (stride s)"),
+        (r"A \star K", "valid cross-correlation of A with K (K slides over the positions inside A)"),
+        (r"A \mathbin{\star_{\mathrm{full}}} K", "full cross-correlation: K slides over every overlap with A"),
+        (r"\operatorname{rot180}\left(K\right)", "K rotated by 180 degrees"),
+        (r"K_{d}", "K dilated by d (d - 1 zeros between neighbouring taps)"),
         (r"\operatorname{crop}", "removes the rows and columns of the padding"),
     ]
 
