@@ -238,6 +238,6 @@ def test_grouped_formulas_name_the_group_of_each_channel():
     md = model.render("md")
     assert (r"W^{(1)}_{c+1\lfloor(o-1)/2\rfloor,o-2\lfloor(o-1)/2\rfloor,m,n} \, "
             r"x^{(0)}_{c+1\lfloor(o-1)/2\rfloor,\frac{i-m}{2}+1,\frac{j-n}{2}+1}") in md
-    assert (r"\frac{\partial C}{\partial x^{(0)}_{c,u,v}} &= \sum_{o=1}^{2}\sum_{m=1}^{2}\sum_{n=1}^{2} "
+    assert (r"\frac{\partial C}{\partial x^{(0)}_{c,u,v}} = \sum_{o=1}^{2}\sum_{m=1}^{2}\sum_{n=1}^{2} "
             r"\delta^{(1)}_{o+2\lfloor(c-1)/1\rfloor,2u+m-2,2v+n-2} \, W^{(1)}_{c,o,m,n}") in md
     assert "o counts the output channels within the group of input channel c" in md
