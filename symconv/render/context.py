@@ -4,13 +4,29 @@ forms, index formulas, general δ) come printed from :mod:`symconv.statements`."
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
+import sympy
+
 from ..derivation import Derivation, ElementProof, TensorProof, shown_indices
-from ..latex import product_latex, split_rows
+from ..latex import split_rows
 from ..layers import kind_of
 from ..notation import PARAMETER_ROLES
 from .legend import legend
 from .printer import Printer
-from .rows import TABLE_ROWS, listed_rows, readable_rows, value_equation
+from .rows import HEAD_TERMS, TABLE_ROWS, listed_rows, readable_rows, value_equation
+from .terms import sized_rows
+
+
+_ONE = sympy.S.One
+
+
+class Touch(NamedTuple):
+    """One row of a receptive-field table (``row.output`` or ``row["output"]`` in a template)."""
+
+    output: str
+    upstream: str
+    partial: str
 
 
 def _cert_text(cert) -> str:
@@ -67,28 +83,36 @@ def _certificates_row(pr: Printer, t: TensorProof, letter: str, count: int) -> d
 
 
 def _element(pr: Printer, e: ElementProof) -> dict:
+    """One element's context. Every chain-rule term is printed by string formatting from cached
+    factors (:mod:`.terms`): a ``--full`` document costs microseconds per term."""
     written = e.written
     terms = list(e.terms)
-    chain = listed_rows(
-        terms, lambda t: rf"{pr.grad(t.via) if t.upstream != 1 else ''} {pr.partial(t.via, e.wrt)}".strip(), written
-    )
+    tp = pr.terms
+    wrt = e.wrt
+
+    def chain_piece(t):
+        pt, pw = tp.partial(t.via, wrt)
+        if t.upstream is _ONE:
+            return pt, pw
+        gt, gw = tp.grad(t.via)
+        return f"{gt} {pt}", gw + pw
+
+    chain = sized_rows(terms, chain_piece, written, HEAD_TERMS)
     shown_touches = terms if written else terms[:TABLE_ROWS]
-    touches = [
-        {"output": pr(t.via), "upstream": pr(t.upstream), "partial": pr(t.partial)}
-        for t in shown_touches
-    ]
-    products = listed_rows(terms, lambda t: product_latex(pr.p, [t.upstream, t.partial]), written)
+    text = tp.text
+    touches = [Touch(text(t.via)[0], text(t.upstream)[0], text(t.partial)[0]) for t in shown_touches]
+    products = sized_rows(terms, lambda t: tp.product2(t.upstream, t.partial), written, HEAD_TERMS)
     closed = None
     if e.closed is not None:
         kind, pairs, cert = e.closed  # the closed form's products (a, b), meaning Σ a·b
-        closed = {"kind": kind, "rows": listed_rows(
-            list(pairs), lambda ab: product_latex(pr.p, [ab[0]] if ab[1] is None else list(ab)), written),
+        closed = {"kind": kind, "rows": sized_rows(
+            list(pairs), lambda ab: tp.product2(ab[0], 1 if ab[1] is None else ab[1]), written, HEAD_TERMS),
             "certificate": _cert_text(cert), "ok": cert.equal}
     named = readable_rows(pr, e.named)
     inline = rf"\partial {pr.namer.latex_letter('cost')} / \partial {pr(e.wrt)}"
     numeric = None
     if pr.numeric is not None:
-        numbers = listed_rows(terms, lambda t: product_latex(pr.np, [t.upstream, t.partial]), written)
+        numbers = sized_rows(terms, lambda t: pr.nterms.product2(t.upstream, t.partial), written, HEAD_TERMS)
         numeric = {"numbers": numbers, "value": value_equation(pr.numeric.grad[e.wrt])}
     return {
         "wrt": pr(e.wrt),
@@ -109,7 +133,7 @@ def _element(pr: Printer, e: ElementProof) -> dict:
         "result": {"lhs": inline, "rows": named or (products if e.terms else ["0"])},
         "compact": ([{"lhs": inline, "rows": products if e.terms else ["0"]}]
                     + ([{"lhs": "", "rows": numeric["numbers"]}, numeric["value"]] if numeric is not None else [])),
-        "worked": False,  # set by build_context: one fully worked element per tensor kind
+        "worked": e.wrt in pr.worked,  # one fully worked element per kind (:func:`worked_elements`)
     }
 
 
@@ -133,6 +157,24 @@ def _rf_headers(pr: Printer, role: str, layer_index: int, readers=()) -> tuple[s
     return _RF_HEADERS.get(role, ("output", "upstream gradient", "local partial"))
 
 
+class Lazy:
+    """``map(fn, items)`` that can be iterated many times and knows its length: a tensor's
+    element contexts are built while the template writes them, so a ``--full`` document never
+    holds every element's strings at once (see :func:`~symconv.render.render_chunks`)."""
+
+    def __init__(self, items, fn):
+        self.items, self.fn = items, fn
+
+    def __iter__(self):
+        return map(self.fn, self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+
 def _tensor(pr: Printer, t: TensorProof, layer_index: int) -> dict:
     role = t.role
     layer = t.layer
@@ -150,7 +192,7 @@ def _tensor(pr: Printer, t: TensorProof, layer_index: int) -> dict:
                              if t.closed_kind else None),
         "index_formula": pr.st.index_formula(t.role, t.layer, t.readers, layer_index),
         "rf_headers": _rf_headers(pr, role, layer_index, t.readers),
-        "elements": [_element(pr, e) for e in t.elements],
+        "elements": Lazy(t.elements, lambda e: _element(pr, e)),
         "same_as_delta": (role == "activation" and not pr.d.full
                           and pr.d.network.layers[layer - 1].pre is None
                           and pr.d.network.layers[layer - 1].delta is not None),
@@ -167,11 +209,12 @@ def _tensor(pr: Printer, t: TensorProof, layer_index: int) -> dict:
 def _definition_rows(pr: Printer, d, printer=None) -> list[str]:
     p = printer or pr.p
     if d.terms:
-        printed = [product_latex(p, [t.coeff, t.value, t.weight] if t.weight is not None else [t.coeff, t.value])
+        tp = pr.terms if p is pr.p else pr.nterms
+        printed = [tp.product((t.coeff, t.value, t.weight) if t.weight is not None else (t.coeff, t.value))
                    for t in d.terms]
         if d.bias is not None:
-            printed.append(p._print(d.bias))
-        return split_rows(printed)
+            printed.append(tp.product((d.bias,)))
+        return split_rows([t for t, _ in printed], widths=[w for _, w in printed])
     if d.rule == "max" and len(d.partials) > 1:
         # the window in row-major order (sympy's Max keeps its arguments in its own sorted order)
         return [r"\max\left(" + ", ".join(p._print(v) for v, _ in d.partials) + r"\right)"]
@@ -190,14 +233,15 @@ def _delta_equations(pr: Printer, s, terms, named, written: bool, in_result: boo
     """δ = Σ upstream · partial, then (if it reads differently, and the result section does not
     already show it: ``in_result``) the substituted form, then (numeric view) the numbers and the
     value. A long, unasked-for sum is elided."""
-    chain = listed_rows(list(terms), lambda t: product_latex(pr.p, [t.upstream, t.partial]), written)
+    chain = sized_rows(list(terms), lambda t: pr.terms.product2(t.upstream, t.partial), written, HEAD_TERMS)
     eqs = [{"lhs": pr(s), "rows": chain}]
     substituted = None if in_result else readable_rows(pr, named)
     if substituted is not None:
         if substituted != chain:
             eqs.append({"lhs": "", "rows": substituted})
     if pr.numeric is not None:
-        eqs.append({"lhs": "", "rows": listed_rows(list(terms), lambda t: product_latex(pr.np, [t.upstream, t.partial]), written)})
+        eqs.append({"lhs": "", "rows": sized_rows(list(terms), lambda t: pr.nterms.product2(t.upstream, t.partial),
+                                                  written, HEAD_TERMS)})
         eqs.append(value_equation(pr.numeric.value[s]))
     return eqs
 
@@ -230,20 +274,25 @@ def _cost_equation(pr: Printer, d) -> list[dict]:
     return eqs
 
 
-def _mark_worked(tensors: list[dict], full: bool) -> None:
-    """One fully worked element per kind of derivation (a parameter's role and its layer's kind; for
-    a tensor layers read, the kinds of those layers: the network input and an activation read by
-    the same kind of layer are derived alike): the shown element of that kind with the most
-    chain-rule terms (the first of those); every element under ``--full`` and every ``--show`` element (written in full)."""
+def worked_elements(proofs, contexts, d: Derivation) -> set:
+    """The symbols whose elements are worked in full: one per kind of derivation (a parameter's
+    role and its layer's kind; for a tensor layers read, the kinds of those layers: the network
+    input and an activation read by the same kind of layer are derived alike), the shown element
+    of that kind with the most chain-rule terms (the first of those); every element under
+    ``--full`` and every ``--show`` element written in full. ``proofs`` and their tensor
+    ``contexts`` in document order (decided from the proofs: element contexts are built lazily)."""
+    if d.full:
+        return {e.wrt for t in proofs for e in t.elements}
+    worked = {e.wrt for t in proofs for e in t.elements if e.written and e.wrt in d.show}
     best: dict = {}
-    for t in tensors:
-        for e in t["elements"]:
-            e["worked"] = full or (e["written"] and e["picked"])
-            kind = t["derivation_kind"]
-            if not full and not e["zero"] and not t["same_as_delta"] and (kind not in best or e["count"] > best[kind]["count"]):
+    for t, c in zip(proofs, contexts):
+        if c["same_as_delta"]:
+            continue
+        kind = c["derivation_kind"]
+        for e in t.elements:
+            if e.terms and (kind not in best or len(e.terms) > len(best[kind].terms)):
                 best[kind] = e
-    for e in best.values():
-        e["worked"] = True
+    return worked | {e.wrt for e in best.values()}
 
 
 def build_context(d: Derivation, numeric=None, claims=()) -> dict:
@@ -300,11 +349,8 @@ def build_context(d: Derivation, numeric=None, claims=()) -> dict:
         })
     input_tensor = _tensor(pr, d.input_proof, 1)
     tensors = [t for layer in layers for t in layer["tensors"]] + [input_tensor]
-    picked = {pr(s) for s in d.show}
-    for t in tensors:
-        for e in t["elements"]:
-            e["picked"] = e["wrt"] in picked
-    _mark_worked(tensors, d.full)
+    proofs = [t for lp in d.layers for t in lp.tensors] + [d.input_proof]
+    pr.worked = worked_elements(proofs, tensors, d)
     ind = d.independent
     sections = ["result"] + (["claims"] if claims else []) + ["network", "forward", "errors", "gradients",
                                                                "certificates"]
