@@ -82,6 +82,8 @@ def verdict_context(verdict: Verdict) -> dict:
     return {
         "claim": verdict.claim.text,
         "claim_tex": escape_latex_text(verdict.claim.text),
+        "notes": list(verdict.claim.notes),
+        "notes_tex": [escape_latex_text(n) for n in verdict.claim.notes],
         "network": escape_latex_text(model.spec.title),
         "network_md": model.spec.title,
         "wrt": wrt,
@@ -97,6 +99,7 @@ def render_text(verdict: Verdict) -> str:
     """A few plain lines for the terminal: verdict, difference, counterexample, diagnosis."""
     ctx = verdict_context(verdict)
     lines = [f"claim: {ctx['claim']}"]
+    lines += [f"read: {n}" for n in ctx["notes"]]
     lines.append(f"exact: \\frac{{\\partial C}}{{\\partial {ctx['wrt']}}} = {ctx['truth']}")
     for s in ctx["steps"]:
         head = f"step {s['number']}" if len(ctx["steps"]) > 1 else "verdict"

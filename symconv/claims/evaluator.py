@@ -19,6 +19,11 @@ MAX_SUM_TERMS = 20_000
 """Upper bound on the total number of terms all ``\\sum`` in one claim may expand to."""
 
 
+class MissingElement(SpecError):
+    """An index out of range (or a layer that does not exist): the symbol is not in the network.
+    An implicit-range ``\\sum_k`` skips the k that give one."""
+
+
 
 class _Evaluator:
     def __init__(self, model: Model, voc: Vocabulary):
@@ -26,6 +31,8 @@ class _Evaluator:
         self.voc = voc
         self.env: dict[str, int] = {}
         self.budget = MAX_SUM_TERMS
+        self.notes: list[str] = []  # how implicit parts were read, for the verdict
+        self._steps = None
 
     def int_of(self, node: Node, what: str) -> int:
         value = self.eval(node)
@@ -34,6 +41,8 @@ class _Evaluator:
         return int(value)
 
     def resolve(self, node: Node) -> sympy.Symbol:
+        if node.op == "name":
+            return self.voc.names[node.value]
         head = node.value
         sup, sub = node.args
         mark = self.int_of(sup[0], "layer mark") if sup is not None else None
@@ -41,11 +50,19 @@ class _Evaluator:
         shown = _show_head(head)
         if mark not in self.voc.marks[head]:
             layers = sorted(m for m in self.voc.marks[head] if m is not None)
-            raise SpecError(
+            raise MissingElement(
                 "claim",
                 f"layer {mark} does not exist for '{shown}' at column {sup[1]}: "
                 f"this network has {shown} in layers {', '.join(map(str, layers))}",
             )
+        if sub is None and self.voc.needs_index(head):
+            single = self.voc.single(head, mark)
+            if single is None:
+                raise SpecError(
+                    "claim", f"'{shown}' at column {node.pos} needs a subscript index, e.g. {shown}_1"
+                    + (f"^{mark}" if mark is not None else "") + " (only a one-element tensor may leave it off)"
+                )
+            index = single
         symbol = self.voc.keys.get((head, mark, index))
         if symbol is None:
             rng = self.voc.ranges[(head, mark)]
@@ -58,7 +75,7 @@ class _Evaluator:
                 )
             limits = ", ".join(f"{lo}..{hi}" for lo, hi in rng)
             got = ",".join(map(str, index))
-            raise SpecError(
+            raise MissingElement(
                 "claim", f"index {got} out of range for '{name}' at column {where}: valid {limits}"
             )
         return symbol
@@ -73,8 +90,13 @@ class _Evaluator:
             if node.value in self.voc.marks:  # a bare letter of the table, e.g. the cost C
                 return self.resolve(Node("sym", node.pos, (None, None), value=node.value))
             raise SpecError("claim", f"unknown symbol '{node.value}' at column {node.pos}")
-        if op == "sym":
+        if op in ("sym", "name"):
             return self.resolve(node)
+        if op == "route":
+            return self.route(node)
+        if op in ("floor", "ceil"):
+            inner = self.eval(node.args[0])
+            return sympy.floor(inner) if op == "floor" else sympy.ceiling(inner)
         if op == "add":
             return sympy.Add(*_flatten(self, node, "add"))
         if op == "mul":
@@ -95,10 +117,12 @@ class _Evaluator:
             return base ** exponent
         if op == "sum":
             lo_node, hi_node, body = node.args
-            lo, hi = self.int_of(lo_node, "lower bound"), self.int_of(hi_node, "upper bound")
             var = node.value
             if var in self.env:
                 raise SpecError("claim", f"summation variable '{var}' at column {node.pos} is already in use")
+            if lo_node is None:
+                return self.implicit_sum(node)
+            lo, hi = self.int_of(lo_node, "lower bound"), self.int_of(hi_node, "upper bound")
             count = max(0, hi - lo + 1)
             self.budget -= count
             if self.budget < 0:
@@ -117,6 +141,74 @@ class _Evaluator:
             return self.function(node)
         raise AssertionError(op)  # pragma: no cover
 
+    def implicit_sum(self, node: Node) -> sympy.Expr:
+        """``\\sum_k body`` over every k for which every indexed symbol of the body exists (k
+        tried over twice the largest index of the network, both signs); the range read is noted."""
+        _, _, body = node.args
+        var = node.value
+        bound = 2 * max([abs(v) for rng in self.voc.ranges.values() for r in rng for v in r] or [0]) + 2
+        items, used = [], []
+        for v in range(-bound, bound + 1):
+            self.env[var] = v
+            try:
+                items.append(self.eval(body))
+                used.append(v)
+            except MissingElement:
+                continue
+            finally:
+                del self.env[var]
+            self.budget -= 1
+            if self.budget < 0:
+                raise SpecError("claim", f"'\\sum' at column {node.pos} expands to too many terms (at most {MAX_SUM_TERMS})")
+        if not used:
+            raise SpecError("claim", f"'\\sum_{var}' at column {node.pos}: no {var} gives symbols that exist in "
+                                     f"this network; state the range, e.g. \\sum_{{{var}=1}}^{{4}}")
+        contiguous = used == list(range(used[0], used[-1] + 1))
+        values = f"{used[0]}..{used[-1]}" if contiguous else ", ".join(map(str, used))
+        self.notes.append(f"\\sum_{var} at column {node.pos} read as {var} = {values}: every {var} for which "
+                          "the indexed symbols exist")
+        return sympy.Add(*items)
+
+    def route(self, node: Node) -> sympy.Expr:
+        """``route_max(x → o)`` / ``route_max(x; window)``: :class:`~symconv.functions.MaxRoute`
+        of ``x`` in the max-pooling window of ``o`` (or the window given)."""
+        from ..functions import MaxRoute, route_outputs
+
+        kind, split = node.value
+        x = self.eval(node.args[0])
+        if kind == "to":
+            out = self.eval(node.args[1])
+            windows = {o: w for w, o in route_outputs(self.model.forward.definitions).items()}
+            window = windows.get(out)
+            if window is None:
+                raise SpecError("claim", f"route at column {node.pos}: {out} is not the output of a max-pooling "
+                                         "window of this network")
+        else:
+            window = tuple(self.eval(a) for a in node.args[1:])
+        if x not in window:
+            raise SpecError("claim", f"route at column {node.pos}: {x} is not in the window it is routed from")
+        return MaxRoute(sympy.Integer(window.index(x)), sympy.Integer(1 if split else 0), *window)
+
+    def heaviside(self, arg: sympy.Expr, pos: int) -> sympy.Expr:
+        """``H(z)`` with the value at 0 the network uses for ``z`` (the activation's setting):
+        read from the Heaviside factors of the forward pass; 0 when the network has none."""
+        if self._steps is None:
+            found = {}
+            for d in self.model.forward.definitions:
+                for _, p in d.partials:
+                    for h in (p.atoms(sympy.Heaviside) if isinstance(p, sympy.Basic) else ()):
+                        found[h.args[0]] = h.args[1] if len(h.args) > 1 else sympy.Rational(1, 2)
+            self._steps = found
+        h = self._steps.get(arg)
+        if h is None:
+            values = set(self._steps.values())
+            if len(values) > 1:
+                shown = " or ".join(sorted(map(str, values)))
+                raise SpecError("claim", f"H(...) at column {pos} is ambiguous: H(0) is {shown} in this "
+                                         "network; write H of a pre-activation z, or Heaviside(x, h)")
+            h = values.pop() if values else sympy.Integer(0)
+        return sympy.Heaviside(arg, h)
+
     def gradient(self, node: Node) -> sympy.Expr:
         num, den = (self.resolve(n) for n in node.args)
         model = self.model
@@ -133,7 +225,7 @@ class _Evaluator:
         return sympy.diff(to_leaf(model, num), den)
 
     def function(self, node: Node) -> sympy.Expr:
-        from ..activations import f, fprime
+        from ..functions import MaxRoute, f, fprime
 
         args = [self.eval(a) for a in node.args]
         name = node.value
@@ -143,8 +235,21 @@ class _Evaluator:
         }
         if name == "max":
             return sympy.Max(*args)
+        if name == "MaxRoute":
+            if len(args) < 3 or not (args[0].is_Integer and args[1].is_Integer) or not 0 <= args[0] < len(args) - 2:
+                raise SpecError("claim", f"MaxRoute at column {node.pos} takes (j, rule, v_0, ..., v_n-1) with "
+                                         "0 <= j < n")
+            return MaxRoute(*args)
+        if name == "H":
+            if len(args) == 2:
+                return sympy.Heaviside(args[0], args[1])
+            if len(args) != 1:
+                raise SpecError("claim", f"H at column {node.pos} takes one argument, H(z)")
+            return self.heaviside(args[0], node.pos)
         if name not in table:
             raise SpecError("claim", f"unknown function '{name}' at column {node.pos}")
+        if len(args) != 1:
+            raise SpecError("claim", f"{name} at column {node.pos} takes one argument, got {len(args)}")
         return table[name](args[0])
 
 
@@ -229,7 +334,7 @@ def parse_claim(model: Model, text: str) -> Claim:
                 f"gradient \\partial C/\\partial {of}; write {delta} = ... or \\partial C/\\partial {of} = ...",
             )
         wrt = _gradient_target(model, den)
-    elif lhs_node.op == "sym" and ev.resolve(lhs_node) in model.gradients.upstream_symbols():
+    elif lhs_node.op in ("sym", "name") and ev.resolve(lhs_node) in model.gradients.upstream_symbols():
         wrt = _gradient_target(model, ev.resolve(lhs_node))
     else:
         raise SpecError(
@@ -243,4 +348,4 @@ def parse_claim(model: Model, text: str) -> Claim:
                                  "bias or intermediate x in \\partial C/\\partial x")
     lhs = Side(nodes[0][1], ev.eval(lhs_node))
     rhs = tuple(Side(src, ev.eval(node)) for node, src in nodes[1:])
-    return Claim(text, wrt, lhs, rhs)
+    return Claim(text, wrt, lhs, rhs, tuple(dict.fromkeys(ev.notes)))

@@ -12,6 +12,13 @@ _SKIP_COMMANDS = {
     "biggr", "Biggl", "Biggr", "quad", "qquad", "displaystyle", "textstyle", "middle",
 }
 _FUNCTIONS = {"sigma", "tanh", "exp", "log", "ln", "max"}
+TEXT_FUNCTIONS = {
+    "Heaviside": "H", "MaxRoute": "MaxRoute", "exp": "exp", "log": "log", "Max": "max", "fprime": "f'",
+    "tanh": "tanh", "sigmoid": "sigma",
+}
+"""Function names of sympy's plain-text form (what ``symconv formula --format text`` prints) →
+the function the parser knows them as."""
+_ENVIRONMENTS = {"begin", "end"}
 _FRACS = {"frac", "dfrac", "tfrac"}
 _MULS = {"cdot", "times", "ast"}
 
@@ -21,23 +28,35 @@ _MULS = {"cdot", "times", "ast"}
 
 @dataclass(frozen=True)
 class Token:
-    """One lexical token: ``kind`` in {cmd, letter, num, op, end}; ``pos`` is the 1-based column."""
+    """One lexical token: ``kind`` in {cmd, letter, name, num, op, end}; ``pos`` is the 1-based
+    column. A ``name`` is the Python name of a symbol (plain-text form); a ``cmd`` ``fn:NAME`` a
+    plain-text function name."""
 
     kind: str
     text: str
     pos: int
 
 
-_OPS = set("+-*/^_=()[]{},'<>|")
+_OPS = set("+-*/^_=()[]{},'<>|;")
 _DIGITS = set("0123456789")
 _UNICODE = {  # pasted math: read as the LaTeX command it shows
     "∂": ("cmd", "partial"), "δ": ("cmd", "delta"), "−": ("op", "-"), "·": ("cmd", "cdot"),
-    "×": ("cmd", "times"), "∑": ("cmd", "sum"), "Σ": ("cmd", "sum"),
+    "×": ("cmd", "times"), "∑": ("cmd", "sum"), "Σ": ("cmd", "sum"), "σ": ("cmd", "sigma"),
+    "→": ("cmd", "to"), "⌊": ("cmd", "lfloor"), "⌋": ("cmd", "rfloor"), "⌈": ("cmd", "lceil"),
+    "⌉": ("cmd", "rceil"), "≤": ("cmd", "le"), "≥": ("cmd", "ge"),
 }
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+_TEXT_GRADIENT = re.compile(r"d([A-Za-z][A-Za-z0-9_]*)/d([A-Za-z][A-Za-z0-9_]*)")
 
 
-def tokenize(text: str) -> list[Token]:
+def tokenize(text: str, names: frozenset | set | dict = frozenset()) -> list[Token]:
     """Split LaTeX into tokens; braces, parentheses and brackets must balance.
+
+    ``names``: the Python names of the network's symbols (``w1_1``, ``delta1_1``, ``dC_do1_1``):
+    such a name is one ``name`` token, so the plain-text form that ``symconv formula --format
+    text`` prints (``dC/dw1_1 = delta1_1*i1_1 + ...``, ``**`` for powers, sympy's function names)
+    reads too. Markdown/LaTeX wrappers are skipped: ``$``, ``$$``, ``\\begin{aligned}``,
+    ``\\end{...}``, ``&``, the row break ``\\\\``.
 
     Raises :class:`SpecError` (field ``claim``) for an unexpected character or an unbalanced
     delimiter, naming it and its column.
@@ -47,9 +66,36 @@ def tokenize(text: str) -> list[Token]:
     while i < n:
         ch = text[i]
         col = i + 1
-        if ch.isspace() or ch in "&~":
+        if ch.isspace() or ch in "&~$":
             i += 1
             continue
+        if ch == "*" and text.startswith("**", i):
+            tokens.append(Token("op", "^", col))
+            i += 2
+            continue
+        if ch == "\\" and text.startswith("\\\\", i):  # a row break
+            i += 2
+            m = re.compile(r"\s*\[[^\]]*\]").match(text, i)  # \\[2pt]
+            if m:
+                i = m.end()
+            continue
+        if names and ch.isascii() and ch.isalpha():
+            m = _TEXT_GRADIENT.match(text, i)
+            if m and m.group(1) in names and m.group(2) in names:
+                tokens += [Token("cmd", "partial", col), Token("name", m.group(1), col + 1), Token("op", "/", m.start(1) + len(m.group(1)) + 1),
+                           Token("cmd", "partial", m.start(2)), Token("name", m.group(2), m.start(2) + 1)]
+                i = m.end()
+                continue
+            m = _NAME.match(text, i)
+            word = m.group(0)
+            if len(word) > 1 and word in names and (m.end() >= n or text[m.end()] not in "_^"):
+                tokens.append(Token("name", word, col))
+                i = m.end()
+                continue
+            if word in TEXT_FUNCTIONS and len(word) > 1 and text[m.end():m.end() + 1] == "(":
+                tokens.append(Token("cmd", "fn:" + TEXT_FUNCTIONS[word], col))
+                i = m.end()
+                continue
         if ch == "\\":
             m = re.compile(r"\\([A-Za-z]+)").match(text, i)
             if m:
@@ -64,6 +110,11 @@ def tokenize(text: str) -> list[Token]:
                     continue
                 if name in _SKIP_COMMANDS:
                     continue
+                if name in _ENVIRONMENTS:  # \\begin{aligned}, \\end{aligned}: layout only
+                    m2 = re.compile(r"\s*\{[A-Za-z*]*\}").match(text, i)
+                    if m2:
+                        i = m2.end()
+                        continue
                 tokens.append(Token("cmd", name, col))
                 continue
             if i + 1 < n and text[i + 1] in ",;:! ":

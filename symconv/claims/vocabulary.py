@@ -11,7 +11,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..tensors import SymbolTable
 
 
-
 @dataclass
 class Vocabulary:
     """The symbol vocabulary of a network, read from the LaTeX of its symbol table.
@@ -24,11 +23,13 @@ class Vocabulary:
     keys: dict = field(default_factory=dict)
     marks: dict = field(default_factory=dict)  # head -> set of marks
     ranges: dict = field(default_factory=dict)  # (head, mark) -> list of (lo, hi) per position
+    names: dict = field(default_factory=dict)  # Python name (w1_1, dC_do1_1) -> symbol
 
     @classmethod
     def from_table(cls, table: SymbolTable) -> Vocabulary:
         voc = cls()
         for symbol, info in table.info.items():
+            voc.names[info.name] = symbol
             if info.role == "adjoint":  # written as \partial C/\partial o
                 continue
             head, mark, index = _key_of_latex(info.latex)
@@ -41,6 +42,14 @@ class Vocabulary:
 
     def needs_index(self, head: str) -> bool:
         return any(len(self.ranges[(head, m)]) > 0 for m in self.marks.get(head, ()))
+
+    def single(self, head: str, mark) -> tuple | None:
+        """The index of the only element of tensor ``head^mark`` (None when it has several): a
+        one-element tensor may be written without its index (``o^2`` for ``o_1^2``)."""
+        rng = self.ranges.get((head, mark))
+        if rng is None or any(lo != hi for lo, hi in rng):
+            return None
+        return tuple(lo for lo, _ in rng)
 
     def takes_mark(self, head: str) -> bool:
         return any(m is not None for m in self.marks.get(head, ()))

@@ -1,13 +1,14 @@
 r"""``symconv check SPEC.toml | --example NAME  CLAIM | --claim-file FILE [--format text|md|tex] [--out FILE]``.
 
-Checks each claim (LaTeX, one per line in ``--claim-file``; blank lines and lines starting with
-``%`` are skipped) against the exact gradient. Exit status: 0 when every claim is right, 1 when
+Checks each claim (LaTeX, one per line in ``--claim-file``; blank lines are skipped, and
+``%`` or ``#`` starts a comment to the end of the line) against the exact gradient. Exit status: 0 when every claim is right, 1 when
 any is wrong, 2 for bad input (a malformed claim: one line naming the token and its column).
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 from pathlib import Path
 
 from ..errors import SpecError
@@ -35,6 +36,14 @@ def _split_positional(args: argparse.Namespace) -> None:
         raise SpecError("SPEC", "give a spec file or --example NAME before the claim")
 
 
+_COMMENT = re.compile(r"(?<!\\)[%#].*")
+
+
+def strip_comment(line: str) -> str:
+    """A claim-file line without its comment: from an unescaped ``%`` (LaTeX) or ``#`` on."""
+    return _COMMENT.sub("", line).strip()
+
+
 def read_claims(args: argparse.Namespace) -> list[tuple[str, str]]:
     """``[(field, text)]``: the CLAIM argument or the lines of ``--claim-file`` (exactly one)."""
     if (args.claim is None) == (args.claim_file is None):
@@ -51,9 +60,9 @@ def read_claims(args: argparse.Namespace) -> list[tuple[str, str]]:
     except (PermissionError, UnicodeDecodeError, OSError) as exc:
         raise SpecError("--claim-file", f"{path}: cannot be read as UTF-8 text ({type(exc).__name__})") from None
     claims = [
-        (f"--claim-file line {n}", line.strip())
+        (f"--claim-file line {n}", strip_comment(line))
         for n, line in enumerate(text.splitlines(), start=1)
-        if line.strip() and not line.lstrip().startswith("%")
+        if strip_comment(line)
     ]
     if not claims:
         raise SpecError("--claim-file", f"{path} holds no claim (one LaTeX claim per line)")
