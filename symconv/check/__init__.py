@@ -25,7 +25,7 @@ from .mistakes import (
     mistaken_forms,
     to_named,
 )
-from .report import FORMATS, latex_of, render_text, render_verdict, verdict_context
+from .report import FORMATS, latex_of, render_report, render_text, render_verdict, summary_line, verdict_context
 from .verdict import (
     Diagnosis,
     Step,
@@ -40,5 +40,5 @@ from .verdict import (
 __all__ = [
     "FORMATS", "MISTAKES", "RULES", "Comparison", "Diagnosis", "MistakeRule", "MistakenForm", "Step", "TermRow",
     "Verdict", "check_claim", "compare", "conv_partials", "degree_bound", "diagnose", "latex_of", "mistaken_forms",
-    "render_text", "render_verdict", "symbols_of", "term_rows", "tidy", "to_named", "tree_size", "verdict_context",
+    "render_report", "render_text", "render_verdict", "summary_line", "symbols_of", "term_rows", "tidy", "to_named", "tree_size", "verdict_context",
 ]

@@ -128,5 +128,33 @@ def render_verdict(verdict: Verdict, fmt: str = "text") -> str:
     """The verdict as ``text``, ``md`` (Markdown with MathJax) or ``tex`` (a LaTeX document)."""
     if fmt == "text":
         return render_text(verdict)
+    return _render_document([verdict], fmt, report=False)
+
+
+def summary_line(verdicts) -> str:
+    """``N claims: R right, W wrong`` (the report's last line)."""
+    right = sum(1 for v in verdicts if v.ok)
+    return f"{len(verdicts)} claims: {right} right, {len(verdicts) - right} wrong"
+
+
+def render_report(verdicts, fmt: str = "text") -> str:
+    """Every verdict of a claim file in ONE document (``text``, ``md`` or ``tex``) with a
+    summary count: the text ends with :func:`summary_line`; md and tex open with the summary and
+    give each claim a section. One verdict renders as :func:`render_verdict` (plus the summary
+    line in text)."""
+    verdicts = list(verdicts)
+    if fmt == "text":
+        parts = [render_text(v) for v in verdicts]
+        if len(verdicts) == 1:
+            return parts[0]
+        return "\n".join(f"[claim {k}]\n{p}" for k, p in enumerate(parts, start=1)) + "\n" + summary_line(verdicts) + "\n"
+    return _render_document(verdicts, fmt, report=len(verdicts) > 1)
+
+
+def _render_document(verdicts, fmt: str, report: bool) -> str:
+    contexts = [verdict_context(v) for v in verdicts]
+    right = sum(1 for v in verdicts if v.ok)
     template = _template_environment(fmt).get_template(f"check.{fmt}.j2")
-    return template.render(**verdict_context(verdict))
+    first = contexts[0]
+    return template.render(verdicts=contexts, report=report, right=right, wrong=len(verdicts) - right,
+                           network=first["network"], network_md=first["network_md"])

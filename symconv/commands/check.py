@@ -1,6 +1,7 @@
 r"""``symconv check SPEC.toml | --example NAME  CLAIM | --claim-file FILE [--format text|md|tex] [--out FILE]``.
 
-Checks each claim (LaTeX, one per line in ``--claim-file``; blank lines are skipped, and
+Checks each claim (LaTeX, one per line in ``--claim-file``, all verdicts in ONE document with a
+summary count; ``--format pdf`` builds it with LaTeX; blank lines are skipped, and
 ``%`` or ``#`` starts a comment to the end of the line) against the exact gradient. Exit status: 0 when every claim is right, 1 when
 any is wrong, 2 for bad input (a malformed claim: one line naming the token and its column).
 """
@@ -14,7 +15,7 @@ from pathlib import Path
 from ..errors import SpecError
 from .derive import add_spec_source, spec_from_args
 
-FORMATS = ("text", "md", "tex")
+FORMATS = ("text", "md", "tex", "pdf")
 
 
 def add_parser(sub) -> None:
@@ -22,7 +23,7 @@ def add_parser(sub) -> None:
     add_spec_source(p)
     p.add_argument("claim", nargs="?", help=r"the claim in LaTeX, e.g. '\partial C/\partial w_1^1 = ...'")
     p.add_argument("--claim-file", help="a file of claims, one per line")
-    p.add_argument("--format", default="text", help="text (default), md or tex")
+    p.add_argument("--format", default="text", help="text (default), md, tex or pdf (pdf needs --out)")
     p.add_argument("--out", help="write the verdict to this file instead of standard output")
     p.set_defaults(run=run)
 
@@ -71,11 +72,16 @@ def read_claims(args: argparse.Namespace) -> list[tuple[str, str]]:
 
 def run(args: argparse.Namespace) -> int:
     from ..api import Model
-    from ..check import check_claim, render_verdict
+    from ..check import check_claim, render_report
     from ..claims import parse_claim
 
     if args.format not in FORMATS:
         raise SpecError("--format", f"must be one of {', '.join(FORMATS)}; got {args.format!r}")
+    if args.format == "pdf" and not args.out:
+        raise SpecError("--out", "--format pdf writes a file: give --out FILE.pdf")
+    out = Path(args.out) if args.out else None
+    if out is not None and out.is_dir():
+        raise SpecError("--out", f"{out} is a folder; give the path of the verdict file to write")
     _split_positional(args)
     claims = read_claims(args)
     model = Model(spec_from_args(args))
@@ -86,15 +92,17 @@ def run(args: argparse.Namespace) -> int:
         except SpecError as exc:
             raise SpecError(where, exc.message) from None
     verdicts = [check_claim(model, c) for c in parsed]
-    text = "\n".join(render_verdict(v, args.format) for v in verdicts)
-    if args.out:
+    if args.format == "pdf":
+        from ..pdf import build_pdf
+
+        data = build_pdf(render_report(verdicts, "tex"), jobname="check").pdf
+    else:
+        data = render_report(verdicts, args.format).encode("utf-8")
+    if out is not None:
         from ..outputs import write_atomic
 
-        out = Path(args.out)
-        if out.is_dir():
-            raise SpecError("--out", f"{out} is a folder; give the path of the verdict file to write")
-        write_atomic(out, text.encode("utf-8"))
+        write_atomic(out, data)
         print(args.out)
     else:
-        print(text, end="")
+        print(data.decode("utf-8"), end="")
     return 0 if all(v.ok for v in verdicts) else 1
