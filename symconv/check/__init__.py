@@ -25,7 +25,15 @@ from .mistakes import (
     mistaken_forms,
     to_named,
 )
-from .report import FORMATS, latex_of, render_report, render_text, render_verdict, summary_line, verdict_context
+from .report import (
+    FORMATS,
+    latex_of,
+    render_report,
+    render_text,
+    render_verdict,
+    summary_line,
+    verdict_context,
+)
 from .verdict import (
     Diagnosis,
     Step,

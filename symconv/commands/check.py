@@ -25,6 +25,9 @@ def add_parser(sub) -> None:
     p.add_argument("--claim-file", help="a file of claims, one per line")
     p.add_argument("--format", default="text", help="text (default), md, tex or pdf (pdf needs --out)")
     p.add_argument("--out", help="write the verdict to this file instead of standard output")
+    p.add_argument("--general", metavar="CLAIM",
+                   help=r"check a general index formula in symbolic sizes, e.g. '\partial L/\partial X_p = "
+                        r"\sum_{i=...}^{...} \delta_i W_{p-(i-1)s}', at every configuration up to the bound")
     p.set_defaults(run=run)
 
 
@@ -70,7 +73,32 @@ def read_claims(args: argparse.Namespace) -> list[tuple[str, str]]:
     return claims
 
 
+def run_general(args: argparse.Namespace) -> int:
+    """``check --general CLAIM``: no network; the claim names its own sizes."""
+    from ..check.general import check_general_claim
+
+    if args.spec is not None or args.example is not None or args.claim is not None or args.claim_file is not None:
+        raise SpecError("--general", "takes the claim only; give no spec, --example, CLAIM or --claim-file with it")
+    if args.format != "text":
+        raise SpecError("--format", "--general writes text only")
+    verdict = check_general_claim(args.general)
+    text = verdict.render()
+    if args.out:
+        from ..outputs import write_atomic
+
+        out = Path(args.out)
+        if out.is_dir():
+            raise SpecError("--out", f"{out} is a folder; give the path of the verdict file to write")
+        write_atomic(out, text.encode("utf-8"))
+        print(args.out)
+    else:
+        print(text, end="")
+    return 0 if verdict.ok else 1
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.general is not None:
+        return run_general(args)
     from ..api import Model
     from ..check import check_claim, render_report
     from ..claims import parse_claim
