@@ -64,6 +64,9 @@ class _Evaluator:
                 )
             index = single
         symbol = self.voc.keys.get((head, mark, index))
+        if symbol in self.voc.aliases:
+            self.notes.append(f"\\delta^{{{mark}}} of layer {mark}, which has no activation (a pooling layer), read as "
+                              f"\\partial C/\\partial o^{{{mark}}}, the gradient of its output")
         if symbol is None:
             rng = self.voc.ranges[(head, mark)]
             where = sub[1] if sub is not None else node.pos

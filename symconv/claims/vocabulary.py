@@ -24,18 +24,36 @@ class Vocabulary:
     marks: dict = field(default_factory=dict)  # head -> set of marks
     ranges: dict = field(default_factory=dict)  # (head, mark) -> list of (lo, hi) per position
     names: dict = field(default_factory=dict)  # Python name (w1_1, dC_do1_1) -> symbol
+    aliases: dict = field(default_factory=dict)  # ∂C/∂o symbol read as δ -> the LaTeX of o
 
     @classmethod
     def from_table(cls, table: SymbolTable) -> Vocabulary:
         voc = cls()
+        adjoints = []
         for symbol, info in table.info.items():
             voc.names[info.name] = symbol
             if info.role == "adjoint":  # written as \partial C/\partial o
+                adjoints.append((symbol, info))
                 continue
             head, mark, index = _key_of_latex(info.latex)
             voc.keys[(head, mark, index)] = symbol
             voc.marks.setdefault(head, set()).add(mark)
             rng = voc.ranges.setdefault((head, mark), [[v, v] for v in index])
+            for r, v in zip(rng, index):
+                r[0], r[1] = min(r[0], v), max(r[1], v)
+        # δ of a layer without a pre-activation (pooling): its output's gradient ∂C/∂o (z = o)
+        delta_marks = set(voc.marks.get("\\delta", set()))
+        for symbol, info in adjoints:
+            if not info.latex.endswith("}") or "\\partial " not in info.latex:
+                continue
+            of = info.latex.rsplit("\\partial ", 1)[1][:-1]
+            _, mark, index = _key_of_latex(of)
+            if mark is None or mark in delta_marks:
+                continue
+            voc.keys[("\\delta", mark, index)] = symbol
+            voc.aliases[symbol] = of
+            voc.marks.setdefault("\\delta", set()).add(mark)
+            rng = voc.ranges.setdefault(("\\delta", mark), [[v, v] for v in index])
             for r, v in zip(rng, index):
                 r[0], r[1] = min(r[0], v), max(r[1], v)
         return voc

@@ -25,6 +25,9 @@ def add_parser(sub) -> None:
     p.add_argument("--claim-file", help="a file of claims, one per line")
     p.add_argument("--format", default="text", help="text (default), md, tex or pdf (pdf needs --out)")
     p.add_argument("--out", help="write the verdict to this file instead of standard output")
+    p.add_argument("--values", metavar="FILE.toml",
+                   help="judge the claim at these exact values too (a [values] table: w1_1 = 2, i1_1 = \"1/3\")")
+    p.add_argument("--random", metavar="SEED", help="judge at seeded random integers (the leaves --values leaves out)")
     p.add_argument("--general", metavar="CLAIM",
                    help=r"check a general index formula in symbolic sizes, e.g. '\partial L/\partial X_p = "
                         r"\sum_{i=...}^{...} \delta_i W_{p-(i-1)s}', at every configuration up to the bound")
@@ -71,6 +74,36 @@ def read_claims(args: argparse.Namespace) -> list[tuple[str, str]]:
     if not claims:
         raise SpecError("--claim-file", f"{path} holds no claim (one LaTeX claim per line)")
     return claims
+
+
+def _run_at_values(args, model, verdicts, out) -> int:
+    """``--values`` / ``--random``: each verdict in text, then the claim judged at the values."""
+    from ..check import render_text
+    from ..check.values import judge_at, read_values, render_at
+
+    if args.format != "text":
+        raise SpecError("--format", "--values and --random write text only")
+    seed = None
+    if args.random is not None:
+        if not args.random.isdigit():
+            raise SpecError("--random", f"must be a non-negative integer seed; got {args.random!r}")
+        seed = int(args.random)
+    given = read_values(model, args.values) if args.values is not None else {}
+    parts = []
+    held = True
+    for v in verdicts:
+        point, results = judge_at(model, v, given, seed)
+        parts.append(render_text(v) + render_at(model, v, point, results, given))
+        held = held and all(r.holds for r in results)
+    text = "\n".join(parts)
+    if out is not None:
+        from ..outputs import write_atomic
+
+        write_atomic(out, text.encode("utf-8"))
+        print(args.out)
+    else:
+        print(text, end="")
+    return 0 if all(v.ok for v in verdicts) else 1
 
 
 def run_general(args: argparse.Namespace) -> int:
@@ -120,6 +153,8 @@ def run(args: argparse.Namespace) -> int:
         except SpecError as exc:
             raise SpecError(where, exc.message) from None
     verdicts = [check_claim(model, c) for c in parsed]
+    if args.values is not None or args.random is not None:
+        return _run_at_values(args, model, verdicts, out)
     if args.format == "pdf":
         from ..pdf import build_pdf
 
