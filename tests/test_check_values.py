@@ -4,7 +4,6 @@ pooling layer's output; garbage value files give one line and exit 2."""
 from __future__ import annotations
 
 import hypothesis.strategies as st
-import pytest
 from hypothesis import HealthCheck, given, settings
 
 import symconv

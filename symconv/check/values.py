@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING
 
 import sympy
 
+from ..claims import to_leaf
 from ..errors import SpecError
 from ..verify import _evaluator, symbols_of
-from ..claims import to_leaf
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..api import Model
