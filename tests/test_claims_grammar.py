@@ -2,7 +2,6 @@ r"""The claim grammar reads what people and symconv write (issue 13 item 1).
 
 * Round trip: every formula ``symconv formula`` prints (every form, every format) for every
   element of the small examples parses back as a claim naming the same gradient and equal to it;
-  LeNet-5 (77 332 elements) is covered by the default form at a spread of elements of every tensor.
 * Notation people write: ``e^{…}``, ``\exp``, ``\log``, ``\max``, ``\sigma``, ``\tanh``,
   ``f'(z)``, ``H(…)``, routes, ``\sum_k`` with an implicit range (stated in the verdict), an
   index left off a one-element tensor, ``\lfloor``/``\lceil``; ``#``/``%`` comments in claim
@@ -73,19 +72,6 @@ def test_lenet_small_round_trip_with_relu_steps_routes_and_softmax():
         assert printed in seen, printed
 
 
-@pytest.mark.slow
-def test_lenet5_round_trip_at_a_spread_of_elements_of_every_tensor():
-    model = symconv.load("example:lenet5")
-    by_tensor: dict = {}
-    for s in model.gradients.by_wrt:
-        info = model.network.table.info[s]
-        by_tensor.setdefault((info.role, info.layer), []).append(s)
-    for symbols in by_tensor.values():
-        for s in {symbols[0], symbols[len(symbols) // 2], symbols[-1]}:
-            for fmt in FORMATS:
-                _round_trip(model, s, "closed", fmt)
-
-
 @pytest.fixture(scope="module")
 def seed():
     return symconv.load("example:seed")
@@ -107,6 +93,7 @@ def activated():
     r"∂C/∂w_1^2 = e^{σ(0) - 1/2} δ^2 o_1^1",
     r"dC/dw2_1 = delta2_1*o1_1",
     r"dC/dw2_1 = 2*(o2_1 - y_1)**1*o1_1",
+    r"\frac{\partial C}{\partial w_1^2} = \tanh^{2}{\left(0 \right)} + \delta^2 o_1^1",  # sympy's power of a function
 ])
 def test_notation_people_write_is_read(seed, claim):
     assert check_claim(seed, claim).ok

@@ -246,6 +246,14 @@ class _Parser:
         if self.at("'"):
             self.take()
             name += "'"
+        if self.at("^") and name not in ("f", "f'", "H"):  # \tanh^{2}(z), as sympy prints (tanh z)^2
+            caret = self.take()
+            exponent = self.script_body("exponent")
+            return Node("pow", caret.pos, (self.function_after(t, name), exponent))
+        return self.function_after(t, name)
+
+    def function_after(self, t: Token, name: str) -> Node:
+        """The argument(s) of function ``name`` (its token ``t`` already taken)."""
         if self.at("{") and self.toks[self.k + 1].kind == "op" and self.toks[self.k + 1].text == "(":
             # sympy prints \\tanh{\\left(z \\right)}: a braced parenthesised argument
             self.take()
