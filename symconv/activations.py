@@ -104,3 +104,22 @@ def rule_for(activation: Activation) -> ActivationRule:
     if kind == "f":
         return ActivationRule("f", f, fprime, "")
     raise ValueError(f"unknown activation {kind!r}")
+
+
+_NOTATION = {
+    "relu": [(r"\mathrm{ReLU}(z)", "rectified linear unit", r"\max(0, z)"),
+             (r"H(z)", "the step function ReLU' prints as: 1 above 0, 0 below, its value at 0 as stated",
+              r"H(z) = [z > 0]")],
+    "leaky_relu": [(r"\mathrm{LeakyReLU}(z)", "leaky rectified linear unit (slope alpha below 0)",
+                    r"\max(0, z) + \alpha \min(0, z)")],
+    "sigmoid": [(r"\sigma(z)", "logistic sigmoid", r"\frac{1}{1 + e^{-z}}")],
+    "tanh": [(r"\tanh(z)", "hyperbolic tangent", r"\frac{e^{z} - e^{-z}}{e^{z} + e^{-z}}")],
+    "f": [(r"f(z)", "a generic activation, f' its derivative (unknown functions)", "")],
+}
+
+
+def activation_notation(act) -> list[tuple[str, str, str]]:
+    """``(symbol, meaning, formula)`` rows defining an activation and the functions its
+    derivative prints with, for a document's Notation section (empty for identity)."""
+    name = getattr(act, "kind", act)
+    return list(_NOTATION.get(name, []))

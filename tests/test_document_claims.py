@@ -45,14 +45,14 @@ def test_the_seed_document_answers_the_claim_before_the_result():
     verdict = ("**Your claim about $\\partial C / \\partial w^{1}_{1}$ is WRONG**: product of sums "
                "instead of sum of products (section 2).")
     assert verdict in md
-    assert md.index(verdict) < md.index("## 1. Result") < md.index("## 2. Your claim") < md.index("## 3. ")
+    assert md.index(verdict) < md.index("## 1. Result") < md.index("## 2. Your claim") < md.index("## 3. Notation")
     claim = md[md.index("## 2. Your claim"):md.index("## 3. ")]
     # the exact difference, the counterexample, the proven diagnosis and where it departs
     assert r"\cdot \bigl(i^{1}_{1} w^{2}_{2} + i^{1}_{1} w^{2}_{3}" in claim
     assert ("Counterexample: at $i^{1}_{4} = 1$, $w^{2}_{4} = 1$, $y_{1} = 1$ and every other symbol 0, "
             "the claim is $-2$ but the gradient is $0$") in claim
     assert "Diagnosis, proven: the claim equals the **product of sums instead of sum of products**" in claim
-    assert "Where it departs: at the chain rule's sum of products (section 6)" in claim
+    assert "Where it departs: at the chain rule's sum of products (section 7)" in claim
 
 
 def test_a_right_claim_is_right_and_several_claims_each_get_a_verdict():
@@ -68,8 +68,8 @@ def test_without_claims_the_sections_are_numbered_without_a_gap():
     md = md_of({k: v for k, v in EXAMPLES["seed"].items() if k != "claims"})
     assert "Your claim" not in md
     assert [line for line in md.splitlines() if line.startswith("## ")] == [
-        "## 1. Result", "## 2. Network", "## 3. Forward pass", "## 4. Error terms, from the last layer back",
-        "## 5. Gradients, derived", "## 6. Certificates"]
+        "## 1. Result", "## 2. Notation", "## 3. Network", "## 4. Forward pass",
+        "## 5. Error terms, from the last layer back", "## 6. Gradients, derived", "## 7. Certificates"]
 
 
 @pytest.mark.parametrize("claims, field, words", [

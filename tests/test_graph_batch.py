@@ -112,7 +112,7 @@ def test_skip_connection_gradient_is_the_sum_of_the_two_paths():
 
 def test_sum_of_paths_is_printed_with_both_readers():
     text = symconv.load(RESIDUAL).render("md")
-    assert (r"\frac{\partial C}{\partial i^{1}} = \operatorname{crop}\left(\sum_{o} \hat{\delta^{1}} "
+    assert (r"\frac{\partial C}{\partial i^{1}} = \operatorname{crop}\left(\sum_{r} \hat{\delta^{1}} "
             r"\mathbin{\star_{\mathrm{full}}} \operatorname{rot180}\left(w^{1}_{d}\right)\right) + \delta^{3}") in text
     assert "the terms are the paths through layers 1 and 3, in that order" in text
     assert "reads layer 2, the input" in text
@@ -188,7 +188,7 @@ def test_batch_weight_gradient_is_the_sum_over_examples():
     assert weight_proof.closed_kind == "conv_weight" and weight_proof.all_closed_certified
     text = model.render("md")
     assert r"\frac{\partial C}{\partial w^{1}} = \sum_{s=1}^{2} \tilde{i^{1}}[s] \star \hat{\delta^{1}}[s]" in text
-    assert r"\frac{\partial C}{\partial b^{1}_{o}} = \sum_{s,i,j} \delta^{1}_{s,o,i,j}" in text
+    assert r"\frac{\partial C}{\partial b^{1}_{r}} = \sum_{s,p,q} \delta^{1}_{s,r,p,q}" in text  # no tensor letter as an index
     assert "2x1x3x3 (batch x channels x height x width)" in text
 
 

@@ -93,7 +93,7 @@ def test_seed_document_exact_lines():
         ("o^{1}_{1}", "w^{1}_{4}"), ("o^{1}_{2}", "w^{1}_{3}"), ("o^{1}_{3}", "w^{1}_{2}"), ("o^{1}_{4}", "w^{1}_{1}"),
     ]
     assert "| output it feeds | upstream gradient | weight involved |" in s
-    assert r"\cdots +" not in md and r"\text{" not in md  # nothing elided
+    assert r"\cdots +" not in md and r"\quad (\text{" not in md  # nothing elided
 
 
 def test_same_spec_gives_identical_bytes():

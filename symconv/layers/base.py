@@ -37,7 +37,7 @@ from dataclasses import dataclass, replace
 from itertools import chain
 from typing import Any, Mapping
 
-from ..activations import rule_for
+from ..activations import activation_notation, rule_for
 from ..dual import Kinks
 from ..errors import SpecError
 from ..notation import PARAMETER_ROLES, Namer
@@ -363,6 +363,14 @@ class LayerKind:
         """Rows ``(LaTeX, meaning)`` this layer adds to the document's legend."""
         return []
 
+    def notation(self, layer: LayerNet, pc: PrintContext) -> list[tuple[str, str, str]]:
+        """Rows ``(symbol, meaning in words, defining index formula)`` of the operators and
+        decorations this layer's printed formulas use (the document's Notation section; the
+        formula is LaTeX, "" when the words suffice). By default: its legend rows, then its
+        activation function's."""
+        return [(sym, meaning, "") for sym, meaning in self.legend(layer, pc)] + activation_rows(layer)
+
+
     def activation_convention(self, layer: LayerNet) -> str:
         """A sentence (LaTeX) stating the layer's activation's kink convention, or ""."""
         act = getattr(layer.spec, "activation", None)
@@ -442,15 +450,20 @@ def general_index(shape: tuple[int, ...]) -> tuple[str, ...]:
     return ("c", "u", "v")[:len(shape)]
 
 
-def bias_parts(layer: LayerNet, pc: PrintContext, positions: tuple[str, ...] = ("i", "j")) -> tuple[str, str]:
-    """The bias closed form ``∂C/∂b_o = Σ_{i,j} δ_{o,i,j}`` (summed over the examples too when
-    batched); ``positions``: the printed output position variables (``("i",)`` for a 1-D map)."""
+def bias_parts(layer: LayerNet, pc: PrintContext, positions: tuple[str, ...] | None = None) -> tuple[str, str]:
+    """The bias closed form ``∂C/∂b_o = Σ_{i,j} δ_{o,i,j}`` (``δ_o`` for a vector layer; summed
+    over the examples too when batched), with the document's index letters (never a tensor
+    letter: :mod:`symconv.indices`). ``positions``: how many output position variables there are
+    is read from the layer; the letters are the document's (``pc.pos``)."""
     b = pc.namer.tensor_latex("bias", layer.index)
     delta = pc.namer.tensor_latex("delta", layer.index)
-    at = ",".join(positions)
-    if layer.batch:
-        return pc.grad(b + "_{o}"), rf"\sum_{{{pc.example},{at}}} {delta}_{{{pc.example},o,{at}}}"
-    return pc.grad(b + "_{o}"), rf"\sum_{{{at}}} {delta}_{{o,{at}}}"
+    o = pc.channel
+    rank = len(example_shape(layer.out, layer.batch)) - 1 if positions is None else len(positions)
+    spatial = list(pc.pos[:rank])
+    over = ([pc.example] if layer.batch else []) + spatial
+    idx = ([pc.example] if layer.batch else []) + [o] + spatial
+    total = rf"\sum_{{{','.join(over)}}} " if over else ""
+    return pc.grad(f"{b}_{{{o}}}"), rf"{total}{delta}_{{{','.join(idx)}}}"
 
 
 def feature_map(in_shape: tuple[int, ...], type_name: str, where: str) -> tuple[int, int, int]:
@@ -469,3 +482,9 @@ def signal(in_shape: tuple[int, ...], type_name: str, where: str) -> tuple[int, 
         what = "it follows flatten/dense" if len(in_shape) == 1 else "the input is a (C, H, W) feature map"
         raise SpecError(f"{where}.type", f"{type_name} needs a (C, L) signal, but {what}")
     return in_shape  # type: ignore[return-value]
+
+
+def activation_rows(layer: LayerNet) -> list[tuple[str, str, str]]:
+    """Notation rows of the layer's activation function (none for identity)."""
+    act = getattr(layer.spec, "activation", None)
+    return activation_notation(act) if act is not None and layer.pre is not None else []

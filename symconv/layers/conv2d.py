@@ -40,7 +40,7 @@ from ..ops import Term
 from ..shapes import Pad2, Padding, output_shape, parse_padding, resolve_padding, taps
 from ..tensors import SymbolTable, SymTensor
 from .base import (
-    Context, Formulas, LayerKind, LayerNet, PrintContext, activated_outputs, bias_parts, example_index as _index,
+    Context, Formulas, LayerKind, LayerNet, PrintContext, activated_outputs, activation_rows, bias_parts, example_index as _index,
     example_shape, feature_map, linear_then_activation,
 )
 
@@ -143,18 +143,31 @@ def check_groups(channels: int, groups: int, where: str) -> None:
 TILDE, HAT = r"\tilde", r"\hat"  # the zero-padded input, the zero-inserted δ
 
 
+CLOSED_FORM_NOTATION = (
+    (r"\tilde{A}", "A zero-padded by the layer's padding (P rows and columns before)",
+     r"\tilde{A}_{c,u,v} = A_{c,u-P,v-P} \text{ (0 in the padding)}"),
+    (r"\hat{A}", "A with s - 1 zeros inserted between neighbouring entries (stride s)",
+     r"\hat{A}_{c,s(p-1)+1,s(q-1)+1} = A_{c,p,q} \text{ (0 elsewhere)}"),
+    (r"A \star K", "valid cross-correlation of A with K (K slides over the positions inside A)",
+     r"(A \star K)_{u,v} = \sum_{m,n} A_{u+m-1,v+n-1} K_{m,n}"),
+    (r"A \mathbin{\star_{\mathrm{full}}} K", "full cross-correlation: K slides over every overlap with A",
+     r"\tilde{A} \star K \text{ with } P = k - 1"),
+    (r"\operatorname{rot180}\left(K\right)", "K rotated by 180 degrees",
+     r"\operatorname{rot180}(K)_{m,n} = K_{k_h+1-m,k_w+1-n}"),
+    (r"K_{d}", "K dilated by d (d - 1 zeros between neighbouring taps)",
+     r"(K_{d})_{d(m-1)+1,d(n-1)+1} = K_{m,n} \text{ (0 elsewhere)}"),
+    (r"\operatorname{crop}", "removes the rows and columns of the padding",
+     r"\operatorname{crop}(G)_{c,u,v} = G_{c,u+P,v+P}"),
+)
+"""``(symbol, meaning, defining formula)`` of the operations a convolution's closed forms are
+written with, on placeholder tensors A, K, G (indices from 1; kernel k_h x k_w, stride s,
+dilation d, padding P)."""
+
+
 def closed_form_legend(pc: PrintContext) -> list[tuple[str, str]]:
     """Legend rows of the operations a convolution's closed forms are written with (shared by
     every convolution kind; the legend keeps each row once)."""
-    return [
-        (r"\tilde{A}", "A zero-padded by the layer's padding"),
-        (r"\hat{A}", "A with s - 1 zeros inserted between neighbouring entries (stride s)"),
-        (r"A \star K", "valid cross-correlation of A with K (K slides over the positions inside A)"),
-        (r"A \mathbin{\star_{\mathrm{full}}} K", "full cross-correlation: K slides over every overlap with A"),
-        (r"\operatorname{rot180}\left(K\right)", "K rotated by 180 degrees"),
-        (r"K_{d}", "K dilated by d (d - 1 zeros between neighbouring taps)"),
-        (r"\operatorname{crop}", "removes the rows and columns of the padding"),
-    ]
+    return [(sym, meaning) for sym, meaning, _ in CLOSED_FORM_NOTATION]
 
 
 class Conv2dKind(LayerKind):
@@ -281,7 +294,7 @@ class Conv2dKind(LayerKind):
         if kind == "conv_input":
             kernel = w if pc.flip else rf"\operatorname{{rot180}}\left({w}_{{d}}\right)"
             return (pc.grad(pc.tensor(layer, in_role, in_layer)), rf"\operatorname{{crop}}\left("
-                    rf"\sum_{{o}} {pc.tensor(layer, 'delta', layer.index, HAT)} "
+                    rf"\sum_{{{pc.channel}}} {pc.tensor(layer, 'delta', layer.index, HAT)} "
                     rf"\mathbin{{\star_{{\mathrm{{full}}}}}} {kernel}\right)")
         if kind == "bias":
             return bias_parts(layer, pc)
@@ -289,6 +302,11 @@ class Conv2dKind(LayerKind):
 
     def legend(self, layer: LayerNet, pc: PrintContext) -> list[tuple[str, str]]:
         return closed_form_legend(pc)
+
+    def notation(self, layer: LayerNet, pc: PrintContext) -> list[tuple[str, str, str]]:
+        """The closed forms' operations with their defining index formulas
+        (:data:`CLOSED_FORM_NOTATION`), then the activation's."""
+        return list(CLOSED_FORM_NOTATION) + activation_rows(layer)
 
     def geometry(self, layer: LayerNet) -> tuple[tuple, tuple, tuple, tuple]:
         """``(kernel, stride, dilation, pad)`` per printed spatial axis (height, width), pad as

@@ -107,6 +107,11 @@ class DenseKind(LayerKind):
             return bias_parts(layer, pc)
         return super().closed_parts(layer, kind, pc, source)
 
+    def notation(self, layer: LayerNet, pc: PrintContext) -> list[tuple[str, str, str]]:
+        """The transpose its closed forms use (placeholder matrix A)."""
+        return [(r"A^{\top}", "the transpose of A (a vector: a row)", r"(A^{\top})_{m,n} = A_{n,m}")] + \
+            super().notation(layer, pc)
+
     def formulas(self, layer: LayerNet, pc: PrintContext, source: int = 0) -> Formulas:
         nm, b = pc.namer, pc.base
         li = layer.index

@@ -12,7 +12,7 @@ from ..derivation import Derivation, ElementProof, TensorProof, shown_indices
 from ..latex import split_rows
 from ..layers import kind_of
 from ..notation import PARAMETER_ROLES
-from .legend import legend
+from .legend import legend, notation
 from .printer import Printer
 from .rows import HEAD_TERMS, TABLE_ROWS, listed_rows, readable_rows, value_equation
 from .terms import sized_rows
@@ -361,8 +361,8 @@ def build_context(d: Derivation, numeric=None, claims=()) -> dict:
     proofs = [t for lp in d.layers for t in lp.tensors] + [d.input_proof]
     pr.worked = worked_elements(proofs, tensors, d)
     ind = d.independent
-    sections = ["result"] + (["claims"] if claims else []) + ["network", "forward", "errors", "gradients",
-                                                               "certificates"]
+    sections = ["result"] + (["claims"] if claims else []) + ["notation", "network", "forward", "errors",
+                                                               "gradients", "certificates"]
     last = layers[-1]
     return {
         "sec": {name: k for k, name in enumerate(sections, start=1)},
@@ -390,6 +390,7 @@ def build_context(d: Derivation, numeric=None, claims=()) -> dict:
         "failures": list(d.certificate_failures),
         "full_cost_terms": d.full_cost_terms,
         "legend": legend(pr),
+        "notation": notation(pr),
     }
 
 

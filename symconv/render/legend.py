@@ -22,7 +22,7 @@ def legend(pr) -> list[tuple[str, str]]:
     present = {info.role for info in pr.table.info.values()}
     rows = []
     for role in ROLE_TABLE:
-        if not role.meaning or not (role.always or role.name in present):
+        if not role.meaning or role.name not in present:  # only the letters this document uses
             continue
         letter = nm.latex_letter(role.name)
         if role.scalar:
@@ -37,3 +37,20 @@ def legend(pr) -> list[tuple[str, str]]:
                                     "per-example tensor)"))
     return rows + list(dict.fromkeys(row for layer in pr.d.network.layers
                                      for row in kind_of(layer).legend(layer, pr.pc)))
+
+
+def notation(pr) -> list[dict]:
+    """The rows of a document's Notation section, ``{"symbol", "meaning", "formula"}``: the
+    letters of the legend (:func:`legend`), then every operator and decoration the layers' printed
+    formulas use (:meth:`~symconv.layers.LayerKind.notation`: their legend rows with defining
+    formulas), each symbol once."""
+    layer_rows = {row for layer in pr.d.network.layers for row in kind_of(layer).legend(layer, pr.pc)}
+    rows = [{"symbol": sym, "meaning": meaning, "formula": ""} for sym, meaning in legend(pr)
+            if (sym, meaning) not in layer_rows]
+    seen = {r["symbol"] for r in rows}
+    for layer in pr.d.network.layers:
+        for sym, meaning, formula in kind_of(layer).notation(layer, pr.pc):
+            if sym not in seen:
+                seen.add(sym)
+                rows.append({"symbol": sym, "meaning": meaning, "formula": formula})
+    return rows
