@@ -158,7 +158,7 @@ class Model:
         folder = views.out_folder(out)
         chosen = views.formats(formats)
         options = views.view_options(self, show, templates, values)
-        return write_outputs(self, folder, chosen, full=views.flag(full, "full"), **options)
+        return write_outputs(self, folder, chosen, full=views.flag(full, "full"), field="out", **options)
 
     def cost(self, form: str = "leaf") -> sympy.Expr:
         """The cost C in leaf symbols (``form="leaf"``) or in the last layer's outputs (``"named"``)."""

@@ -48,6 +48,9 @@ def jinja2_errors() -> type:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit status (see module docstring)."""
+    from .outputs import install_signal_handlers, remove_temporaries
+
+    install_signal_handlers()
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
@@ -65,7 +68,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"symconv: error: {template_failure(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("symconv: interrupted", file=sys.stderr)
+        remove_temporaries()
+        print("symconv: interrupted; nothing was written", file=sys.stderr)
         return 130
     except RecursionError:
         print("symconv: error: the network is too deep or large for this build; reduce its size", file=sys.stderr)

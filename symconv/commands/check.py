@@ -67,6 +67,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.format not in FORMATS:
         raise SpecError("--format", f"must be one of {', '.join(FORMATS)}; got {args.format!r}")
+    if args.out is not None and not args.out.strip():
+        raise SpecError("--out", "is empty; give the path of the verdict file to write")
     _split_positional(args)
     claims = read_claims(args)
     model = Model(spec_from_args(args))
@@ -78,13 +80,13 @@ def run(args: argparse.Namespace) -> int:
             raise SpecError(where, exc.message) from None
     verdicts = [check_claim(model, c) for c in parsed]
     text = "\n".join(render_verdict(v, args.format) for v in verdicts)
-    if args.out:
+    if args.out is not None:
         from ..outputs import write_atomic
 
         out = Path(args.out)
         if out.is_dir():
             raise SpecError("--out", f"{out} is a folder; give the path of the verdict file to write")
-        write_atomic(out, text.encode("utf-8"))
+        write_atomic(out, text.encode("utf-8"), "--out")
         print(args.out)
     else:
         print(text, end="")

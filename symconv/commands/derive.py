@@ -48,7 +48,9 @@ def add_view_options(p: argparse.ArgumentParser) -> None:
                    help="comma-separated elements to write in full, as printed (w_1^1, "
                         "W^{(1)}_{1,1,1,1}) or Python names (w1_1); may be repeated")
     p.add_argument("--templates", action="append", default=[], metavar="DIR",
-                   help="a folder of templates searched before the built-in ones; may be repeated")
+                   help="a folder of templates searched before the built-in ones; may be repeated. "
+                        "Templates are trusted code (jinja2 runs them; they decide what LaTeX is "
+                        "built): use only folders you trust")
     group = p.add_mutually_exclusive_group()
     group.add_argument("--values", metavar="FILE.toml",
                        help="numbers for every leaf: each formula is followed by its numbers and value")
@@ -78,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
     out = out_folder(args.out, "--out")
     guard(spec, args.allow_large)
     model = Model(spec)
-    written = write_outputs(model, out, formats, full=args.full, **view_options(model, args))
+    written = write_outputs(model, out, formats, full=args.full, field="--out", **view_options(model, args))
     for path in written:
         print(path)
     return 0
