@@ -97,6 +97,16 @@ class Model:
                 lookup.setdefault(form, s)
         return lookup
 
+    def gradient_symbol(self, wrt: str | sympy.Symbol, field: str = "wrt") -> sympy.Symbol:
+        """The symbol ``wrt`` names (as :meth:`symbol`), checked to have a gradient: raises
+        :class:`SpecError` naming ``field`` for the cost, a target or an unknown name."""
+        s = self.symbol(wrt, field)
+        if s not in self.gradients.by_wrt:
+            role = self.network.table.info[s].role
+            raise SpecError(field, f"{s.name} is {'the cost' if role == 'cost' else 'a ' + role}; gradients are "
+                                   "taken with respect to inputs, weights, biases, pre-activations and activations")
+        return s
+
     def gradient(self, wrt: str | sympy.Symbol, form: str = "named", factor: bool = True) -> sympy.Expr:
         """∂C/∂``wrt`` as a sympy expression.
 
@@ -104,11 +114,7 @@ class Model:
         leaves; δ substituted) or ``"leaf"`` (inputs, weights, biases, targets only). With
         ``factor`` the common factors are pulled out (``sympy.factor_terms``; an exact rewrite).
         """
-        s = self.symbol(wrt, "wrt")
-        if s not in self.gradients.by_wrt:
-            role = self.network.table.info[s].role
-            raise SpecError("wrt", f"{s.name} is {'the cost' if role == 'cost' else 'a ' + role}; gradients are "
-                                   "taken with respect to inputs, weights, biases, pre-activations and activations")
+        s = self.gradient_symbol(wrt)
         if form == "delta":
             expr = self.gradients[s].delta_form
         elif form == "named":

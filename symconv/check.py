@@ -179,7 +179,7 @@ def _collect(expr: sympy.Expr, wanted) -> set:
     subtree once (sympy's ``free_symbols``/``atoms`` do not share work between repeated subtrees,
     which leaf expansions are full of)."""
     seen, found = set(), set()
-    stack = [sympy.sympify(expr)]
+    stack = [sympy.sympify(expr, strict=True)]
     while stack:
         node = stack.pop()
         if node in seen:
@@ -208,7 +208,7 @@ def _value(expr: sympy.Expr, point: dict):
     """Exact value of ``expr`` at ``point``, or None when undefined (division by zero, ...)."""
     try:
         v = expr.xreplace(point)
-        v = sympy.sympify(v)
+        v = sympy.sympify(v, strict=True)
         if v.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo) or v.free_symbols:
             return None
         return v
@@ -249,7 +249,7 @@ def _shrink(fa, fb, point: dict) -> tuple[dict, sympy.Expr, sympy.Expr]:
 def _fold(expr: sympy.Expr, leaf, combine) -> int:
     """Fold over the tree of ``expr`` computing each distinct subtree once (post-order)."""
     memo: dict = {}
-    stack = [(sympy.sympify(expr), False)]
+    stack = [(sympy.sympify(expr, strict=True), False)]
     while stack:
         node, done = stack.pop()
         if node in memo:
@@ -262,7 +262,7 @@ def _fold(expr: sympy.Expr, leaf, combine) -> int:
         else:
             stack.append((node, True))
             stack.extend((a, False) for a in kids if a not in memo)
-    return memo[sympy.sympify(expr)]
+    return memo[sympy.sympify(expr, strict=True)]
 
 
 def degree_bound(expr: sympy.Expr) -> int:
@@ -294,7 +294,7 @@ def compare(claim: sympy.Expr, truth: sympy.Expr, seed: int = 0, shrink: bool = 
 
     With ``shrink`` a counterexample is made small (unknowns set to 0 or 1 where possible).
     """
-    a, b, generic = _atomize(sympy.sympify(claim), sympy.sympify(truth))
+    a, b, generic = _atomize(sympy.sympify(claim, strict=True), sympy.sympify(truth, strict=True))
     diff = a - b
     unknowns = sorted(symbols_of(a) | symbols_of(b), key=sympy.default_sort_key)
     if diff == 0:
@@ -522,7 +522,7 @@ def mistaken_forms(model: "Model", wrt: sympy.Symbol) -> list[MistakenForm]:
 def tidy(expr: sympy.Expr) -> sympy.Expr:
     """An exactly equal, more readable form: ``sympy.factor`` for small expressions, else common
     factors pulled out (``sympy.factor_terms``)."""
-    expr = sympy.sympify(expr)
+    expr = sympy.sympify(expr, strict=True)
     if sympy.count_ops(expr) <= 400 and not expr.atoms(sympy.Function):
         return sympy.factor(expr)
     return sympy.factor_terms(expr)
@@ -530,7 +530,7 @@ def tidy(expr: sympy.Expr) -> sympy.Expr:
 
 def to_named(model: "Model", expr: sympy.Expr) -> sympy.Expr:
     """``expr`` with δ and adjoint symbols replaced by their named definitions (o, z kept)."""
-    expr = sympy.sympify(expr)
+    expr = sympy.sympify(expr, strict=True)
     ups = model.gradients.upstream_symbols()
     subs = {s: model.gradients.named(s) for s in expr.free_symbols if s in ups}
     return expr.xreplace(subs) if subs else expr
@@ -682,7 +682,7 @@ def latex_of(model: "Model", expr) -> str:
     """LaTeX of ``expr`` in the model's notation (the shared :mod:`symconv.latex` printer)."""
     from .latex import latex_of as _latex_of
 
-    return _latex_of(model.network.table, sympy.sympify(expr))
+    return _latex_of(model.network.table, sympy.sympify(expr, strict=True))
 
 
 def _template_environment(fmt: str):

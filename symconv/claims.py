@@ -738,7 +738,7 @@ def _gradient_target(model: "Model", symbol: sympy.Symbol) -> sympy.Symbol:
 
 def to_leaf(model: "Model", expr: sympy.Expr) -> sympy.Expr:
     """``expr`` with δ/adjoint symbols and intermediates (o, z) replaced by their definitions."""
-    expr = sympy.sympify(expr)
+    expr = sympy.sympify(expr, strict=True)
     ups = model.gradients.upstream_symbols()
     subs = {s: model.gradients.named(s) for s in expr.free_symbols if s in ups}
     if subs:

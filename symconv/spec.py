@@ -252,6 +252,10 @@ def load_spec(path: str | Path) -> Spec:
 
     Raises :class:`SpecError` if the file is missing, is not TOML or holds a bad value.
     """
+    if not isinstance(path, str | Path) or not str(path).strip():
+        raise SpecError("source", f"give the path of a .toml spec; got {path!r}")
+    if "\0" in str(path):
+        raise SpecError("source", f"{str(path)!r} holds a NUL character; give the path of a .toml spec")
     path = Path(path)
     try:
         text = path.read_bytes().decode("utf-8")
@@ -277,6 +281,6 @@ def _safe_stem(stem: str) -> str:
 
 def example(name: str) -> Spec:
     """A built-in example spec by name (``"seed"``, ...). Raises :class:`SpecError` if unknown."""
-    if name not in EXAMPLES:
+    if not isinstance(name, str) or name not in EXAMPLES:
         raise SpecError("--example", f"unknown example {name!r}; choose one of {', '.join(EXAMPLES)}")
     return spec_from_dict(EXAMPLES[name], name=name)

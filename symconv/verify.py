@@ -156,7 +156,7 @@ def certify_equal(a: sympy.Expr, b: sympy.Expr, method: str = "auto", seed: int 
     ``method``: ``"auto"`` (expand when small and polynomial, else random-rational / numeric),
     ``"expand"``, ``"random"``. Deterministic for a given ``seed``.
     """
-    diff = sympy.sympify(a) - sympy.sympify(b)
+    diff = sympy.sympify(a, strict=True) - sympy.sympify(b, strict=True)
     if diff == 0:
         return Certificate(True, "identical", "both sides are the same expression")
     poly = _is_polynomial(diff)
