@@ -19,6 +19,8 @@ import symconv
 from symconv.errors import SpecError
 from symconv.testing import assert_expr_equal, assert_gradient_equal, explain_difference, pytest_assertrepr_compare
 
+pytest_plugins = ["pytester"]
+
 PACKAGE = Path(symconv.__file__).resolve().parent
 FORBIDDEN_CALLS = {"eval", "exec", "compile", "__import__", "parse_expr", "parse_latex", "sympify_latex"}
 
