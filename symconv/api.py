@@ -34,11 +34,17 @@ class Model:
     ``spec``: a :class:`~symconv.spec.Spec`. All stages are exact sympy; nothing is numeric.
     """
 
-    def __init__(self, spec: Spec):
+    def __init__(self, spec: Spec, allow_large: bool = False):
         self.spec = spec
+        self.allow_large = views.flag(allow_large, "allow_large")
 
     @cached_property
     def network(self) -> Network:
+        """The network's symbols; first the size budgets (:func:`symconv.size.guard`): above
+        them a :class:`SpecError` naming the field and the estimate, unless ``allow_large``."""
+        from .size import guard
+
+        guard(self.spec, self.allow_large)
         return build_network(self.spec)
 
     @cached_property
@@ -174,16 +180,17 @@ class Model:
         return self.forward.leaf(expr) if form == "leaf" else expr
 
 
-def load(source: Spec | str | Path | Mapping[str, Any]) -> Model:
+def load(source: Spec | str | Path | Mapping[str, Any], allow_large: bool = False) -> Model:
     """A :class:`Model` from a Spec, a TOML path, a dict, or ``"example:NAME"``.
-    Raises :class:`SpecError` for a bad spec or a source of another type."""
+    Raises :class:`SpecError` for a bad spec or a source of another type; a network above the
+    size budgets (:mod:`symconv.size`) raises it when first built, unless ``allow_large``."""
     if not isinstance(source, Spec | str | Path | Mapping):
         raise SpecError("source", f"give a TOML path, a dict, a Spec or 'example:NAME'; got {source!r}")
     if isinstance(source, Spec):
-        return Model(source)
+        return Model(source, allow_large)
     if isinstance(source, Mapping):
-        return Model(spec_from_dict(source))
+        return Model(spec_from_dict(source), allow_large)
     text = str(source)
     if text.startswith("example:"):
-        return Model(example(text.split(":", 1)[1]))
-    return Model(load_spec(source))
+        return Model(example(text.split(":", 1)[1]), allow_large)
+    return Model(load_spec(source), allow_large)

@@ -117,6 +117,23 @@ def write_atomic(path: Path, data: bytes, field: str = "out") -> None:
     write_files({Path(path): data}, field)
 
 
+def user_template_failure(exc: BaseException, folders: Sequence) -> SpecError | None:
+    """A one-line :class:`SpecError` naming the user template file and line where ``exc`` was
+    raised (the innermost frame of a ``.j2`` file inside one of ``folders``), or None when no
+    user template raised it. User templates are trusted code, but their mistakes are bad input."""
+    roots = [Path(f).resolve() for f in folders]
+    where = None
+    tb = exc.__traceback__
+    while tb is not None:
+        name = tb.tb_frame.f_code.co_filename
+        if name.endswith(".j2") and any(Path(name).resolve().is_relative_to(r) for r in roots):
+            where = (name, tb.tb_lineno)
+        tb = tb.tb_next
+    if where is None:
+        return None
+    return SpecError(f"{where[0]}:{where[1]}", f"template error: {type(exc).__name__}: {exc}; fix the template")
+
+
 def render_all(model, formats: Sequence[str], full: bool = False, show=(), templates=(),
                values=None) -> dict[str, bytes]:
     """The bytes of each requested format (``md``, ``tex``, ``pdf``, ``json``) of ``model``
@@ -149,10 +166,20 @@ def render_all(model, formats: Sequence[str], full: bool = False, show=(), templ
 
         progress.stage("derivation and certificates")
         d = derive(model.gradients, full=full, show=show)
-        tex = render(d, "tex", templates, values) if {"tex", "pdf"} & set(formats) else ""
+
+        def text(fmt: str) -> str:
+            try:
+                return render(d, fmt, templates, values)
+            except Exception as exc:  # a user template that raises (1/0) while rendering
+                failure = user_template_failure(exc, templates)
+                if failure is None:
+                    raise
+                raise failure from None
+
+        tex = text("tex") if {"tex", "pdf"} & set(formats) else ""
         if "md" in formats:
             progress.stage("Markdown")
-            texts["md"] = render(d, "md", templates, values).encode("utf-8")
+            texts["md"] = text("md").encode("utf-8")
         if "tex" in formats:
             progress.stage("LaTeX")
             texts["tex"] = tex.encode("utf-8")

@@ -35,14 +35,13 @@ The TOML format is a contract (keys are added, never renamed or dropped)::
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
 from .errors import SpecError
 from .examples import EXAMPLES
-from .fields import check_keys, choice, show_value, typesettable, whole
+from .fields import check_keys, choice, parse_toml, show_value, typesettable, whole
 from .layers import DEFAULT_TYPE, LAYERS
 from .notation import ROLES, STYLES, Notation
 
@@ -267,10 +266,7 @@ def load_spec(path: str | Path) -> Spec:
         raise SpecError(str(path), "is not UTF-8 text; save the spec as UTF-8 TOML") from None
     except OSError as exc:
         raise SpecError(str(path), f"cannot be read ({exc.strerror})") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise SpecError(str(path), f"is not valid TOML: {exc}".replace("\n", " ")) from None
+    data = parse_toml(text, str(path))
     return spec_from_dict(data, name=_safe_stem(path.stem))
 
 

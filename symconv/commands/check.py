@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
         raise SpecError("--out", "is empty; give the path of the verdict file to write")
     _split_positional(args)
     claims = read_claims(args)
-    model = Model(spec_from_args(args))
+    model = Model(spec_from_args(args), args.allow_large)
     parsed = []
     for where, text in claims:  # parse all first: a bad claim fails before any work
         try:

@@ -16,9 +16,12 @@ def parse_formats(text: str) -> tuple[str, ...]:
 
 
 def add_spec_source(parser: argparse.ArgumentParser) -> None:
-    """The ``SPEC`` / ``--example`` pair shared by the commands that read a network."""
+    """The ``SPEC`` / ``--example`` pair shared by the commands that read a network, and
+    ``--allow-large``."""
     parser.add_argument("spec", nargs="?", help="a TOML spec file")
     parser.add_argument("--example", help="a built-in example instead of a file (e.g. seed)")
+    parser.add_argument("--allow-large", action="store_true",
+                        help="go on above the size budgets (about 4 million product terms or 200,000 symbols)")
 
 
 def spec_from_args(args: argparse.Namespace):
@@ -42,8 +45,6 @@ def add_parser(sub) -> None:
 def add_view_options(p: argparse.ArgumentParser) -> None:
     """``--full``, ``--show``, ``--templates``, ``--values``/``--random`` (what documents show)."""
     p.add_argument("--full", action="store_true", help="write every element and every sum in full")
-    p.add_argument("--allow-large", action="store_true",
-                   help="derive networks above the size guard (about 4 million product terms)")
     p.add_argument("--show", action="append", default=[], metavar="NAMES",
                    help="comma-separated elements to write in full, as printed (w_1^1, "
                         "W^{(1)}_{1,1,1,1}) or Python names (w1_1); may be repeated")
@@ -72,14 +73,13 @@ def view_options(model, args: argparse.Namespace) -> dict:
 def run(args: argparse.Namespace) -> int:
     from ..api import Model
     from ..outputs import write_outputs
-    from ..size import guard
     from ..views import out_folder
 
     formats = parse_formats(args.format)
     spec = spec_from_args(args)
     out = out_folder(args.out, "--out")
-    guard(spec, args.allow_large)
-    model = Model(spec)
+    model = Model(spec, args.allow_large)
+    model.network  # the size budgets first (exit 2 naming the field), then the symbols
     written = write_outputs(model, out, formats, full=args.full, field="--out", **view_options(model, args))
     for path in written:
         print(path)

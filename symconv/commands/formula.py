@@ -110,6 +110,6 @@ def run(args: argparse.Namespace) -> int:
     _split_args(args)
     if args.target is None:
         raise SpecError("TARGET", 'give the gradient to print, e.g. "dC/dw_1^1"')
-    model = Model(spec_from_args(args))
+    model = Model(spec_from_args(args), args.allow_large)
     print(formula(model, args.target, args.form, args.format), end="")
     return 0

@@ -284,6 +284,11 @@ class LayerKind:
         size guard), for an input of ``in_shape`` (its output is ``out_shape``)."""
         return 0
 
+    def parameters(self, spec, in_shape: tuple[int, ...], out_shape: tuple[int, ...]) -> int:
+        """How many parameter symbols (kernel, weights, biases, γ, β) the layer creates, for an
+        input of ``in_shape`` (a budget of :mod:`symconv.size`; shared by a batch's examples)."""
+        return 0
+
     def estimate_of(self, spec, in_shapes: tuple[tuple[int, ...], ...], out_shape: tuple[int, ...],
                     batch: int = 0) -> int:
         """Product terms for the whole batch: :meth:`estimate` of the first input, times N."""
