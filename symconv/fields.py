@@ -56,7 +56,10 @@ def show_value(value: Any) -> str:
         return f"an integer of about {digits(value):,} digits"
     if isinstance(value, str) and len(value) > 60:
         value = value[:60]
-    text = repr(value)
+    try:
+        text = repr(value)
+    except (ValueError, RecursionError):  # a container holding an integer too long to print
+        return f"a {type(value).__name__} holding a number too long to print"
     return text if len(text) <= 60 else text[:57] + "..."
 
 

@@ -271,8 +271,17 @@ def load_spec(path: str | Path) -> Spec:
 
 
 def _safe_stem(stem: str) -> str:
-    cleaned = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in stem)
-    return cleaned or "network"
+    """The network's name from a spec file's stem: it names the output files and the TeX job, so
+    it is written with ASCII letters, digits, ``-`` and ``_`` only (full-width and other
+    compatibility letters as their ASCII forms, anything else as ``_``) and never starts with
+    ``-`` (a TeX job named ``-x`` reads as an option)."""
+    import unicodedata
+
+    stem = unicodedata.normalize("NFKC", stem)
+    cleaned = "".join(ch if (ch.isascii() and ch.isalnum()) or ch in "-_" else "_" for ch in stem)
+    if cleaned.startswith("-"):
+        cleaned = "_" + cleaned.lstrip("-")
+    return cleaned[:100] or "network"
 
 
 def example(name: str) -> Spec:

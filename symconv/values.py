@@ -21,7 +21,7 @@ from typing import Any, Mapping
 import sympy
 
 from .errors import SpecError
-from .fields import exact_fraction, parse_toml
+from .fields import exact_fraction, parse_toml, show_value
 from .notation import LEAF_ROLES, ROLE
 
 
@@ -50,7 +50,7 @@ def _number(value: Any, where: str) -> sympy.Rational:
     except (ValueError, ZeroDivisionError, OverflowError):
         exact = None
     if exact is None:
-        raise SpecError(where, f"must be a number such as 2, 0.5 or \"-3/4\", got {value!r}"[:300])
+        raise SpecError(where, f"must be a number such as 2, 0.5 or \"-3/4\", got {show_value(value)}")
     if max(abs(exact.numerator), exact.denominator) >= 10**MAX_DIGITS:
         raise SpecError(where, f"has more than {MAX_DIGITS} digits; give a smaller number")
     return sympy.Rational(exact.numerator, exact.denominator)
