@@ -1,0 +1,63 @@
+"""Rendering: a derivation becomes a context of printed strings, and jinja2 templates lay it out.
+
+One job per module:
+
+* :mod:`.environment` — the jinja2 environments (loaders, delimiters, filters);
+* :mod:`.errors` — a failing template as a one-line :class:`~symconv.errors.SpecError`;
+* :mod:`.layout` — equations grouped into display blocks (rows, ``aligned`` lines, Markdown
+  block limits);
+* :mod:`.rows` — expressions printed as rows (long sums split or elided with counts);
+* :mod:`.printer` — the document's printers (notation, numbers) for one derivation;
+* :mod:`.legend` — the legend of symbols;
+* :mod:`.context` — the template context: strings and structure, no sympy objects.
+
+The mathematics a document states (closed forms, index formulas, general δ) is printed by
+:mod:`symconv.statements`; rendering receives those strings and never edits printed LaTeX.
+Templates never see sympy objects. Environments use ``StrictUndefined`` and no autoescape;
+``.tex`` templates use LaTeX-safe delimiters (``\\BLOCK{…}``, ``\\VAR{…}``, ``\\#{…}``; reference
+case C14). Template folders given with ``--templates`` are searched before the built-in ones;
+the built-ins are also reachable as ``builtin/NAME``, so a user's ``derivation.md.j2`` may
+``{% extends "builtin/derivation.md.j2" %}`` or extend ``base.md.j2`` and override its named blocks.
+
+Size: printing cost is proportional to what is shown. Every tensor gets its closed form, its
+general index formula (Σ over positions) and a receptive-field table per shown element; the sums
+of an element are written in full only for small sums, for ``--show`` elements and under
+``--full``; otherwise their first terms, ``⋯``, the last term and the term count are printed.
+Receptive-field tables are truncated at :data:`~symconv.render.rows.TABLE_ROWS` rows with a
+stated count.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import jinja2
+
+from ..derivation import Derivation
+from ..gcpause import gc_paused
+from .context import build_context
+from .environment import builtin_template_dir, environment
+from .errors import template_failure
+from .layout import equation_lines, formula_equations, math_blocks
+from .rows import expr_rows
+
+__all__ = [
+    "build_context", "builtin_template_dir", "environment", "equation_lines", "expr_rows",
+    "formula_equations", "math_blocks", "render", "template_failure",
+]
+
+
+@gc_paused
+def render(d: Derivation, fmt: str, user_dirs: Sequence[str | Path] = (), numeric=None) -> str:
+    """The derivation as ``"md"`` or ``"tex"`` text (deterministic: same input, same bytes).
+
+    ``user_dirs``: template folders searched before the built-ins; ``numeric``: a
+    :class:`~symconv.values.NumericView` (formulas followed by their numbers). Raises
+    :class:`~symconv.errors.SpecError` for a template that fails."""
+    env = environment(fmt, user_dirs)
+    try:
+        template = env.get_template(f"derivation.{fmt}.j2")
+        return template.render(**build_context(d, numeric))
+    except jinja2.TemplateError as exc:  # a user template (--templates) that fails
+        raise template_failure(exc) from None

@@ -1,0 +1,254 @@
+"""The template context of a derivation: everything the templates need, as printed strings
+and lists (layers, tensors, elements, rows, equations), no sympy objects. Statements (closed
+forms, index formulas, general δ) come printed from :mod:`symconv.statements`."""
+
+from __future__ import annotations
+
+from ..derivation import Derivation, ElementProof, TensorProof, shown_indices
+from ..latex import product_latex, split_rows
+from ..layers import kind_of
+from ..notation import PARAMETER_ROLES
+from .legend import legend
+from .printer import Printer
+from .rows import TABLE_ROWS, listed_rows, readable_rows, value_equation
+
+
+def _cert_text(cert) -> str:
+    return f"{cert.method}: {cert.detail}" if cert.equal else f"FAILED ({cert.method}): {cert.detail}"
+
+
+
+def _element(pr: Printer, e: ElementProof) -> dict:
+    written = e.written
+    terms = list(e.terms)
+    chain = listed_rows(
+        terms, lambda t: rf"{pr.grad(t.via) if t.upstream != 1 else ''} {pr.partial(t.via, e.wrt)}".strip(), written
+    )
+    shown_touches = terms if written else terms[:TABLE_ROWS]
+    touches = [
+        {"output": pr(t.via), "upstream": pr(t.upstream), "partial": pr(t.partial)}
+        for t in shown_touches
+    ]
+    products = listed_rows(terms, lambda t: product_latex(pr.p, [t.upstream, t.partial]), written)
+    closed = None
+    if e.closed is not None:
+        kind, pairs, cert = e.closed  # the closed form's products (a, b), meaning Σ a·b
+        closed = {"kind": kind, "rows": listed_rows(
+            list(pairs), lambda ab: product_latex(pr.p, [ab[0]] if ab[1] is None else list(ab)), written),
+            "certificate": _cert_text(cert), "ok": cert.equal}
+    numeric = None
+    if pr.numeric is not None:
+        numbers = listed_rows(terms, lambda t: product_latex(pr.np, [t.upstream, t.partial]), written)
+        numeric = {"numbers": numbers, "value": value_equation(pr.numeric.grad[e.wrt])}
+    return {
+        "wrt": pr(e.wrt),
+        "name": e.wrt.name,
+        "grad": pr.grad(e.wrt),
+        "written": written,
+        "count": len(terms),
+        "chain": chain,
+        "touches": touches,
+        "touches_omitted": len(terms) - len(shown_touches),
+        "sum": products,
+        "named": readable_rows(pr, e.named),
+        "closed": closed,
+        "numeric": numeric,
+        "full": _cert_text(e.full) if e.full is not None else None,
+        "zero": not e.terms,
+    }
+
+
+_PARAMETER_ROLES = frozenset(PARAMETER_ROLES)
+_RF_HEADERS = {
+    "weight": ("output it touches", "upstream gradient", "input it pairs with"),
+    "bias": ("output it touches", "upstream gradient", "local partial"),
+    "input": ("output it feeds", "upstream gradient", "weight involved"),
+    "activation": ("output it feeds", "upstream gradient", "weight involved"),
+    "gamma": ("output it touches", "upstream gradient", "local partial"),
+    "beta": ("output it touches", "upstream gradient", "local partial"),
+}
+
+
+def _rf_headers(pr: Printer, role: str, layer_index: int, readers=()) -> tuple[str, str, str]:
+    """Column names of a receptive-field table: what the third column holds depends on the layers
+    that read the tensor (a weight for conv and dense, a routing or averaging factor else)."""
+    consumers = [pr.d.network.layers[r - 1] for r, _ in readers] or [pr.d.network.layers[layer_index - 1]]
+    if role not in _PARAMETER_ROLES and not all(kind_of(c).weighted for c in consumers):
+        return ("output it feeds", "upstream gradient", "local partial")
+    return _RF_HEADERS.get(role, ("output", "upstream gradient", "local partial"))
+
+
+def _tensor(pr: Printer, t: TensorProof, layer_index: int) -> dict:
+    role = t.role
+    layer = t.layer
+    count = 1
+    for n in t.shape:
+        count *= n
+    return {
+        "role": role,
+        "layer": layer,
+        "letter": pr.namer.tensor_latex(role, layer if role != "input" else 0),
+        "shape": " \\times ".join(str(v) for v in t.shape),
+        "shape_text": "x".join(str(v) for v in t.shape),
+        "closed_kind": t.closed_kind,
+        "closed_statement": (pr.st.tensor_closed_statement(t.closed_kind, t.readers, layer_index)
+                             if t.closed_kind else None),
+        "index_formula": pr.st.index_formula(t.role, t.layer, t.readers, layer_index),
+        "rf_headers": _rf_headers(pr, role, layer_index, t.readers),
+        "elements": [_element(pr, e) for e in t.elements],
+        "count": count,
+        "omitted": t.omitted,
+        "all_closed_certified": t.all_closed_certified,
+    }
+
+
+
+def _definition_rows(pr: Printer, d, printer=None) -> list[str]:
+    p = printer or pr.p
+    if d.terms:
+        printed = [product_latex(p, [t.coeff, t.value, t.weight] if t.weight is not None else [t.coeff, t.value])
+                   for t in d.terms]
+        if d.bias is not None:
+            printed.append(p._print(d.bias))
+        return split_rows(printed)
+    if d.rule == "max" and len(d.partials) > 1:
+        # the window in row-major order (sympy's Max keeps its arguments in its own sorted order)
+        return [r"\max\left(" + ", ".join(p._print(v) for v, _ in d.partials) + r"\right)"]
+    return pr.rows(d.expr, p)
+
+
+def _with_numbers(pr: Printer, eq: dict, d) -> list[dict]:
+    """A forward definition followed (numeric view) by its numbers and its value."""
+    if pr.numeric is None:
+        return [eq]
+    return [eq, {"lhs": "", "rows": _definition_rows(pr, d, pr.np)},
+            value_equation(pr.numeric.value[d.target])]
+
+
+def _delta_equations(pr: Printer, s, terms, named, written: bool) -> list[dict]:
+    """δ = Σ upstream · partial, then (if it reads differently) the substituted form, then (numeric
+    view) the numbers and the value. A long, unasked-for sum is elided."""
+    chain = listed_rows(list(terms), lambda t: product_latex(pr.p, [t.upstream, t.partial]), written)
+    eqs = [{"lhs": pr(s), "rows": chain}]
+    substituted = readable_rows(pr, named)
+    if substituted is not None:
+        if substituted != chain:
+            eqs.append({"lhs": "", "rows": substituted})
+    if pr.numeric is not None:
+        eqs.append({"lhs": "", "rows": listed_rows(list(terms), lambda t: product_latex(pr.np, [t.upstream, t.partial]), written)})
+        eqs.append(value_equation(pr.numeric.value[s]))
+    return eqs
+
+
+def _cost_equation(pr: Printer, d) -> list[dict]:
+    """The cost's definition (elided when it has more than 16 summands, unless ``--full``), then
+    (numeric view) its numbers and its value. Only the printed summands are built (the whole
+    cost of a large network is never constructed here)."""
+    cost = d.cost
+    net = d.network
+    kind = net.spec.cost.type
+    pairs = list(zip(net.output.symbols, net.targets.symbols))
+    n = len(pairs)
+    written = d.full or n <= 16
+    if kind == "cross_entropy":
+        if written:
+            rows = pr.rows(cost.expr)
+        else:
+            rows = [pr.st.cross_entropy_general(n)]
+        numbers = pr.rows(cost.expr, pr.np) if pr.numeric is not None and written else None
+    else:
+        summand = lambda oy: pr.st.cost_summand(oy[0], oy[1], n)
+        rows = listed_rows(pairs, lambda oy: pr(summand(oy)), written)
+        numbers = listed_rows(pairs, lambda oy: pr.np.doprint(summand(oy)), written) if pr.numeric is not None else None
+    eqs = [{"lhs": pr(cost.target), "rows": rows}]
+    if pr.numeric is not None:
+        if numbers is not None:
+            eqs.append({"lhs": "", "rows": numbers})
+        eqs.append(value_equation(pr.numeric.value[cost.target]))
+    return eqs
+
+
+def build_context(d: Derivation, numeric=None) -> dict:
+    """Everything the templates need, as strings and lists (no sympy objects).
+
+    ``numeric``: a :class:`~symconv.values.NumericView`; each formula is then followed by its
+    numbers substituted and its value.
+    """
+    pr = Printer(d, numeric)
+    net = d.network
+    spec = net.spec
+    fw = d.forward
+    nm = pr.namer
+    show_flats = d.show
+    layers = []
+    for lp in d.layers:
+        layer = net.layers[lp.index - 1]
+        carrier = layer.pre if layer.pre is not None else layer.out
+        formulas = pr.st.layer_formulas(layer)
+        forward, forward_omitted = [], 0
+        if lp.forward:
+            for defined in [t for t, _ in layer.intermediates] + [carrier]:
+                idx = shown_indices(defined.shape, d.full,
+                                    {k for k, s in enumerate(defined.symbols) if s in show_flats})
+                for k in idx:
+                    x = fw.definition(defined.symbols[k])
+                    forward.extend(_with_numbers(pr, {"lhs": pr(x.target), "rows": _definition_rows(pr, x)}, x))
+                forward_omitted += len(defined) - len(idx)
+        activation = []
+        if lp.activation:
+            idx = shown_indices(layer.out.shape, d.full, {k for k, s in enumerate(layer.out.symbols) if s in show_flats})
+            for k in idx:
+                x = fw.definition(layer.out.symbols[k])
+                activation.extend(_with_numbers(pr, {"lhs": pr(x.target), "rows": pr.rows(x.expr)}, x))
+        layers.append({
+            "index": lp.index,
+            "kind": lp.kind,
+            "summary": [(k, _fmt(v)) for k, v in lp.summary.items()],
+            "forward_formula": formulas.forward,
+            "forward_note": formulas.forward_note,
+            "forward": forward,
+            "forward_omitted": forward_omitted,
+            "activation": activation,
+            "activation_convention": kind_of(layer).activation_convention(layer),
+            "delta_formula": pr.st.delta_formula(layer),
+            "delta_note": pr.st.delta_note(layer),
+            "delta_equations": [eq for s, terms, named, written in lp.deltas
+                                for eq in _delta_equations(pr, s, terms, named, written)],
+            "delta_omitted": lp.delta_omitted,
+            "tensors": [_tensor(pr, t, lp.index) for t in lp.tensors],
+        })
+    return {
+        "title": spec.title,
+        "name": spec.name,
+        "convention": spec.convention,
+        "input_shape": "x".join(str(v) for v in ((spec.batch,) if spec.batch else ()) + tuple(spec.input_shape)),
+        "input_axes": _input_axes(spec),
+        "cost_type": spec.cost.type,
+        "cost_equations": _cost_equation(pr, d),
+        "cost_letter": nm.latex_letter("cost"),
+        "layers": layers,
+        "input": _tensor(pr, d.input_proof, 1),
+        "index_base": nm.base,
+        "style": nm.style,
+        "seed_note": pr.st.seed_note(),
+        "full": d.full,
+        "numeric": numeric is not None,
+        "certificates": d.certificate_count,
+        "failures": list(d.certificate_failures),
+        "full_cost_terms": d.full_cost_terms,
+        "legend": legend(pr),
+    }
+
+
+def _input_axes(spec) -> list[str]:
+    """The axes of the network input, as the network section names them."""
+    axes = ["channels", "height", "width"] if len(spec.input_shape) == 3 else ["channels", "length"]
+    return (["batch"] if spec.batch else []) + axes
+
+
+def _fmt(value) -> str:
+    if isinstance(value, tuple):
+        return "(" + ", ".join(_fmt(v) for v in value) + ")"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)

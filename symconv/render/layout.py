@@ -1,0 +1,50 @@
+"""Layout of displayed equations: a general formula as aligned equations, one ``=`` a row, and
+equations grouped into display blocks (``aligned`` lines; Markdown ``$$`` blocks of bounded size).
+Equations are ``{"lhs", "rows", "rel"?}`` dicts of printed LaTeX."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+MD_BLOCK_LIMIT = 900  # characters of one Markdown $$ block (renderers choke on long ones)
+
+
+def formula_equations(formula: str) -> list[dict]:
+    """A general formula ``a = b = c,\\quad d = e`` as aligned equations, one ``=`` a row
+    (so that long general formulas never run past the margin)."""
+    eqs = []
+    for part in formula.split(r",\quad "):
+        pieces = part.split(" = ")
+        rows = [pieces[1]] + [rf"= {x}" for x in pieces[2:]] if len(pieces) > 1 else [""]
+        eqs.append({"lhs": pieces[0], "rows": rows})
+    return eqs
+
+
+def equation_lines(eq: dict) -> list[str]:
+    """Lines of one ``{"lhs", "rows"}`` equation for an ``aligned``/``align*`` environment."""
+    rows = eq["rows"]
+    lines = [f"{eq['lhs']} &{eq.get('rel', '=')} {rows[0]}"]
+    lines += [f"&= {r[2:]}" if r.startswith("= ") else rf"&\quad {r}" for r in rows[1:]]
+    return lines
+
+
+def math_blocks(equations: Sequence[dict], limit: int = MD_BLOCK_LIMIT) -> list[list[str]]:
+    """Group the lines of equations into blocks of at most ``limit`` characters (Markdown renderers
+    choke on longer ``$$`` blocks). An equation that fits in a block is never split; a longer one
+    continues in the next block: its continuation lines start with ``&``, so each block is a
+    valid ``aligned`` on its own."""
+    blocks: list[list[str]] = []
+    size = limit + 1
+    for eq in equations:
+        lines = equation_lines(eq)
+        whole = sum(len(line) + 4 for line in lines)
+        if size + whole > limit and whole <= limit:
+            size = limit + 1  # start the equation in a new block rather than split it
+        for line in lines:
+            length = len(line) + 4
+            if size + length > limit:
+                blocks.append([])
+                size = 0
+            blocks[-1].append(line)
+            size += length
+    return blocks

@@ -1,0 +1,45 @@
+"""The printers of one derivation's document: its notation (:class:`~symconv.latex.NotationPrinter`),
+its numbers (numeric view), partial-derivative fractions, and its general statements
+(:class:`~symconv.statements.Statements`)."""
+
+from __future__ import annotations
+
+from ..derivation import Derivation
+from ..functions import route_outputs
+from ..latex import NotationPrinter, NumericPrinter, split_rows
+from ..statements import Statements
+from .rows import expr_rows
+
+
+class Printer:
+    """Prints a derivation's expressions in its notation and splits long sums into rows.
+
+    ``numeric``: a :class:`~symconv.values.NumericView` or None; with one, ``np`` prints the
+    numbers substituted."""
+
+    def __init__(self, derivation: Derivation, numeric=None):
+        self.d = derivation
+        self.table = derivation.network.table
+        self.namer = self.table.namer
+        self.st = Statements(derivation.network)
+        self.pc = self.st.pc
+        self.p = NotationPrinter(self.table, pooled=route_outputs(derivation.forward.definitions))
+        self.numeric = numeric
+        self.np = NumericPrinter(self.table, numeric.value) if numeric is not None else None
+
+    def __call__(self, expr) -> str:
+        return self.p.doprint(expr)
+
+    def rows(self, expr, printer=None) -> list[str]:
+        """``expr`` printed as rows (see :func:`~symconv.render.rows.expr_rows`)."""
+        return expr_rows(printer or self.p, expr)
+
+    def sum_rows(self, printed_terms: list[str]) -> list[str]:
+        return split_rows(printed_terms)
+
+    def grad(self, s) -> str:
+        cost = self.namer.latex_letter("cost")
+        return rf"\frac{{\partial {cost}}}{{\partial {self(s)}}}"
+
+    def partial(self, num, den) -> str:
+        return rf"\frac{{\partial {self(num)}}}{{\partial {self(den)}}}"

@@ -1,0 +1,91 @@
+"""Expressions printed as rows: sums split between terms (and wide products between factors)
+so that no row runs past ``ROW_WIDTH`` visible characters; long sums elided to their first
+:data:`HEAD_TERMS` terms, ``⋯``, the last term and the count; exact values with their decimals."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sympy
+
+from ..latex import (
+    ROW_SOURCE,
+    ROW_WIDTH,
+    NotationPrinter,
+    elided_rows,
+    expr_terms,
+    product_latex,
+    split_rows,
+    visible_len,
+)
+
+HEAD_TERMS = 3  # terms printed before "⋯" in an elided sum
+TABLE_ROWS = 8  # rows of a receptive-field table before it is truncated (unless written in full)
+VALUE_CHARS = 120  # printed characters above which an irrational exact value is shown as a decimal
+
+
+def expr_rows(p: NotationPrinter, expr) -> list[str]:
+    """``expr`` printed as rows of at most ``ROW_WIDTH`` visible characters where possible: a sum
+    is split between terms; a wide product between factors (later rows start with ``\\cdot``),
+    and a wide sum inside it is split inside ``\\bigl( … \\bigr)``."""
+    if isinstance(expr, sympy.Add):
+        return split_rows(expr_terms(p, expr))
+    text = p.doprint(expr)
+    if not isinstance(expr, sympy.Mul) or visible_len(text) <= ROW_WIDTH:
+        return [text]
+    rows = [""]
+
+    def put(piece: str) -> None:
+        if rows[-1] and visible_len(rows[-1]) + visible_len(piece) > ROW_WIDTH:
+            rows.append(r"\cdot " + piece)
+        else:
+            rows[-1] = (rows[-1] + " " + piece).strip()
+
+    for f in expr.as_ordered_factors():
+        if isinstance(f, sympy.Add):
+            inner = rf"\left({p.doprint(f)}\right)"
+            if visible_len(inner) <= ROW_WIDTH:
+                put(inner)
+                continue
+            body = split_rows(expr_terms(p, f))
+            put(r"\bigl(" + body[0])
+            rows.extend(body[1:])
+            rows[-1] += r"\bigr)"
+        else:
+            put(product_latex(p, [f]))
+    return rows
+
+
+def readable_rows(pr, expr) -> list[str] | None:
+    """Rows of a substituted form, or None when it is None or a row would be too long to read
+    (more than twice ``ROW_SOURCE`` characters or ``ROW_WIDTH`` visible ones: nested fractions of
+    exponentials, for instance);
+    the document then keeps the sum of products, whose upstream gradients are defined above."""
+    if expr is None:
+        return None
+    rows = pr.rows(expr)
+    too_long = any(len(r) > 2 * ROW_SOURCE or visible_len(r) > 2 * ROW_WIDTH for r in rows)
+    return None if too_long else rows
+
+
+def listed_rows(items: Sequence, show, written: bool) -> list[str]:
+    """Rows of a sum of ``items`` printed by ``show(item)``: all of them when ``written``, else
+    the first :data:`HEAD_TERMS`, ``⋯`` and the last with the count (only those are printed)."""
+    if not items:
+        return ["0"]
+    if written or len(items) <= HEAD_TERMS + 2:
+        return split_rows([show(x) for x in items])
+    return elided_rows([show(x) for x in items[:HEAD_TERMS]], show(items[-1]), len(items))
+
+
+
+def value_equation(value) -> dict:
+    """The last row of a numeric view: ``= value`` exactly (a Rational, or a short exact expression
+    followed by its 12-digit decimal), or ``≈ decimal`` for a long irrational expression."""
+    exact = sympy.latex(value)
+    if value.is_Rational:
+        return {"lhs": "", "rows": [exact]}
+    decimal = sympy.latex(sympy.N(value, 12))
+    if len(exact) <= VALUE_CHARS:
+        return {"lhs": "", "rows": [exact, rf"\approx {decimal}"]}
+    return {"lhs": "", "rel": r"\approx", "rows": [decimal]}
