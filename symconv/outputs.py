@@ -61,13 +61,30 @@ def _mode() -> int:
 
 def check_targets(paths, field: str = "out") -> None:
     """Raise :class:`SpecError` naming ``field`` when something other than a file is in the way
-    of one of ``paths`` (a folder named like an output, say): checked before any is written."""
+    of one of ``paths`` (a folder named like an output, say) or their folder cannot take a file
+    (``/proc``; a probe file is made and removed): checked before any work."""
+    folders = []
     for path in paths:
         path = Path(path)
         if path.exists() and not path.is_file():
             raise SpecError(field, f"{path} exists and is not a file; remove it or give another folder")
         if path.parent.exists() and not path.parent.is_dir():
             raise SpecError(field, f"{path.parent} exists and is not a folder; give a folder path")
+        if path.parent not in folders:
+            folders.append(path.parent)
+    for folder in folders:  # can a file be made there (or in the ancestor that will hold it)?
+        existing = folder
+        while not existing.exists() and existing != existing.parent:
+            existing = existing.parent
+        try:
+            if not existing.is_dir():
+                raise NotADirectoryError(20, "Not a directory")
+            fd, probe = tempfile.mkstemp(prefix=".symconv-probe-", dir=existing)
+            os.close(fd)
+            os.unlink(probe)
+        except OSError as exc:
+            raise SpecError(field, f"cannot write into {folder} ({exc.strerror or type(exc).__name__}); "
+                                   "give a folder you can write to") from None
 
 
 def write_files(files: Mapping[Path, bytes], field: str = "out") -> list[Path]:
@@ -171,7 +188,7 @@ def render_all(model, formats: Sequence[str], full: bool = False, show=(), templ
             try:
                 return render(d, fmt, templates, values)
             except Exception as exc:  # a user template that raises (1/0) while rendering
-                failure = user_template_failure(exc, templates)
+                failure = None if isinstance(exc, SymconvError) else user_template_failure(exc, templates)
                 if failure is None:
                     raise
                 raise failure from None
