@@ -168,12 +168,18 @@ def number_text(value: Any, where: str) -> str:
     raise SpecError(where, f"must be a number such as 0.01 or \"1/100\", got {show_value(value)}")
 
 
+_NOT_IN_OT1 = frozenset("«»ÐÞðþ")  # Latin-1 letters pdflatex's default OT1 fonts cannot set (\\TH, ...)
+
+
 def typesettable(text: str, where: str, latin1: bool) -> None:
     """Refuse characters pdflatex cannot typeset from user text (and invisible format/bidi
     controls): titles may use Latin-1 letters (é), symbol letters ASCII only (they are set in
     math mode). Greek letters are written by name (``delta``)."""
     limit = 0xFF if latin1 else 0x7E
     for ch in text:
+        if ch in _NOT_IN_OT1:
+            raise SpecError(where, f"character {ch!r} (U+{ord(ch):04X}) has no glyph in the PDF's font encoding "
+                                   "(OT1); write it differently (e.g. Th for Þ, quotes for «»)")
         if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn") or ord(ch) > limit:
             what = "Latin-1" if latin1 else "ASCII"
             raise SpecError(

@@ -73,6 +73,8 @@ def test_drawn_stems_titles_and_letters_build_a_pdf_or_are_refused(tmp_path, cap
     ("-x", "A & B % $x$ #1 ~ ^ _ \\", "weight", "^"),
     ("ｘ", "Ünïcödé", "input", "a^b"),
     ("plain", "{}", "cost", "\\"),
+    ("0", "Þ", "input", "0"),
+    ("x", "«Ðð» þ", "weight", "w"),
 ])
 def test_known_hostile_names_build_a_pdf_or_are_refused(tmp_path, capsys, stem, title, role, letter):
     require_tool("latexmk")
