@@ -111,3 +111,15 @@ def test_allow_large_lets_a_refused_network_through_the_budget():
     assert info.value.field == "input.shape"
     model = symconv.load("example:seed", allow_large=True)
     assert model.network is not None
+
+
+@pytest.mark.parametrize("path", sorted((CORPUS.parent.parent / "examples").glob("*.toml")), ids=lambda p: p.stem)
+def test_the_symbol_estimate_tracks_the_symbols_built(path):
+    """The budget's symbol count (from each kind's hooks, before building) is within a factor
+    of 2 of the symbols the network really creates, for every example (every layer kind used)."""
+    import symconv
+    from symconv.size import estimate
+
+    model = symconv.load(path)
+    built = len(model.network.table.info)
+    assert built / 2 <= estimate(model.spec).symbols <= 2 * built
