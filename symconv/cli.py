@@ -48,7 +48,7 @@ def jinja2_errors() -> type:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit status (see module docstring)."""
-    from .outputs import install_signal_handlers, remove_temporaries
+    from .outputs import Terminated, install_signal_handlers, remove_temporaries
 
     install_signal_handlers()
     try:
@@ -56,6 +56,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
         return int(args.run(args))
     except SymconvError as exc:
+        if isinstance(exc, Terminated):
+            remove_temporaries()
         print(f"symconv: error: {exc}", file=sys.stderr)
         return exc.exit_status
     except OSError as exc:  # an output folder or input path the system refuses

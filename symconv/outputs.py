@@ -42,7 +42,11 @@ def install_signal_handlers() -> None:
 
 
 def remove_temporaries() -> None:
-    """Remove every temporary still pending (safe to call twice)."""
+    """Remove every temporary still pending and this process's TeX build folders (safe to call
+    twice; the CLI calls it on SIGINT and SIGTERM)."""
+    from .pdf import remove_tex_folders
+
+    remove_tex_folders()
     for tmp in list(_PENDING):
         try:
             os.unlink(tmp)

@@ -68,6 +68,18 @@ def _reproducible_env() -> dict:
     return env
 
 
+def _tex_prefix() -> str:
+    """The name prefix of this process's TeX build folders (``symconv-tex-PID-``)."""
+    return f"symconv-tex-{os.getpid()}-"
+
+
+def remove_tex_folders() -> None:
+    """Remove every TeX build folder of this process left in the temporary directory: a signal
+    that lands between the folder's creation and its ``with`` block would otherwise leak it."""
+    for folder in Path(tempfile.gettempdir()).glob(_tex_prefix() + "*"):
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def _kill(proc: subprocess.Popen) -> None:
     """Kill the build's whole process group and reap it."""
     try:
@@ -83,7 +95,7 @@ def build_pdf(tex: str, jobname: str = "document", timeout: float = 300) -> PdfR
     The build folder (``symconv-tex-*`` in the temporary directory) is removed however the build
     ends, also on SIGINT/SIGTERM (:func:`symconv.outputs.install_signal_handlers`)."""
     cmd = require_tex()
-    with tempfile.TemporaryDirectory(prefix="symconv-tex-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=_tex_prefix()) as tmp:
         src = Path(tmp) / f"{jobname}.tex"
         src.write_text(tex, encoding="utf-8")
         runs = 1 if cmd[0] == "latexmk" else 2
