@@ -5,7 +5,9 @@
 * ``seed_grid``: the same network in grid notation (x^{(l)}_{c,m,n}, W^{(l)}_{o,c,m,n}, 1-based);
 * ``two_channel_stride2``: 2 → 2 channels, 3×3 kernel, stride 2, padding 1, bias, 0-based grid0;
 * ``mnist_two_layer``: a 28×28 input through two 3×3 conv layers (default, readable subset);
-* ``lenet_small``: conv → relu → max-pool → flatten → dense → cross-entropy (JSON in named form).
+* ``lenet_small``: conv → relu → max-pool → flatten → dense → cross-entropy (JSON in named form);
+* ``resnet_block``: a ResNet basic block (conv → batch norm → relu → conv → batch norm, the skip
+  ``add``, relu) on a batch of two 1×4×4 inputs.
 """
 
 EXAMPLE_OUTPUTS = [
@@ -14,4 +16,5 @@ EXAMPLE_OUTPUTS = [
     (["examples/two_channel_stride2.toml"], "two_channel_stride2", ("md", "tex", "pdf", "json")),
     (["examples/mnist_two_layer.toml"], "mnist_two_layer", ("md", "tex", "pdf")),
     (["examples/lenet_small.toml"], "lenet_small", ("md", "tex", "pdf", "json")),
+    (["examples/resnet_block.toml"], "resnet_block", ("md", "tex", "pdf", "json")),
 ]

@@ -41,7 +41,13 @@ def expr_rows(p: NotationPrinter, expr) -> list[str]:
         else:
             rows[-1] = (rows[-1] + " " + piece).strip()
 
-    for f in expr.as_ordered_factors():
+    factors = expr.as_ordered_factors()
+    coeff = sympy.Mul(*[f for f in factors if f.is_Number])  # one coefficient: -2, not "-1 2"
+    if coeff != 1:
+        put("-" if coeff == -1 else p.doprint(coeff))
+    for f in factors:
+        if f.is_Number:
+            continue
         if isinstance(f, sympy.Add):
             inner = rf"\left({p.doprint(f)}\right)"
             if visible_len(inner) <= ROW_WIDTH:
