@@ -148,17 +148,30 @@ class Model:
         data = render_all(self, [fmt], full=views.flag(full, "full"), **options)[fmt]
         return data if fmt == "pdf" else data.decode("utf-8")
 
-    def write(self, out: str | Path = "output", formats=("md", "tex", "pdf", "json"), full: bool = False,
-              show=(), templates=(), values=None) -> list[Path]:
+    def write(self, out: str | Path = "output", formats=None, full: bool = False,
+              show=(), templates=(), values=None, progress: bool = False) -> list[Path]:
         """Write ``out/NAME.<fmt>`` atomically for each format (``("md", "json")`` or
         ``"md,json"``); returns the paths. Nothing is written unless every format renders.
-        Options as for :meth:`render`."""
+        ``formats=None`` writes every format, less the PDF without TeX (then a
+        :class:`UserWarning` says so and how to install TeX); asking for ``"pdf"`` without TeX
+        raises :class:`~symconv.errors.ToolMissing`. ``progress`` forces the progress line on
+        stderr. Other options as for :meth:`render`."""
+        import warnings
+
         from .outputs import write_outputs
 
         folder = views.out_folder(out)
-        chosen = views.formats(formats)
+        note = None
+        if formats is None:
+            chosen, note = views.default_formats()
+        else:
+            chosen = views.formats(formats)
         options = views.view_options(self, show, templates, values)
-        return write_outputs(self, folder, chosen, full=views.flag(full, "full"), **options)
+        paths = write_outputs(self, folder, chosen, full=views.flag(full, "full"),
+                              progress=views.flag(progress, "progress"), **options)
+        if note is not None:
+            warnings.warn(note, stacklevel=2)
+        return paths
 
     def cost(self, form: str = "leaf") -> sympy.Expr:
         """The cost C in leaf symbols (``form="leaf"``) or in the last layer's outputs (``"named"``)."""

@@ -30,14 +30,15 @@ def write_atomic(path: Path, data: bytes) -> None:
 
 
 def render_all(model, formats: Sequence[str], full: bool = False, show=(), templates=(),
-               values=None) -> dict[str, bytes]:
+               values=None, progress: bool = False) -> dict[str, bytes]:
     """The bytes of each requested format (``md``, ``tex``, ``pdf``, ``json``) of ``model``
     (anything with ``name``, ``spec``, ``network``, ``forward`` and ``gradients`` built on first
     use, such as a :class:`symconv.Model`).
 
     ``full``/``show`` choose what the documents write out (see :func:`symconv.derivation.derive`),
     ``templates`` are folders searched before the built-in templates, ``values`` a
-    :class:`~symconv.values.NumericView` for the numeric view.
+    :class:`~symconv.values.NumericView` for the numeric view; ``progress`` forces the progress
+    line on stderr even when it is not a terminal (``--progress``).
     """
     from .independent import certificate_of
     from .pdf import build_pdf, require_tex
@@ -45,7 +46,7 @@ def render_all(model, formats: Sequence[str], full: bool = False, show=(), templ
 
     if "pdf" in formats:
         require_tex()  # fail (exit 3) before any work or any file
-    progress = Progress(total=5 + len(formats))
+    progress = Progress(total=5 + len(formats), force=progress)
     progress.stage("network")
     model.network
     progress.stage("forward pass")

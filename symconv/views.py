@@ -15,6 +15,9 @@ import sympy
 from .errors import SpecError
 
 FORMATS = ("md", "tex", "pdf", "json")
+DEFAULT_FORMATS = FORMATS
+"""What ``derive`` and :meth:`symconv.Model.write` write when no format is given: every format,
+less the PDF on a machine without TeX (see :func:`default_formats`)."""
 
 
 def formats(value: Any, field: str = "formats") -> tuple[str, ...]:
@@ -31,6 +34,19 @@ def formats(value: Any, field: str = "formats") -> tuple[str, ...]:
         if item not in FORMATS:
             raise SpecError(field, f"unknown format {item!r}; choose from {', '.join(FORMATS)}")
     return tuple(dict.fromkeys(items))
+
+
+def default_formats() -> tuple[tuple[str, ...], str | None]:
+    """The formats to write when none is asked for: :data:`DEFAULT_FORMATS`, without ``pdf``
+    when no TeX is installed, and then a one-line note saying so and how to install TeX
+    (None when nothing is skipped). Asking for ``pdf`` explicitly still fails without TeX
+    (:class:`~symconv.errors.ToolMissing`, exit 3)."""
+    from .pdf import INSTALL_HINT, tex_command
+
+    if tex_command() is not None:
+        return DEFAULT_FORMATS, None
+    kept = tuple(f for f in DEFAULT_FORMATS if f != "pdf")
+    return kept, f"PDF skipped: {INSTALL_HINT} (then add pdf to --format or rerun)"
 
 
 def out_folder(value: Any, field: str = "out") -> Path:

@@ -106,7 +106,7 @@ def test_missing_tex_exits_3_and_writes_nothing(tmp_path, capsys, monkeypatch):
     import symconv.pdf
 
     monkeypatch.setattr(symconv.pdf.shutil, "which", lambda name: None)
-    status, _, err = run(["derive", "--example", "seed", "--out", str(tmp_path / "o")], capsys)
+    status, _, err = run(["derive", "--example", "seed", "--out", str(tmp_path / "o"), "--format", "md,pdf"], capsys)
     assert status == 3
     assert "texlive-latex-base texlive-latex-recommended latexmk" in err
     assert not (tmp_path / "o").exists()

@@ -1,5 +1,9 @@
 """``symconv derive SPEC.toml | --example NAME [--out DIR] [--format md,tex,pdf,json] [--full]
-[--show NAMES] [--templates DIR] [--values FILE.toml | --random SEED]``."""
+[--show NAMES] [--templates DIR] [--values FILE.toml | --random SEED] [--progress]``.
+
+Without ``--format`` every format is written, less the PDF on a machine without TeX (one line on
+stderr says so and how to install TeX; exit 0); ``--format pdf`` without TeX exits 3.
+"""
 
 from __future__ import annotations
 
@@ -34,7 +38,8 @@ def add_parser(sub) -> None:
     p = sub.add_parser("derive", help="derive every gradient and write the proof")
     add_spec_source(p)
     p.add_argument("--out", default="output", help="output folder (default: output/)")
-    p.add_argument("--format", default="md,tex,pdf,json", help="comma-separated: md,tex,pdf,json")
+    p.add_argument("--format", default=None,
+                   help="comma-separated: md,tex,pdf,json (default: all; pdf only when TeX is installed)")
     add_view_options(p)
     p.set_defaults(run=run)
 
@@ -49,6 +54,8 @@ def add_view_options(p: argparse.ArgumentParser) -> None:
                         "W^{(1)}_{1,1,1,1}) or Python names (w1_1); may be repeated")
     p.add_argument("--templates", action="append", default=[], metavar="DIR",
                    help="a folder of templates searched before the built-in ones; may be repeated")
+    p.add_argument("--progress", action="store_true",
+                   help="show the progress line on stderr even when it is not a terminal (CI logs, notebooks)")
     group = p.add_mutually_exclusive_group()
     group.add_argument("--values", metavar="FILE.toml",
                        help="numbers for every leaf: each formula is followed by its numbers and value")
@@ -73,12 +80,21 @@ def run(args: argparse.Namespace) -> int:
     from ..size import guard
     from ..views import out_folder
 
-    formats = parse_formats(args.format)
+    import sys
+
+    from ..views import default_formats
+
+    if args.format is None:
+        formats, note = default_formats()
+    else:
+        formats, note = parse_formats(args.format), None
     spec = spec_from_args(args)
     out = out_folder(args.out, "--out")
     guard(spec, args.allow_large)
     model = Model(spec)
-    written = write_outputs(model, out, formats, full=args.full, **view_options(model, args))
+    written = write_outputs(model, out, formats, full=args.full, progress=args.progress, **view_options(model, args))
+    if note is not None:
+        print(f"symconv: {note}", file=sys.stderr)
     for path in written:
         print(path)
     return 0
