@@ -1,7 +1,7 @@
 """``symconv formula SPEC.toml | --example NAME "dC/dw_1^1" [--form closed|sum|named|leaf]
 [--format tex|md|text]``: one gradient formula, printed to embed in other documents.
 
-The target is ``dC/dNAME`` (also ``∂C/∂NAME`` or just ``NAME``), with NAME as printed in the
+The target is ``dC/dNAME`` (also ``∂C/∂NAME``, ``\\frac{\\partial C}{\\partial NAME}`` or just ``NAME``), with NAME as printed in the
 document's notation (``w_1^1``, ``W^{(1)}_{1,1,1,1}``) or a Python name (``w1_1``). Forms:
 ``closed`` the closed form at that element (the default; the chain-rule sum where no closed form
 applies), ``sum`` Σ upstream gradient · local partial, ``named`` the upstream gradients
@@ -41,6 +41,10 @@ def parse_target(text: str, cost_letters: tuple[str, ...]) -> str:
     """The symbol name in ``dC/dNAME``, ``∂C/∂NAME`` or ``NAME``."""
     for c in cost_letters:
         m = re.fullmatch(rf"\s*(?:d|∂|\\partial\s*){re.escape(c)}\s*/\s*(?:d|∂|\\partial\s*)(.+?)\s*", text)
+        if m:
+            return m.group(1)
+        m = re.fullmatch(rf"\s*\\[dt]?frac\s*\{{\s*(?:∂|\\partial)\s*{re.escape(c)}\s*\}}\s*"
+                         r"\{\s*(?:∂|\\partial)\s*(.+?)\s*\}\s*", text)
         if m:
             return m.group(1)
     return text.strip()

@@ -105,13 +105,22 @@ def _rf_headers(pr: Printer, role: str, layer_index: int, readers=()) -> tuple[s
 class Lazy:
     """``map(fn, items)`` that can be iterated many times and knows its length: a tensor's
     element contexts are built while the template writes them, so a ``--full`` document never
-    holds every element's strings at once (see :func:`~symconv.render.render_chunks`)."""
+    holds every element's strings at once (see :func:`~symconv.render.render_chunks`).
 
-    def __init__(self, items, fn):
-        self.items, self.fn = items, fn
+    ``keep``: build the contexts once, on the first iteration, and keep them (the default
+    document, whose few elements code may read and change before the template runs); without
+    it every iteration builds them afresh (``--full``)."""
+
+    def __init__(self, items, fn, keep: bool = False):
+        self.items, self.fn, self.keep = items, fn, keep
+        self._built: list | None = None
 
     def __iter__(self):
-        return map(self.fn, self.items)
+        if not self.keep:
+            return map(self.fn, self.items)
+        if self._built is None:
+            self._built = list(map(self.fn, self.items))
+        return iter(self._built)
 
     def __len__(self) -> int:
         return len(self.items)
@@ -137,7 +146,7 @@ def _tensor(pr: Printer, t: TensorProof, layer_index: int) -> dict:
                              if t.closed_kind else None),
         "index_formula": pr.st.index_formula(t.role, t.layer, t.readers, layer_index),
         "rf_headers": _rf_headers(pr, role, layer_index, t.readers),
-        "elements": Lazy(t.elements, lambda e: _element(pr, e)),
+        "elements": Lazy(t.elements, lambda e: _element(pr, e), keep=not pr.d.full),
         "count": count,
         "omitted": t.omitted,
         "all_closed_certified": t.all_closed_certified,
