@@ -104,7 +104,9 @@ def test_closed_forms_are_certified_and_printed():
     cert = proofs["activation"].elements[0].closed[2]
     assert cert.method == "random-rational" and "mu and x-hat from their definitions" in cert.detail
     text = model.render("md")
-    assert (r"\frac{\partial C}{\partial o^{1}_{(s,c,u,v)}} = \frac{\gamma^{2}_{c}}{8 \, \sigma^{2}_{c}} "
+    assert (r"\frac{\partial C}{\partial o^{1}[s]} = \frac{\gamma^{2}}{8 \, \sigma^{2}} (8 \, \delta^{2}[s] - "
+            r"\sum \delta^{2}[s] - \hat{x}^{2}[s] \sum \delta^{2}[s] \, \hat{x}^{2}[s])") in text
+    assert (r"&= \frac{\gamma^{2}_{c}}{8 \, \sigma^{2}_{c}} "
             r"\left(8 \, \delta^{2}_{(s,c,u,v)} - \sum_{s',u',v'} \delta^{2}_{(s',c,u',v')} - \hat{x}^{2}_{(s,c,u,v)} "
             r"\sum_{s',u',v'} \delta^{2}_{(s',c,u',v')} \, \hat{x}^{2}_{(s',c,u',v')}\right)") in text
     assert r"\frac{\partial C}{\partial \gamma^{2}_{c}} = \sum_{s,u,v} \delta^{2}_{(s,c,u,v)} \, \hat{x}^{2}_{(s,c,u,v)}" in text
@@ -135,7 +137,7 @@ def test_a_wrong_compact_form_is_caught():
     numbers = symbol_numbers(model.network.table.info)
     x = model.network.input
     assert _certify_closed_all(model.gradients, x, good, ups, [0], numbers, {})[0] == []
-    bad, certs = _certify_closed_all(model.gradients, x, wrong, ups, [0], numbers, {})
+    bad, certs, _ = _certify_closed_all(model.gradients, x, wrong, ups, [0], numbers, {})
     assert bad == [0, 1, 2, 3] and not certs[0]
 
 

@@ -261,8 +261,16 @@ class BatchNormKind(LayerKind):
             return pc.grad(L["gamma"]), rf"{L['sums']} {L['d']} \, {L['hat']}"
         if kind == "bn_beta":
             return pc.grad(L["beta"]), rf"{L['sums']} {L['d']}"
-        if kind == "bn_input":
-            return pc.grad(L["x"]), self._input_rhs(layer, pc)
+        if kind == "bn_input":  # whole tensors, per channel (short enough to run in a line of text)
+            li = layer.index
+            role, at = pc.source(layer)
+            hat_role = "normalized" if layer.spec.affine else ("pre_activation" if layer.pre is not None else "activation")
+            d, h = pc.tensor(layer, "delta", li), pc.tensor(layer, hat_role, li)
+            g = pc.namer.tensor_latex("gamma", li) if layer.spec.affine else "1"
+            s = pc.namer.tensor_latex("std", li)
+            m = L["m"]
+            return (pc.grad(pc.tensor(layer, role, at)),
+                    rf"\frac{{{g}}}{{{m} \, {s}}} ({m} \, {d} - \sum {d} - {h} \sum {d} \, {h})")
         return super().closed_parts(layer, kind, pc, source)
 
     def formulas(self, layer: LayerNet, pc: PrintContext, source: int = 0) -> Formulas:
