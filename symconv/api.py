@@ -173,6 +173,38 @@ class Model:
             warnings.warn(note, stacklevel=2)
         return paths
 
+    def _repr_markdown_(self) -> str:
+        """Jupyter: the network (layers and shapes) and the result table (closed forms)."""
+        from .formulas import model_markdown
+
+        return model_markdown(self)
+
+    def __repr__(self) -> str:
+        return f"<symconv.Model {self.spec.name!r}: {len(self.spec.layers)} layers>"
+
+    def latex(self, expr: Any) -> str:
+        """LaTeX of any sympy expression in this document's notation (``i^{1}_{1}``, not sympy's
+        ``i_{1 1}``; max-pool routes named by their output; ``H`` for Heaviside, ``f'``); terms
+        in their stored order. A name (``"w1_1"``, ``"w_1^1"``) prints its symbol. Raises
+        :class:`SpecError` naming ``expr`` for anything that is not a sympy expression."""
+        from .functions import route_outputs
+        from .latex import NotationPrinter
+
+        if isinstance(expr, str):
+            expr = self.symbol(expr, "expr")
+        if isinstance(expr, int | float) and not isinstance(expr, bool):
+            expr = sympy.sympify(expr)
+        if not isinstance(expr, sympy.Basic):
+            raise SpecError("expr", f"must be a sympy expression or a symbol name; got {expr!r}")
+        return NotationPrinter(self.network.table, pooled=route_outputs(self.forward.definitions)).doprint(expr)
+
+    def formula(self, target: str, form: str = "closed", fmt: str = "tex", width: Any = "345pt"):
+        """:func:`symconv.formula` of this model (one formula as text that displays itself in
+        Jupyter)."""
+        from .formulas import formula
+
+        return formula(self, target, form=form, fmt=fmt, width=width)
+
     def cost(self, form: str = "leaf") -> sympy.Expr:
         """The cost C in leaf symbols (``form="leaf"``) or in the last layer's outputs (``"named"``)."""
         if form not in ("leaf", "named"):
