@@ -131,7 +131,8 @@ class Model:
         return derive(self.gradients, full=views.flag(full, "full"), show=views.show_symbols(self, show))
 
     def render(self, fmt: str = "md", full: bool = False, show=(), templates=(), values=None) -> str | bytes:
-        """The derivation as text: ``"md"``, ``"tex"`` or ``"json"``; ``"pdf"`` gives bytes
+        """The derivation as text: ``"md"``, ``"tex"``, ``"json"`` or ``"html"`` (one offline page,
+        MathML); ``"pdf"`` gives bytes
         (raises :class:`~symconv.errors.ToolMissing` without TeX).
 
         ``show`` as for :meth:`derivation`; ``templates``: folders searched before the built-in
@@ -142,8 +143,8 @@ class Model:
         """
         from .outputs import render_all
 
-        if fmt not in ("md", "tex", "json", "pdf"):
-            raise SpecError("format", f"must be md, tex, json or pdf; got {fmt!r}")
+        if fmt not in views.FORMATS:
+            raise SpecError("format", f"must be md, tex, json, pdf or html; got {fmt!r}")
         options = views.view_options(self, show, templates, values)
         data = render_all(self, [fmt], full=views.flag(full, "full"), **options)[fmt]
         return data if fmt == "pdf" else data.decode("utf-8")

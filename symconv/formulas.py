@@ -199,8 +199,11 @@ def _closed(model, s):
     from .derivation import closed_forms_by_symbol
     from .layers import Context
 
-    ctx = Context(flip=model.spec.convention == "convolution")
-    return closed_forms_by_symbol(model.network, ctx).get(s)
+    found = model.__dict__.get("_formula_closed")
+    if found is None:  # computed once per model: every element's formula reads it
+        found = closed_forms_by_symbol(model.network, Context(flip=model.spec.convention == "convolution"))
+        model.__dict__["_formula_closed"] = found
+    return found.get(s)
 
 
 @dataclass(frozen=True)
@@ -256,7 +259,10 @@ def _tensors(model) -> dict:
 def _tensor_named(model, name: str):
     from .notation import normalize_typed
 
-    return _tensors(model).get(normalize_typed(name))
+    found = model.__dict__.get("_formula_tensors")
+    if found is None:
+        found = model.__dict__["_formula_tensors"] = _tensors(model)
+    return found.get(normalize_typed(name))
 
 
 def _statement(model, name: str, tensor, general: bool, fmt: str, chars: int) -> Formula:
