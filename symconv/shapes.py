@@ -48,6 +48,24 @@ def parse_padding(value: Any, where: str) -> Padding:
     return Padding(amounts=((ph, ph), (pw, pw)))
 
 
+def parse_padding_1d(value: Any, where: str) -> Padding:
+    """A 1-D window op's ``padding``: an int (both ends), ``[before, after]`` or one of
+    ``"valid"``, ``"same"``, ``"full"``; as a :class:`Padding` whose height axis is unpadded
+    (a signal of length L is the feature map of height 1). Raises :class:`SpecError` naming
+    ``where``."""
+    if isinstance(value, str):
+        word = choice(value, PADDING_WORDS, where)
+        return Padding() if word == "valid" else Padding(mode=word)
+    if isinstance(value, list | tuple):
+        if len(value) != 2:
+            raise SpecError(where, f"must be an integer, [before, after] or a word, got {show_value(value)}")
+        amounts = (whole(value[0], f"{where}[0]", 0), whole(value[1], f"{where}[1]", 0))
+    else:
+        p = whole(value, where, 0)
+        amounts = (p, p)
+    return Padding(amounts=((0, 0), amounts))
+
+
 def window_index(i, m, stride, dilation, pad_before):
     """The input position that output position ``i`` reads through kernel tap ``m``:
     ``s·i + d·m − pad_before`` (0-based; Goodfellow et al., *Deep Learning*, eq. 9.7).
@@ -103,9 +121,10 @@ def output_shape(
     dilation: tuple[int, int],
     where: str,
 ) -> tuple[int, int]:
-    """``(H_out, W_out)`` of a window op; raises :class:`SpecError` naming ``where`` when empty."""
+    """``(H_out, W_out)`` of a window op (``(L_out,)`` for one axis, a 1-D signal); raises
+    :class:`SpecError` naming ``where`` when empty."""
     out = []
-    for axis, name in enumerate(("height", "width")):
+    for axis, name in enumerate(("height", "width") if len(in_hw) == 2 else ("length",)):
         padded = in_hw[axis] + pad[axis][0] + pad[axis][1]
         ext = effective_kernel(kernel[axis], dilation[axis])
         if ext > padded:
@@ -115,7 +134,7 @@ def output_shape(
                 "use a smaller kernel or dilation, or more padding",
             )
         out.append(output_size(in_hw[axis], kernel[axis], stride[axis], pad[axis], dilation[axis]))
-    return (out[0], out[1])
+    return tuple(out)
 
 
 def unread(size: int, kernel: int, stride: int, pad: tuple[int, int], dilation: int) -> int:

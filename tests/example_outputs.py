@@ -5,7 +5,10 @@
 * ``seed_grid``: the same network in grid notation (x^{(l)}_{c,m,n}, W^{(l)}_{o,c,m,n}, 1-based);
 * ``two_channel_stride2``: 2 → 2 channels, 3×3 kernel, stride 2, padding 1, bias, 0-based grid0;
 * ``mnist_two_layer``: a 28×28 input through two 3×3 conv layers (default, readable subset);
-* ``lenet_small``: conv → relu → max-pool → flatten → dense → cross-entropy (JSON in named form).
+* ``lenet_small``: conv → relu → max-pool → flatten → dense → cross-entropy (JSON in named form);
+* ``unet_step``: a tiny U-Net step on 1×6×6: conv, max-pool, conv_transpose2d, concat (skip), conv;
+* ``signal_1d``: a 1-D network on a length-8 signal: conv1d (padding, bias, tanh), conv1d (stride,
+  dilation).
 """
 
 EXAMPLE_OUTPUTS = [
@@ -14,4 +17,6 @@ EXAMPLE_OUTPUTS = [
     (["examples/two_channel_stride2.toml"], "two_channel_stride2", ("md", "tex", "pdf", "json")),
     (["examples/mnist_two_layer.toml"], "mnist_two_layer", ("md", "tex", "pdf")),
     (["examples/lenet_small.toml"], "lenet_small", ("md", "tex", "pdf", "json")),
+    (["examples/unet_step.toml"], "unet_step", ("md", "tex", "pdf", "json")),
+    (["examples/signal_1d.toml"], "signal_1d", ("md", "tex", "pdf", "json")),
 ]

@@ -26,7 +26,9 @@ from symconv.activations import f as f_generic, fprime
 from symconv.notation import LEAF_ROLES, ROLE
 from symconv.layers.add import Add
 from symconv.layers.concat import Concat
+from symconv.layers.conv1d import Conv1d
 from symconv.layers.conv2d import Conv2d
+from symconv.layers.conv_transpose2d import ConvTranspose2d
 from symconv.layers.dense import Dense
 from symconv.layers.flatten import Flatten
 from symconv.layers.pool2d import Pool2d
@@ -126,6 +128,34 @@ def torch_gradients(model, values) -> dict[str, float]:
                     amounts = pad.amounts
                 z = F.conv2d(_padded(a, amounts), kernel, b, stride=layer.stride,
                              dilation=layer.dilation, groups=layer.groups)
+            a = _after_linear(z, layer.activation, ln, watched)
+        elif isinstance(layer, Conv1d):
+            w = _tensor(values, ln.weight, ln.weight.shape)
+            watched.append((w, ln.weight))
+            b = None
+            if layer.bias:
+                b = _tensor(values, ln.bias, ln.bias.shape)
+                watched.append((b, ln.bias))
+            kernel = w.flip(-1) if flip else w
+            if layer.padding.mode == "same":
+                z = F.conv1d(a, kernel, b, stride=layer.stride, padding="same", dilation=layer.dilation,
+                             groups=layer.groups)
+            else:
+                before, after = ((layer.dilation * (layer.kernel_size - 1),) * 2 if layer.padding.mode == "full"
+                                 else layer.padding.amounts[1])
+                z = F.conv1d(F.pad(a, (before, after)), kernel, b, stride=layer.stride, dilation=layer.dilation,
+                             groups=layer.groups)
+            a = _after_linear(z, layer.activation, ln, watched)
+        elif isinstance(layer, ConvTranspose2d):
+            w = _tensor(values, ln.weight, ln.weight.shape)
+            watched.append((w, ln.weight))
+            b = None
+            if layer.bias:
+                b = _tensor(values, ln.bias, ln.bias.shape)
+                watched.append((b, ln.bias))
+            kernel = w.flip(-2, -1) if flip else w
+            z = F.conv_transpose2d(a, kernel, b, stride=layer.stride, padding=layer.padding,
+                                   output_padding=layer.output_padding, groups=layer.groups, dilation=layer.dilation)
             a = _after_linear(z, layer.activation, ln, watched)
         elif isinstance(layer, Dense):
             w = _tensor(values, ln.weight, ln.weight.shape)

@@ -7,11 +7,13 @@ branches on a layer type; the stages ask :func:`kind_of`.
 
 from __future__ import annotations
 
-from . import add, concat, conv2d, dense, flatten, pool2d
+from . import add, concat, conv1d, conv2d, conv_transpose2d, dense, flatten, pool2d
 from .base import Context, Formulas, LayerKind, LayerNet, PrintContext
 
 LAYERS: dict[str, LayerKind] = {
     "conv2d": conv2d.KIND,
+    "conv1d": conv1d.KIND,
+    "conv_transpose2d": conv_transpose2d.KIND,
     "max_pool2d": pool2d.MAX,
     "avg_pool2d": pool2d.AVG,
     "flatten": flatten.KIND,

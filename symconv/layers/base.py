@@ -442,14 +442,15 @@ def general_index(shape: tuple[int, ...]) -> tuple[str, ...]:
     return ("c", "u", "v")[:len(shape)]
 
 
-def bias_parts(layer: LayerNet, pc: PrintContext) -> tuple[str, str]:
+def bias_parts(layer: LayerNet, pc: PrintContext, positions: tuple[str, ...] = ("i", "j")) -> tuple[str, str]:
     """The bias closed form ``∂C/∂b_o = Σ_{i,j} δ_{o,i,j}`` (summed over the examples too when
-    batched)."""
+    batched); ``positions``: the printed output position variables (``("i",)`` for a 1-D map)."""
     b = pc.namer.tensor_latex("bias", layer.index)
     delta = pc.namer.tensor_latex("delta", layer.index)
+    at = ",".join(positions)
     if layer.batch:
-        return pc.grad(b + "_{o}"), rf"\sum_{{{pc.example},i,j}} {delta}_{{{pc.example},o,i,j}}"
-    return pc.grad(b + "_{o}"), rf"\sum_{{i,j}} {delta}_{{o,i,j}}"
+        return pc.grad(b + "_{o}"), rf"\sum_{{{pc.example},{at}}} {delta}_{{{pc.example},o,{at}}}"
+    return pc.grad(b + "_{o}"), rf"\sum_{{{at}}} {delta}_{{o,{at}}}"
 
 
 def feature_map(in_shape: tuple[int, ...], type_name: str, where: str) -> tuple[int, int, int]:
@@ -458,4 +459,13 @@ def feature_map(in_shape: tuple[int, ...], type_name: str, where: str) -> tuple[
     if len(in_shape) != 3:
         what = "it follows flatten/dense" if len(in_shape) == 1 else "the input is a 1-D signal (C, L)"
         raise SpecError(f"{where}.type", f"{type_name} needs a (C, H, W) feature map, but {what}")
+    return in_shape  # type: ignore[return-value]
+
+
+def signal(in_shape: tuple[int, ...], type_name: str, where: str) -> tuple[int, int]:
+    """``in_shape`` as a 1-D signal ``(C, L)``; :class:`SpecError` when it is a vector (after
+    flatten or dense) or a 2-D feature map."""
+    if len(in_shape) != 2:
+        what = "it follows flatten/dense" if len(in_shape) == 1 else "the input is a (C, H, W) feature map"
+        raise SpecError(f"{where}.type", f"{type_name} needs a (C, L) signal, but {what}")
     return in_shape  # type: ignore[return-value]

@@ -108,7 +108,53 @@ def conv2d_terms(
     return outputs
 
 
+def channel_fields(table: Mapping[str, Any], where: str) -> dict:
+    """The fields every convolution kind reads alike: ``out_channels``, ``groups`` (dividing
+    ``out_channels``), ``bias`` and the activation. Raises :class:`SpecError` naming the key."""
+    out_channels = whole(table.get("out_channels", 1), f"{where}.out_channels")
+    groups = whole(table.get("groups", 1), f"{where}.groups")
+    if out_channels % groups:
+        raise SpecError(
+            f"{where}.groups",
+            f"out_channels ({out_channels}) must be divisible by groups ({groups})",
+        )
+    return dict(out_channels=out_channels, groups=groups, bias=flag(table.get("bias", False), f"{where}.bias"),
+                activation=parse_activation(table, where))
+
+
+def refuse_same_with_stride(padding: Padding, stride: tuple[int, ...], where: str) -> None:
+    """``padding = "same"`` with a stride above 1 is refused, as in PyTorch."""
+    if padding.mode == "same" and any(v != 1 for v in stride):
+        raise SpecError(
+            f"{where}.padding",
+            "\"same\" is refused with stride > 1 (as in PyTorch); give explicit padding",
+        )
+
+
+def check_groups(channels: int, groups: int, where: str) -> None:
+    """The input channels of a grouped convolution must split evenly into the groups."""
+    if channels % groups:
+        raise SpecError(
+            f"{where}.groups",
+            f"input channels ({channels}) must be divisible by groups ({groups})",
+        )
+
+
 TILDE, HAT = r"\tilde", r"\hat"  # the zero-padded input, the zero-inserted δ
+
+
+def closed_form_legend(pc: PrintContext) -> list[tuple[str, str]]:
+    """Legend rows of the operations a convolution's closed forms are written with (shared by
+    every convolution kind; the legend keeps each row once)."""
+    return [
+        (r"\tilde{A}", "A zero-padded by the layer's padding"),
+        (r"\hat{A}", "A with s - 1 zeros inserted between neighbouring entries (stride s)"),
+        (r"A \star K", "valid cross-correlation of A with K (K slides over the positions inside A)"),
+        (r"A \mathbin{\star_{\mathrm{full}}} K", "full cross-correlation: K slides over every overlap with A"),
+        (r"\operatorname{rot180}\left(K\right)", "K rotated by 180 degrees"),
+        (r"K_{d}", "K dilated by d (d - 1 zeros between neighbouring taps)"),
+        (r"\operatorname{crop}", "removes the rows and columns of the padding"),
+    ]
 
 
 class Conv2dKind(LayerKind):
@@ -123,36 +169,18 @@ class Conv2dKind(LayerKind):
     def parse(self, table: Mapping[str, Any], where: str) -> Conv2d:
         stride = pair(table.get("stride", 1), f"{where}.stride")
         padding = parse_padding(table.get("padding", 0), f"{where}.padding")
-        if padding.mode == "same" and stride != (1, 1):
-            raise SpecError(
-                f"{where}.padding",
-                "\"same\" is refused with stride > 1 (as in PyTorch); give explicit padding",
-            )
-        out_channels = whole(table.get("out_channels", 1), f"{where}.out_channels")
-        groups = whole(table.get("groups", 1), f"{where}.groups")
-        if out_channels % groups:
-            raise SpecError(
-                f"{where}.groups",
-                f"out_channels ({out_channels}) must be divisible by groups ({groups})",
-            )
+        refuse_same_with_stride(padding, stride, where)
         return Conv2d(
-            out_channels=out_channels,
             kernel_size=pair(table.get("kernel_size", 2), f"{where}.kernel_size"),
             stride=stride,
             padding=padding,
             dilation=pair(table.get("dilation", 1), f"{where}.dilation"),
-            groups=groups,
-            bias=flag(table.get("bias", False), f"{where}.bias"),
-            activation=parse_activation(table, where),
+            **channel_fields(table, where),
         )
 
     def output_shape(self, spec: Conv2d, in_shape, where):
         c_in, h, w = feature_map(in_shape, spec.type, where)
-        if c_in % spec.groups:
-            raise SpecError(
-                f"{where}.groups",
-                f"input channels ({c_in}) must be divisible by groups ({spec.groups})",
-            )
+        check_groups(c_in, spec.groups, where)
         pad = resolve_padding(spec.padding, spec.kernel_size, spec.dilation)
         return (spec.out_channels,) + output_shape((h, w), spec.kernel_size, spec.stride, pad, spec.dilation, where)
 
@@ -186,7 +214,7 @@ class Conv2dKind(LayerKind):
         )
         per_channel = layer.out.shape[1] * layer.out.shape[2]
         biases = [layer.bias.symbols[k // per_channel] if layer.bias else None for k in range(len(terms))]
-        return linear_then_activation(layer, terms, biases, "conv2d")
+        return linear_then_activation(layer, terms, biases, self.type)
 
     def example_closed_forms(self, layer: LayerNet, ctx: Context) -> list[ClosedForm]:
         """Weight, input and (if any) bias closed forms (see the module docstring)."""
@@ -259,37 +287,54 @@ class Conv2dKind(LayerKind):
             return bias_parts(layer, pc)
         return super().closed_parts(layer, kind, pc, source)
 
+    def legend(self, layer: LayerNet, pc: PrintContext) -> list[tuple[str, str]]:
+        return closed_form_legend(pc)
+
+    def geometry(self, layer: LayerNet) -> tuple[tuple, tuple, tuple, tuple]:
+        """``(kernel, stride, dilation, pad)`` per printed spatial axis (height, width), pad as
+        ``(before, after)``: what the index formulas print."""
+        spec = layer.spec
+        return spec.kernel_size, spec.stride, spec.dilation, layer.pad
+
     def formulas(self, layer: LayerNet, pc: PrintContext, source: int = 0) -> Formulas:
         nm, b = pc.namer, pc.base
-        spec: Conv2d = layer.spec
+        spec = layer.spec
         li = layer.index
-        pi, pj = pc.pos
+        kernel, stride, dilation, pad = self.geometry(layer)
+        axes = len(kernel)
+        pos = pc.pos[:axes]  # output position variables (i, j)
+        taps = ("m", "n")[:axes]  # kernel tap variables
+        ins = ("u", "v")[:axes]  # input position variables
         oc = pc.channel
         in_role, in_layer = pc.source(layer)
         carrier_role = "pre_activation" if layer.pre is not None else "activation"
         c_in = example_shape(layer.inputs, layer.batch)[0]
-        c_out, ho, wo = example_shape(layer.out, layer.batch)
-        kh, kw = spec.kernel_size
-        u, v, ri, rj = window_geometry(spec.kernel_size, spec.stride, spec.dilation, layer.pad, b, pc.flip, (pi, pj))
+        c_out, *out_sizes = example_shape(layer.out, layer.batch)
+        twice = (lambda t: tuple(t) * 2) if axes == 1 else tuple  # window_geometry prints two axes
+        u, v, ri, rj = window_geometry(twice(kernel), twice(stride), twice(dilation), twice(pad), b, pc.flip,
+                                       (pc.pos[0], pc.pos[1]))
+        reads, rev = (u, v)[:axes], (ri, rj)[:axes]
         ch = _channel(layer, b, oc)
-        x = pc.el(layer, in_role, in_layer, [ch, u, v])
-        W = nm.element_latex("weight", li, [oc, "c", "m", "n"])
-        z = pc.el(layer, carrier_role, li, [oc, pi, pj])
-        d = pc.el(layer, "delta", li, [oc, pi, pj])
+        x = pc.el(layer, in_role, in_layer, [ch, *reads])
+        W = nm.element_latex("weight", li, [oc, "c", *taps])
+        z = pc.el(layer, carrier_role, li, [oc, *pos])
+        d = pc.el(layer, "delta", li, [oc, *pos])
         bias = nm.element_latex("bias", li, [oc]) + " + " if layer.bias is not None else ""
-        sums_k = range_sum("c", c_in // spec.groups, b) + range_sum("m", kh, b) + range_sum("n", kw, b)
-        dx = pc.el(layer, "delta", li, [oc, ri, rj])
-        xin = pc.el(layer, in_role, in_layer, ["c", "u", "v"])
-        input_rhs = rf"{range_sum(oc, c_out, b)}{range_sum('m', kh, b)}{range_sum('n', kw, b)} {dx} \, {W}"
-        over = pc.batch_sum(layer) + range_sum(pi, ho, b) + range_sum(pj, wo, b)
+        tap_sums = "".join(range_sum(t, k, b) for t, k in zip(taps, kernel))
+        sums_k = range_sum("c", c_in // spec.groups, b) + tap_sums
+        dx = pc.el(layer, "delta", li, [oc, *rev])
+        xin = pc.el(layer, in_role, in_layer, ["c", *ins])
+        input_rhs = rf"{range_sum(oc, c_out, b)}{tap_sums} {dx} \, {W}"
+        over = pc.batch_sum(layer) + "".join(range_sum(p, size, b) for p, size in zip(pos, out_sizes))
         bias_formula = None
         if layer.bias is not None:
             bias_formula = rf"{pc.grad(nm.element_latex('bias', li, [oc]))} = {over} {d}"
-        padded = any(p for amounts in layer.pad for p in amounts)
+        padded = any(p for amounts in pad for p in amounts)
         weight_note = "a term whose input index falls in the zero padding is 0." if padded else ""
         notes = []
-        if spec.stride != (1, 1):
-            notes.append(f"only the terms whose error-term index (${ri}$, ${rj}$) is an integer in range count")
+        if any(s_ != 1 for s_ in stride):
+            where = ", ".join(f"${r}$" for r in rev)
+            notes.append(f"only the terms whose error-term index ({where}) is an integer in range count")
         else:
             notes.append("a term whose error-term index is out of range is 0")
         if spec.groups > 1:
@@ -303,7 +348,7 @@ class Conv2dKind(LayerKind):
             weight_note=weight_note,
             forward_note=weight_note,
             input_rhs=input_rhs,
-            input_index=_index(layer, pc, ("c", "u", "v")),
+            input_index=_index(layer, pc, ("c", *ins)),
         )
 
     def example_mistaken_partials(self, layer: LayerNet, mode: str, ctx: Context) -> dict:

@@ -15,8 +15,10 @@ def legend(pr) -> list[tuple[str, str]]:
     batched = pr.d.network.batch > 0
     mark = "l" if seed else "(l)"
     ex = f"{pr.pc.example}," if batched and not seed else ""
+    signals = len(pr.d.network.input.shape) - batched == 2  # a 1-D network: (C, L) per example
     subscripts = {"fmap": "k", "kernel": "k", "vector": "k", "channel": "k", "target": "k"} if seed else {
-        "fmap": ex + "c,u,v", "kernel": "o,c,m,n", "vector": "o", "channel": "c", "target": ex + "k"}
+        "fmap": ex + ("c,u" if signals else "c,u,v"), "kernel": "o,c,m" if signals else "o,c,m,n", "vector": "o",
+        "channel": "c", "target": ex + "k"}
     present = {info.role for info in pr.table.info.values()}
     rows = []
     for role in ROLE_TABLE:
