@@ -132,9 +132,10 @@ def html_context(model, derivation) -> dict:
     }
 
 
-def to_html(model, derivation) -> str:
-    """The page of ``model`` (deterministic: same input, same bytes). Raises
-    :class:`ToolMissing` without latex2mathml."""
+def to_html(model, derivation, standalone: bool = True) -> str:
+    """The page of ``model`` (deterministic: same input, same bytes); with ``standalone``
+    False only its content (style, sections, script) to embed in another page (the Sphinx
+    directive). Raises :class:`ToolMissing` without latex2mathml."""
     import jinja2
 
     from .render import builtin_template_dir
@@ -143,4 +144,4 @@ def to_html(model, derivation) -> str:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(builtin_template_dir() / "html")),
                              autoescape=True, undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
     env.filters["safe_math"] = lambda x: jinja2.utils.markupsafe.Markup(x)
-    return env.get_template("derivation.html.j2").render(**html_context(model, derivation))
+    return env.get_template("derivation.html.j2").render(standalone=standalone, **html_context(model, derivation))
