@@ -206,6 +206,16 @@ class Model:
 
         return formula(self, target, form=form, fmt=fmt, width=width)
 
+    def check(self, claim: str):
+        """The verdict on a hand derivation (``symconv check``'s claim text, e.g.
+        ``"\\frac{\\partial C}{\\partial w_1^1} = …"``) as a
+        :class:`~symconv.formulas.Checked`: truthy when right, displayed in Jupyter as RIGHT or
+        WRONG with the exact gradient; ``.verdict`` holds the full verdict. Raises
+        :class:`SpecError` for a malformed claim."""
+        from .formulas import Checked
+
+        return Checked(self, claim)
+
     def cost(self, form: str = "leaf") -> sympy.Expr:
         """The cost C in leaf symbols (``form="leaf"``) or in the last layer's outputs (``"named"``)."""
         if form not in ("leaf", "named"):

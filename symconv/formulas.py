@@ -347,3 +347,37 @@ def _plain(value) -> str:
 
 def _md_escape(text: str) -> str:
     return "".join("\\" + ch if ch in "\\`*_[]<>|#" else ch for ch in text)
+
+
+class Checked:
+    """A claim's verdict (:func:`symconv.check.check_claim`) that displays itself in Jupyter:
+    RIGHT or WRONG, the claim and the exact gradient in the document's notation
+    (``_repr_markdown_``, ``_repr_latex_``). ``verdict`` is the full
+    :class:`~symconv.check.Verdict`; ``ok`` says whether every side of the claim is right."""
+
+    def __init__(self, model, claim: str):
+        from .check import check_claim
+
+        self.verdict = check_claim(model, claim)
+        self.claim = claim
+        wrt = self.verdict.claim.wrt
+        self.exact = formula(model, wrt.name, form="named", width=10_000).latex
+
+    @property
+    def ok(self) -> bool:
+        return self.verdict.ok
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def __repr__(self) -> str:
+        return f"<symconv verdict: {'RIGHT' if self.ok else 'WRONG'}>"
+
+    def _repr_markdown_(self) -> str:
+        word = "RIGHT" if self.ok else "WRONG"
+        relation = "equals" if self.ok else "differs from"
+        return f"**{word}**: the claim\n\n$$\n{self.claim}\n$$\n\n{relation} the exact gradient\n\n$$\n{self.exact}\n$$\n"
+
+    def _repr_latex_(self) -> str:
+        word = "RIGHT" if self.ok else "WRONG"
+        return f"$$\n\\text{{{word}: }}\\quad {self.exact}\n$$"

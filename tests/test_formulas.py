@@ -133,3 +133,13 @@ def test_readme_examples_run_and_print_exactly_what_they_show():
     for k, block in enumerate(blocks):
         runner.run(parser.get_doctest(block, {}, f"README.md pycon block {k + 1}", "README.md", 0))
     assert runner.summarize(verbose=False).failed == 0
+
+
+def test_model_check_returns_a_verdict_that_displays_itself(m):
+    right = m.check(r"\frac{\partial C}{\partial w_1^1} = \delta_1^1 i_1^1 + \delta_2^1 i_2^1 + \delta_3^1 i_4^1 + \delta_4^1 i_5^1")
+    assert right and right.ok and right.verdict.ok and repr(right) == "<symconv verdict: RIGHT>"
+    assert right._repr_markdown_().startswith("**RIGHT**: the claim\n\n$$\n")
+    wrong = m.check(r"\frac{\partial C}{\partial w_1^1} = 0")
+    assert not wrong and wrong._repr_latex_().startswith("$$\n\\text{WRONG: }\\quad \\frac{\\partial C}")
+    with pytest.raises(SpecError):
+        m.check(r"\frac{\partial C}{\partial w_1^1} = (")

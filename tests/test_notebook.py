@@ -23,6 +23,8 @@ CELLS = [
     'm.latex(m.gradient("w1_1"))',
     'print(symconv.formula(m, "w^1"), end="")',
     'symconv.formula(m, r"\\frac{\\partial C}{\\partial i_5^1}", form="sum", fmt="md")',
+    'm.check(r"\\frac{\\partial C}{\\partial w_1^1} = 2(o_1^2 - y_1)(i_1^1 + i_2^1 + i_4^1 + i_5^1)'
+    '(w_1^2 + w_2^2 + w_3^2 + w_4^2)")',
 ]
 
 
@@ -68,3 +70,13 @@ def test_markdown_formula_displays_as_markdown(executed):
     assert data["text/markdown"] == (
         "$$\n\\frac{\\partial C}{\\partial i^{1}_{5}} = \\delta^{1}_{1} w^{1}_{4} + \\delta^{1}_{2} w^{1}_{3} + "
         "\\delta^{1}_{3} w^{1}_{2} + \\delta^{1}_{4} w^{1}_{1}\n$$\n")
+
+
+def test_verdict_displays_itself(executed):
+    data = executed[5].outputs[0]["data"]
+    md = data["text/markdown"]
+    assert md.startswith("**WRONG**: the claim\n\n$$\n\\frac{\\partial C}{\\partial w_1^1} = 2(o_1^2 - y_1)")
+    assert md.endswith("differs from the exact gradient\n\n$$\n\\frac{\\partial C}{\\partial w^{1}_{1}} = "
+                       "2 \\left(o^{2}_{1} - y_{1}\\right) \\left(i^{1}_{1} w^{2}_{1} + i^{1}_{2} w^{2}_{2} + "
+                       "i^{1}_{4} w^{2}_{3} + i^{1}_{5} w^{2}_{4}\\right)\n$$\n")
+    assert data["text/plain"] == "<symconv verdict: WRONG>"
