@@ -193,8 +193,10 @@ class Model:
 
         if isinstance(expr, str):
             expr = self.symbol(expr, "expr")
-        if isinstance(expr, int | float) and not isinstance(expr, bool):
-            expr = sympy.sympify(expr)
+        if isinstance(expr, int) and not isinstance(expr, bool):
+            expr = sympy.Integer(expr)
+        elif isinstance(expr, float):
+            expr = sympy.Float(expr)
         if not isinstance(expr, sympy.Basic):
             raise SpecError("expr", f"must be a sympy expression or a symbol name; got {expr!r}")
         return NotationPrinter(self.network.table, pooled=route_outputs(self.forward.definitions)).doprint(expr)
