@@ -65,12 +65,18 @@ class Formula(str):
 
     latex: str
     rows: tuple[str, ...]
-    expr: sympy.Expr | None
 
     def __new__(cls, text: str, latex: str, rows=(), expr=None):
         obj = super().__new__(cls, text)
-        obj.latex, obj.rows, obj.expr = latex, tuple(rows), expr
+        obj.latex, obj.rows, obj._expr = latex, tuple(rows), expr
         return obj
+
+    @property
+    def expr(self) -> sympy.Expr | None:
+        """The right-hand side as a sympy expression (built on first use)."""
+        if callable(self._expr):
+            self._expr = self._expr()
+        return self._expr
 
     def _repr_latex_(self) -> str:
         return f"$$\n{self.latex}\n$$"
@@ -144,17 +150,18 @@ def formula(model, target: str, form: str = "closed", fmt: str = "tex", width: A
         if pairs is None:
             form = "sum"
         else:
-            expr = sympy.Add(*[a if b is None else a * b for a, b in pairs])
+            expr = lambda: sympy.Add(*[a if b is None else a * b for a, b in pairs])  # noqa: E731
+            expr = expr() if fmt == "text" else expr
             terms = [product_latex(p, [a] if b is None else [a, b]) for a, b in pairs]
     if form == "sum":
         g = grads[s]
-        expr = g.delta_form
+        expr = (lambda: g.delta_form) if fmt != "text" else g.delta_form
         terms = [product_latex(p, [t.upstream, t.partial]) for t in g.terms]
     elif form == "named":
         expr = sympy.factor_terms(grads.named(s))
     elif form == "leaf":
         expr = sympy.factor_terms(grads.leaf(s))
-    lhs = rf"\frac{{\partial {nm.latex_letter('cost')}}}{{\partial {table.info[s].latex}}}"
+    lhs = gradient_lhs(model, s)
     if fmt == "text":
         return Formula(f"d{nm.ident('cost')}/d{s.name} = {expr}\n", f"{lhs} = {p.doprint(expr)}",
                        [p.doprint(expr)], expr)
@@ -165,6 +172,12 @@ def formula(model, target: str, form: str = "closed", fmt: str = "tex", width: A
     else:
         rows = expr_rows(p, expr, width=room, nested=True)
     return _laid_out([{"lhs": lhs, "rows": rows}], fmt, expr)
+
+
+def gradient_lhs(model, s) -> str:
+    """``\\frac{\\partial C}{\\partial x}`` for the symbol ``s``, in the document's letters."""
+    table = model.network.table
+    return rf"\frac{{\partial {table.namer.latex_letter('cost')}}}{{\partial {table.info[s].latex}}}"
 
 
 def _laid_out(equations: list[dict], fmt: str, expr=None) -> Formula:

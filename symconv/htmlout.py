@@ -13,7 +13,7 @@ inputs its gradient's chain-rule terms read). Layout and wording live in
 from __future__ import annotations
 
 from .errors import ToolMissing
-from .formulas import _tensors, formula
+from .formulas import _tensors, formula, gradient_lhs
 
 INSTALL_HINT = "the html format needs latex2mathml: pip install latex2mathml (or pip install 'symconv[html]')"
 CELL = 28  # pixels per cell of the receptive-field picture
@@ -37,18 +37,18 @@ def require_mathml() -> None:
         raise ToolMissing(INSTALL_HINT) from None
 
 
-def _element_formulas(model, s, written: bool) -> list[dict]:
-    """The derivation of one element as ``{"label", "math"}`` blocks: closed form (when one
-    covers it), the chain-rule sum and, when written, the named form."""
+def _element_formulas(model, s, written: bool, count: int) -> list[dict]:
+    """The derivation of one element as ``{"label", "math"}`` blocks: when the element is
+    written out (small sums, ``--show``, ``--full``) its closed form (when one covers it), the
+    chain-rule sum and the named form; otherwise a note with the sum's term count."""
+    if not written:  # the tensor's closed form is in the result table
+        return [{"label": f"a sum of {count} chain-rule products: written out with --full or --show", "math": ""}]
     out = []
-    for form, label in (("closed", "closed form"), ("sum", "chain rule: Σ upstream gradient · local partial"),
+    if _has_closed(model, s):
+        out.append({"label": "closed form", "math": mathml(formula(model, s.name, form="closed").latex)})
+    for form, label in (("sum", "chain rule: Σ upstream gradient · local partial"),
                         ("named", "upstream gradients substituted")):
-        if form == "named" and not written:
-            continue
-        f = formula(model, s.name, form=form)
-        if form == "closed" and not _has_closed(model, s):
-            continue
-        out.append({"label": label, "math": mathml(f.latex)})
+        out.append({"label": label, "math": mathml(formula(model, s.name, form=form).latex)})
     return out
 
 
@@ -117,10 +117,9 @@ def html_context(model, derivation) -> dict:
     for t in proofs:
         for e in t.elements:
             s = e.wrt
-            lhs = formula(model, s.name, form="sum").latex.split(" = ", 1)[0].removeprefix("\\begin{aligned}\n")
-            lhs = lhs.split(" &= ", 1)[0]
+            lhs = gradient_lhs(model, s)
             elements.append({"id": s.name, "title": mathml(lhs, display=False), "role": table.info[s].role,
-                             "blocks": _element_formulas(model, s, e.written)})
+                             "blocks": _element_formulas(model, s, e.written, len(e.terms))})
     return {
         "title": spec.title or spec.name,
         "name": spec.name,
