@@ -31,7 +31,9 @@ from symconv.layers.conv2d import Conv2d
 from symconv.layers.conv_transpose2d import ConvTranspose2d
 from symconv.layers.dense import Dense
 from symconv.layers.flatten import Flatten
+from symconv.layers.global_pool import GlobalAvgPool2d
 from symconv.layers.pool2d import Pool2d
+from symconv.layers.upsample import UpsampleNearest2d
 
 PREC = 40
 RTOL = 1e-10
@@ -192,6 +194,14 @@ def torch_gradients(model, values) -> dict[str, float]:
             for other in ins[1:]:
                 z = z + other
             a = _after_linear(z, layer.activation, ln, watched)
+        elif isinstance(layer, GlobalAvgPool2d):
+            a = F.adaptive_avg_pool2d(a, 1)
+            a.retain_grad()
+            watched.append((a, ln.out))
+        elif isinstance(layer, UpsampleNearest2d):
+            a = F.interpolate(a, scale_factor=tuple(float(s) for s in layer.scale_factor), mode="nearest")
+            a.retain_grad()
+            watched.append((a, ln.out))
         elif isinstance(layer, Concat):
             a = torch.cat(ins, dim=1)
             a.retain_grad()

@@ -228,3 +228,16 @@ def test_unet_step_equals_torch():
                {"type": "concat", "inputs": ["up", "down"]},
                {"type": "conv2d", "kernel_size": 1})
     assert compare(symconv.load(spec), seed=3) > 0
+
+
+def test_grouped_formulas_name_the_group_of_each_channel():
+    """Groups: the forward reads input channel c of output channel o's group and the kernel's
+    column within it; the gradients read δ at o within the group of input channel c."""
+    model = symconv.load(net((2, 2, 2), up(out_channels=4, groups=2, kernel_size=2, stride=2),
+                             notation={"style": "grid"}))
+    md = model.render("md")
+    assert (r"W^{(1)}_{c+1\lfloor(o-1)/2\rfloor,o-2\lfloor(o-1)/2\rfloor,m,n} \, "
+            r"x^{(0)}_{c+1\lfloor(o-1)/2\rfloor,\frac{i-m}{2}+1,\frac{j-n}{2}+1}") in md
+    assert (r"\frac{\partial C}{\partial x^{(0)}_{c,u,v}} &= \sum_{o=1}^{2}\sum_{m=1}^{2}\sum_{n=1}^{2} "
+            r"\delta^{(1)}_{o+2\lfloor(c-1)/1\rfloor,2u+m-2,2v+n-2} \, W^{(1)}_{c,o,m,n}") in md
+    assert "o counts the output channels within the group of input channel c" in md

@@ -1,9 +1,9 @@
-"""Issue 4's size target: a 64×64 input through two 3×3 conv layers gives its default Markdown and
-LaTeX documents in at most 10 s, each at most 1 MB; rendering cost follows what is shown."""
+"""Issue 4's size target: a 64×64 input through two 3×3 conv layers gives default Markdown and LaTeX
+documents of at most 1 MB each, eliding what is not shown. Their time targets (10 s; rendering
+follows what is shown) are measured in bench/bench.py, not asserted here (a loaded machine is not a
+slow program)."""
 
 from __future__ import annotations
-
-import time
 
 from symconv.api import Model
 from symconv.derivation import derive
@@ -17,11 +17,8 @@ def _two_layer(n: int) -> Model:
                                  "layers": [{"kernel_size": 3}, {"kernel_size": 3}]}, name=f"n{n}"))
 
 
-def test_64x64_default_documents_within_10_s_and_1_mb():
-    start = time.perf_counter()
+def test_64x64_default_documents_within_1_mb():
     docs = render_all(_two_layer(64), ["md", "tex"])
-    elapsed = time.perf_counter() - start
-    assert elapsed <= 10, f"{elapsed:.1f} s"
     for fmt, blob in docs.items():
         assert len(blob) <= 1_000_000, (fmt, len(blob))
     md = docs["md"].decode()
@@ -30,9 +27,20 @@ def test_64x64_default_documents_within_10_s_and_1_mb():
     assert r"\quad (\text{3600 terms})" in md  # the cost: one summand per 60×60 output
 
 
-def test_rendering_a_large_derivation_prints_only_what_is_shown():
-    d = derive(_two_layer(64))
-    start = time.perf_counter()
-    render(d, "md")
-    render(d, "tex")
-    assert time.perf_counter() - start < 2.0
+def test_rendering_a_large_derivation_prints_only_what_is_shown(monkeypatch):
+    """Rendering prints (with sympy's printer) only the expressions a document shows: as many
+    printed expressions for a 64×64 input (3844 elided definitions) as for a 16×16 one."""
+    from sympy.printing.latex import LatexPrinter
+
+    calls = []
+    real = LatexPrinter.doprint
+    monkeypatch.setattr(LatexPrinter, "doprint",
+                        lambda self, expr: calls.append(1) or real(self, expr))
+    counts = []
+    for n in (16, 64):
+        d = derive(_two_layer(n))
+        calls.clear()
+        render(d, "md")
+        render(d, "tex")
+        counts.append(len(calls))
+    assert counts[0] == counts[1] > 0, counts

@@ -36,7 +36,13 @@ def prove_general(notation: str = "seed") -> GeneralProof:
     * ``dC/dx[c,u,v] = sum_{q,i,j,m,n} [s*i + d*m = u + p][s*j + d*n = v + p] delta[q,i,j] w[q,c,m,n]``,
       the same with the output position summed out (divisibility brackets ``[s | u + p - d*m]``),
       and ``sum_{q,m,n} w[q,c,m,n] dhat[q, u + p - d*m, v + p - d*n]`` (``dhat`` zero-inserted);
-    * for ``s = d = 1``: the full convolution of the padded delta with the 180-degree rotated kernel.
+    * for ``s = d = 1``: the full convolution of the padded delta with the 180-degree rotated kernel;
+    * the transposed convolution ``zt[q,i,j] = sum_{c,u,v,m,n} [i = s*u + d*m - p]
+      [j = s*v + d*n - p] wt[c,q,m,n] xt[c,u,v]`` (PyTorch ``ConvTranspose2d``, kernel indexed
+      input channel first), with ``dt = dC/dzt``: ``dC/dwt[c,q,m,n] = sum_{u,v} [0 <= s*u + d*m - p
+      < H_out][...] dt[q, s*u + d*m - p, s*v + d*n - p] xt[c,u,v]`` and ``dC/dxt[c,u,v] =
+      sum_{q,m,n} [...] dt[q, s*u + d*m - p, s*v + d*n - p] wt[c,q,m,n]`` (an ordinary strided,
+      dilated cross-correlation of dt with the kernel).
 
     ``notation`` only selects the letters used when rendering: ``"seed"`` (input ``i``, kernel
     ``w``, bias ``b``, output ``o``, ``delta``; index letters q, c, y, x, m, n, u, v) or

@@ -11,7 +11,10 @@ the usual floor formula), in two versions:
 Every recorded rule application of every derivation is evaluated by brute force
 (:func:`symconv.general.algebra.evaluate`) at every element of w, b and x and compared with
 ``sympy.diff`` of the concrete cost.  The s = d = 1 derivation is checked on the configurations
-where s = d = 1.
+where s = d = 1. The transposed convolution's derivations (``family = "transposed"``) are
+checked the same way against a concrete transposed convolution built by direct loops (every
+input element spread over the output), with ``H_out``, ``W_out`` from PyTorch's
+``ConvTranspose2d`` size formula and an ``output_padding`` below ``max(s, d)``.
 """
 
 from __future__ import annotations
@@ -64,6 +67,18 @@ def out_size(n: int, k: int, s: int, p: int, d: int) -> int:
     return (n + 2 * p - d * (k - 1) - 1) // s + 1
 
 
+def transposed_size(n: int, k: int, s: int, p: int, d: int, extra: int) -> int:
+    """Output length of a transposed convolution: ``(n − 1)s − 2p + d(k − 1) + extra + 1``
+    (PyTorch ``ConvTranspose2d``, ``extra`` its ``output_padding``)."""
+    return (n - 1) * s - 2 * p + d * (k - 1) + extra + 1
+
+
+def output_padding(cf: dict) -> int:
+    """The transposed layer's ``output_padding`` of a configuration: any value below
+    ``max(s, d)`` is valid (PyTorch); cycled with the kernel height."""
+    return cf["kh"] % max(cf["s"], cf["d"])
+
+
 def remainder_nonzero(cf: dict) -> bool:
     return any((n + 2 * cf["p"] - cf["d"] * (k - 1) - 1) % cf["s"] != 0
                for n, k in ((cf["H"], cf["kh"]), (cf["W"], cf["kw"])))
@@ -91,11 +106,16 @@ def make_configs(n_configs: int, seed: int = 0) -> list:
     return out
 
 
-def _sizes(cf: dict) -> dict:
+def _sizes(cf: dict, family: str = "conv") -> dict:
+    if family == "transposed":
+        extra = output_padding(cf)
+        hout = transposed_size(cf["H"], cf["kh"], cf["s"], cf["p"], cf["d"], extra)
+        wout = transposed_size(cf["W"], cf["kw"], cf["s"], cf["p"], cf["d"], extra)
+    else:
+        hout = out_size(cf["H"], cf["kh"], cf["s"], cf["p"], cf["d"])
+        wout = out_size(cf["W"], cf["kw"], cf["s"], cf["p"], cf["d"])
     return {H: cf["H"], W: cf["W"], KH: cf["kh"], KW: cf["kw"], S: cf["s"], P: cf["p"],
-            D: cf["d"], CIN: cf["cin"], COUT: cf["cout"],
-            HOUT: out_size(cf["H"], cf["kh"], cf["s"], cf["p"], cf["d"]),
-            WOUT: out_size(cf["W"], cf["kw"], cf["s"], cf["p"], cf["d"])}
+            D: cf["d"], CIN: cf["cin"], COUT: cf["cout"], HOUT: hout, WOUT: wout}
 
 
 def _grid(*shape):
@@ -107,24 +127,34 @@ def _grid(*shape):
 class _Concrete:
     """The concrete network and costs, built by direct loops (independent of the algebra)."""
 
-    def __init__(self, cf: dict, rng: random.Random):
-        self.cf = cf
+    def __init__(self, cf: dict, rng: random.Random, family: str = "conv"):
+        self.cf, self.family = cf, family
         cin, cout, Hh, Ww, kh, kw = cf["cin"], cf["cout"], cf["H"], cf["W"], cf["kh"], cf["kw"]
         s, p, d = cf["s"], cf["p"], cf["d"]
-        self.hout, self.wout = out_size(Hh, kh, s, p, d), out_size(Ww, kw, s, p, d)
-        self.shapes = {"x": (cin, Hh, Ww), "w": (cout, cin, kh, kw), "b": (cout,),
-                       "delta": (cout, self.hout, self.wout)}
+        sizes = _sizes(cf, family)
+        self.hout, self.wout = sizes[HOUT], sizes[WOUT]
+        transposed = family == "transposed"  # no bias: it changes neither derived gradient
+        x, w, b, self.delta = ("xt", "wt", None, "dt") if transposed else ("x", "w", "b", "delta")
+        self.names = (x, w) if transposed else (x, w, b)
+        kernel = (cin, cout, kh, kw) if transposed else (cout, cin, kh, kw)
+        self.shapes = {x: (cin, Hh, Ww), w: kernel, self.delta: (cout, self.hout, self.wout)}
+        if not transposed:
+            self.shapes[b] = (cout,)
         self.sym = {nm: {ix: sp.Symbol(f"{nm}_{'_'.join(map(str, ix))}") for ix in _grid(*sh)}
-                    for nm, sh in self.shapes.items() if nm != "delta"}
-        X, Wt, B = self.sym["x"], self.sym["w"], self.sym["b"]
-        z = {}
-        for o, i, j in _grid(cout, self.hout, self.wout):
-            acc = B[(o,)]
-            for c, m, n in _grid(cin, kh, kw):
-                uu, vv = s * i + d * m - p, s * j + d * n - p
-                if 0 <= uu < Hh and 0 <= vv < Ww:
-                    acc += Wt[(o, c, m, n)] * X[(c, uu, vv)]
-            z[(o, i, j)] = acc
+                    for nm, sh in self.shapes.items() if nm != self.delta}
+        X, Wt = self.sym[x], self.sym[w]
+        z = {t: sp.Integer(0) if transposed else self.sym[b][(t[0],)] for t in _grid(cout, self.hout, self.wout)}
+        if transposed:  # every input element spreads over the output, by direct loops
+            for c, uu, vv, o, m, n in _grid(cin, Hh, Ww, cout, kh, kw):
+                i, j = s * uu + d * m - p, s * vv + d * n - p
+                if 0 <= i < self.hout and 0 <= j < self.wout:
+                    z[(o, i, j)] += Wt[(c, o, m, n)] * X[(c, uu, vv)]
+        else:
+            for o, i, j in _grid(cout, self.hout, self.wout):
+                for c, m, n in _grid(cin, kh, kw):
+                    uu, vv = s * i + d * m - p, s * j + d * n - p
+                    if 0 <= uu < Hh and 0 <= vv < Ww:
+                        z[(o, i, j)] += Wt[(o, c, m, n)] * X[(c, uu, vv)]
         self.z = z
         outs = sorted(z)
         # linear cost
@@ -138,7 +168,7 @@ class _Concrete:
                 self._lin_terms.setdefault(sy, []).append(mono)
         # nonlinear cost at exact rationals
         rat = lambda: sp.Rational(rng.randint(-9, 9), rng.randint(1, 5))  # noqa: E731
-        self.point = {sy: rat() for nm in ("x", "w", "b") for sy in self.sym[nm].values()}
+        self.point = {sy: rat() for nm in self.names for sy in self.sym[nm].values()}
         a = {t: rat() for t in outs}
         bb = {t: rat() for t in outs}
         zs = {t: sp.Symbol(f"z_{'_'.join(map(str, t))}") for t in outs}
@@ -161,14 +191,14 @@ class _Concrete:
 
         if kind == "linear":
             def value(name, idx):
-                return self.g[idx] if name == "delta" else sym[name][idx]
+                return self.g[idx] if name == self.delta else sym[name][idx]
             point, cost = None, (lambda: self.lin_cost)
         else:
             def value(name, idx):
-                return self.nl_delta[idx] if name == "delta" else self.point[sym[name][idx]]
+                return self.nl_delta[idx] if name == self.delta else self.point[sym[name][idx]]
             point, cost = self.point, (lambda: self.nl_cost)
-        return EvalContext(sizes=_sizes(cf), defs=defs, value=value, symbol=symbol, point=point,
-                           domains=self.shapes, cost=cost, differentiable=frozenset({"x", "w", "b"}))
+        return EvalContext(sizes=_sizes(cf, self.family), defs=defs, value=value, symbol=symbol, point=point,
+                           domains=self.shapes, cost=cost, differentiable=frozenset(self.names))
 
 
 def run_check(configs: list, derivations: list | None = None, defs: dict = DEFS,
@@ -185,43 +215,55 @@ def run_check(configs: list, derivations: list | None = None, defs: dict = DEFS,
     for ci, cf in enumerate(configs):
         if max_failures is not None and len(failures) >= max_failures:
             break
-        rng = random.Random(seed * 7919 + ci)
-        conc = _Concrete(cf, rng)
-        for kind in ("linear", "nonlinear"):
-            ctx = conc.context(kind, defs, cf)
-            truth_cache = {}
-            for der in derivations:
-                if any(not _hyp_holds(h, ctx.sizes) for h in der.hypotheses if _is_size_hyp(h)):
-                    continue
-                name = der.target.name
-                exprs = ([(a[0], a[2]) for a in der.applications] if every_application
-                         else [(st.rule, st.expr) for st in der.steps])
-                bad = False
-                for step_no, (rule, expr) in enumerate(exprs, 1):
-                    for idx in _grid(*conc.shapes[name]):
-                        env = dict(zip(der.target.idx, idx))
-                        key = (name, idx)
-                        if key not in truth_cache:
-                            truth_cache[key] = conc.truth(kind, name, idx)
-                        want = truth_cache[key]
-                        ncmp += 1
-                        per[der.key] = per.get(der.key, 0) + 1
-                        try:
-                            got = evaluate(expr, env, ctx)
-                            ok = sp.expand(got - want) == 0
-                        except (IndexError, ValueError, ZeroDivisionError) as exc:
-                            ok, got = False, f"error: {exc}"
-                        if not ok:
-                            failures.append(
-                                f"config {ci} {cf} {kind} cost, derivation {der.key}, "
-                                f"application {step_no} ({rule}), {name}{list(idx)}: "
-                                f"got {_short(got)}, expected {_short(want)}")
-                            bad = True
-                            break
-                    if bad:
-                        break
+        for family in sorted({der.family for der in derivations}):
+            if family == "transposed" and min(_sizes(cf, family)[HOUT], _sizes(cf, family)[WOUT]) < 1:
+                continue  # the padding leaves no output of the transposed layer at this size
+            # the conv family keeps its historical seed (same concrete costs as before)
+            rng = random.Random(seed * 7919 + ci + (0 if family == "conv" else 104729))
+            conc = _Concrete(cf, rng, family)
+            ders = [der for der in derivations if der.family == family]
+            ncmp = _check_family(conc, ders, defs, cf, ci, every_application, failures, per, ncmp)
     return CheckReport(not failures, len(configs), failures, list(configs), ncmp,
                        time.perf_counter() - t0, per)
+
+
+def _check_family(conc, derivations, defs, cf, ci, every_application, failures, per, ncmp) -> int:
+    """Compare every rule application of ``derivations`` (one family) with ``sympy.diff`` of
+    ``conc``'s costs; append failures, count comparisons per derivation; return the count."""
+    for kind in ("linear", "nonlinear"):
+        ctx = conc.context(kind, defs, cf)
+        truth_cache = {}
+        for der in derivations:
+            if any(not _hyp_holds(h, ctx.sizes) for h in der.hypotheses if _is_size_hyp(h)):
+                continue
+            name = der.target.name
+            exprs = ([(a[0], a[2]) for a in der.applications] if every_application
+                     else [(st.rule, st.expr) for st in der.steps])
+            bad = False
+            for step_no, (rule, expr) in enumerate(exprs, 1):
+                for idx in _grid(*conc.shapes[name]):
+                    env = dict(zip(der.target.idx, idx))
+                    key = (name, idx)
+                    if key not in truth_cache:
+                        truth_cache[key] = conc.truth(kind, name, idx)
+                    want = truth_cache[key]
+                    ncmp += 1
+                    per[der.key] = per.get(der.key, 0) + 1
+                    try:
+                        got = evaluate(expr, env, ctx)
+                        ok = sp.expand(got - want) == 0
+                    except (IndexError, ValueError, ZeroDivisionError) as exc:
+                        ok, got = False, f"error: {exc}"
+                    if not ok:
+                        failures.append(
+                            f"config {ci} {cf} {kind} cost, derivation {der.key}, "
+                            f"application {step_no} ({rule}), {name}{list(idx)}: "
+                            f"got {_short(got)}, expected {_short(want)}")
+                        bad = True
+                        break
+                if bad:
+                    break
+    return ncmp
 
 
 def _short(x, n: int = 160) -> str:

@@ -48,8 +48,13 @@ SHAPES = {
     "b": (COUT,),
     "delta": (COUT, HOUT, WOUT),
     "z": (COUT, HOUT, WOUT),
+    # the transposed convolution: input (C_in, H, W) spread over the output (C_out, H_out, W_out)
+    "xt": (CIN, H, W),
+    "wt": (CIN, COUT, KH, KW),
+    "dt": (COUT, HOUT, WOUT),
+    "zt": (COUT, HOUT, WOUT),
 }
-PRIMITIVES = ("x", "w", "b")
+PRIMITIVES = ("x", "w", "b", "xt", "wt")
 
 
 def _defs() -> dict:
@@ -74,7 +79,15 @@ def _defs() -> dict:
     dpad = Definition("dpad", (q, U, V), TermSum((
         Term(1, (), (), (Tensor("d0", (q, U + P + 1 - KH, V + P + 1 - KW)),)),
     )), "delta zero-padded by k - 1 - p")
-    return {dd.name: dd for dd in (z, xp, dhat, d0, wrot, dpad)}
+    # transposed convolution (PyTorch ConvTranspose2d): input position (u, v) reaches output
+    # (s*u + d*m - p, s*v + d*n - p) through tap (m, n); the kernel is indexed [c_in, c_out, m, n]
+    zt = Definition("zt", (q, i, j), TermSum((
+        Term(1, ((c, 0, CIN), (u, 0, H), (v, 0, W), (m, 0, KH), (n, 0, KW)),
+             (Eq(i, S * u + D * m - P), Eq(j, S * v + D * n - P)),
+             (Tensor("wt", (c, q, m, n)), Tensor("xt", (c, u, v)))),
+    )), "forward transposed convolution with stride, dilation and padding (a bias, "
+        "which adds to every output of its channel, changes neither gradient derived here)")
+    return {dd.name: dd for dd in (z, xp, dhat, d0, wrot, dpad, zt)}
 
 
 DEFS = _defs()
@@ -102,6 +115,9 @@ class Derivation:
     start: TermSum
     start_note: str
     hypotheses: tuple = ()
+    family: str = "conv"
+    """``"conv"`` (the layer z) or ``"transposed"`` (the transposed convolution zt): which
+    forward pass the derivation differentiates and its concrete check builds."""
     steps: list = field(default_factory=list)
     applications: list = field(default_factory=list)
 
@@ -178,9 +194,9 @@ class Toolkit:
     rearrange: Rearrange
 
 
-def toolkit(defs: dict = DEFS, **override) -> Toolkit:
+def toolkit(defs: dict = DEFS, via: str = "z", delta: str = "delta", **override) -> Toolkit:
     kit = dict(
-        chain=ChainRule("C", "z", "delta", SHAPES["z"], defs), linear=Linearity(),
+        chain=ChainRule("C", via, delta, SHAPES[via], defs), linear=Linearity(),
         tder=TensorDerivative(defs), sumout=SumOut(), subst=Substitute(), drop=DropBracket(),
         unfold=Unfold(defs), fold=Fold(defs), reindex=Reindex(), rearrange=Rearrange(),
     )
@@ -297,6 +313,42 @@ def derive_dx_solved(kit: Toolkit, dx: Derivation) -> Derivation:
     return der
 
 
+def derive_dwt(kit: Toolkit) -> Derivation:
+    """The transposed convolution's kernel gradient: the roles of input and δ swapped, a
+    correlation of δ with the input spread by the stride."""
+    q1, c1, m1, n1 = ivar("q'"), ivar("c'"), ivar("m'"), ivar("n'")
+    target = Tensor("wt", (c, q, m, n))
+    free = ((c, CIN), (q, COUT), (m, KH), (n, KW))
+    der = Derivation("dwt", "Transposed convolution: gradient with respect to the kernel", target, free,
+                     _goal(target), "goal", _hyps(free), family="transposed")
+    der.run(kit.chain, [{"vars_": (q1, i, j)}])
+    der.run(kit.unfold, [{"k": 0, "f": 1}])
+    der.run(kit.linear, [{"k": 0, "f": 1}])
+    der.run(kit.tder, [{}])
+    _sum_out_eqs(der, kit.sumout, (q1, c1, m1, n1))
+    _drop_hyps(der, kit.drop)
+    _sum_out_eqs(der, kit.sumout, (i, j))
+    return der
+
+
+def derive_dxt(kit: Toolkit) -> Derivation:
+    """The transposed convolution's input gradient: an ordinary (strided, dilated)
+    cross-correlation of δ with the kernel."""
+    c1, u1, v1 = ivar("c'"), ivar("u'"), ivar("v'")
+    target = Tensor("xt", (c, u, v))
+    free = ((c, CIN), (u, H), (v, W))
+    der = Derivation("dxt", "Transposed convolution: gradient with respect to the input", target, free,
+                     _goal(target), "goal", _hyps(free), family="transposed")
+    der.run(kit.chain, [{"vars_": (q, i, j)}])
+    der.run(kit.unfold, [{"k": 0, "f": 1}])
+    der.run(kit.linear, [{"k": 0, "f": 1}])
+    der.run(kit.tder, [{}])
+    _sum_out_eqs(der, kit.sumout, (c1, u1, v1))
+    _drop_hyps(der, kit.drop)
+    _sum_out_eqs(der, kit.sumout, (i, j))
+    return der
+
+
 @dataclass
 class GeneralProof:
     """The general proof: definitions, rules used, and the derivations (0-based internally).
@@ -316,10 +368,14 @@ class GeneralProof:
         raise KeyError(key)
 
 
-def build_derivations(kit: Toolkit | None = None) -> list:
+def build_derivations(kit: Toolkit | None = None, kit_t: Toolkit | None = None) -> list:
+    """Every derivation: the convolution's (``kit``) then the transposed convolution's
+    (``kit_t``, whose chain rule goes through ``zt`` and ``dt``)."""
     kit = kit or toolkit()
+    kit_t = kit_t or toolkit(via="zt", delta="dt")
     dw, db, dx = derive_dw(kit), derive_db(kit), derive_dx(kit)
-    return [dw, db, dx, derive_dx_solved(kit, dx), derive_dx_hat(kit, dx), derive_dx_full(kit, dx)]
+    return [dw, db, dx, derive_dx_solved(kit, dx), derive_dx_hat(kit, dx), derive_dx_full(kit, dx),
+            derive_dwt(kit_t), derive_dxt(kit_t)]
 
 
 def rules_used(derivations) -> list:
@@ -351,5 +407,11 @@ def expected_results() -> dict:
                                (Tensor("w", (q, c, m, n)), Tensor("dhat", (q, u + P - D * m, v + P - D * n)))),)),
         "dxfull": TermSum((Term(1, ((q, 0, COUT), (m1, 0, KH), (n1, 0, KW)), (),
                                 (Tensor("wrot", (q, c, m1, n1)), Tensor("dpad", (q, u + m1, v + n1)))),)),
+        "dwt": TermSum((Term(1, ((u, 0, H), (v, 0, W)),
+                             (Range(S * u + D * m - P, 0, HOUT), Range(S * v + D * n - P, 0, WOUT)),
+                             (Tensor("dt", (q, S * u + D * m - P, S * v + D * n - P)), Tensor("xt", (c, u, v)))),)),
+        "dxt": TermSum((Term(1, ((q, 0, COUT), (m, 0, KH), (n, 0, KW)),
+                             (Range(S * u + D * m - P, 0, HOUT), Range(S * v + D * n - P, 0, WOUT)),
+                             (Tensor("dt", (q, S * u + D * m - P, S * v + D * n - P)), Tensor("wt", (c, q, m, n)))),)),
     }
 

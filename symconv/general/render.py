@@ -41,7 +41,9 @@ NOTATIONS = {
         "title": "seed notation",
         "tensors": {"x": "i", "w": "w", "b": "b", "z": "o", "xp": r"\tilde{i}", "delta": r"\delta",
                     "dhat": r"\hat{\delta}", "d0": r"\bar{\delta}", "wrot": r"w^{\mathrm{rot}}",
-                    "dpad": r"\delta^{\mathrm{pad}}", "C": "C"},
+                    "dpad": r"\delta^{\mathrm{pad}}", "C": "C",
+                    "xt": r"i^{\mathrm{T}}", "wt": r"w^{\mathrm{T}}", "zt": r"o^{\mathrm{T}}",
+                    "dt": r"\delta^{\mathrm{T}}"},
         "indices": {"q": "q", "c": "c", "i": "y", "j": "x", "m": "m", "n": "n", "u": "u",
                     "v": "v", "U": r"\bar{u}", "V": r"\bar{v}"},
         "roles": [("input", "x"), ("kernel", "w"), ("bias", "b"), ("output (pre-activation)", "z"),
@@ -51,7 +53,9 @@ NOTATIONS = {
         "title": "Goodfellow et al. notation",
         "tensors": {"x": "V", "w": "K", "b": "b", "z": "Z", "xp": r"\tilde{V}", "delta": "G",
                     "dhat": r"\hat{G}", "d0": r"\bar{G}", "wrot": r"K^{\mathrm{rot}}",
-                    "dpad": r"G^{\mathrm{pad}}", "C": "J"},
+                    "dpad": r"G^{\mathrm{pad}}", "C": "J",
+                    "xt": r"V^{\mathrm{T}}", "wt": r"K^{\mathrm{T}}", "zt": r"Z^{\mathrm{T}}",
+                    "dt": r"G^{\mathrm{T}}"},
         "indices": {"q": "i", "c": "l", "i": "j", "j": "k", "m": "m", "n": "n", "u": "u",
                     "v": "v", "U": r"\bar{u}", "V": r"\bar{v}"},
         "roles": [("input", "x"), ("kernel", "w"), ("bias", "b"), ("output (pre-activation)", "z"),
@@ -280,7 +284,7 @@ def _env(fmt: str) -> jinja2.Environment:
     return env
 
 
-DEF_ORDER = ["z", "xp", "dhat", "d0", "wrot", "dpad"]
+DEF_ORDER = ["z", "xp", "dhat", "d0", "wrot", "dpad", "zt"]
 
 
 def context(proof: GeneralProof, fmt: str) -> dict:
@@ -333,6 +337,8 @@ def context(proof: GeneralProof, fmt: str) -> dict:
         "derivations": ders,
         "delta_def": (pr.tensor(Tensor("delta", (q, i, j))) + r" = \partial " + pr.tname("C")
                       + " / \\partial " + pr.tensor(Tensor("z", (q, i, j)))),
+        "delta_t_def": (pr.tensor(Tensor("dt", (q, i, j))) + r" = \partial " + pr.tname("C")
+                        + " / \\partial " + pr.tensor(Tensor("zt", (q, i, j)))),
     }
 
 

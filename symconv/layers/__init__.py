@@ -7,7 +7,7 @@ branches on a layer type; the stages ask :func:`kind_of`.
 
 from __future__ import annotations
 
-from . import add, concat, conv1d, conv2d, conv_transpose2d, dense, flatten, pool2d
+from . import add, concat, conv1d, conv2d, conv_transpose2d, dense, flatten, global_pool, pool2d, upsample
 from .base import Context, Formulas, LayerKind, LayerNet, PrintContext
 
 LAYERS: dict[str, LayerKind] = {
@@ -20,6 +20,8 @@ LAYERS: dict[str, LayerKind] = {
     "dense": dense.KIND,
     "add": add.KIND,
     "concat": concat.KIND,
+    "global_avg_pool2d": global_pool.KIND,
+    "upsample_nearest2d": upsample.KIND,
 }
 """Every layer kind by its spec ``type``."""
 

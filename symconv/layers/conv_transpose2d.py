@@ -238,15 +238,16 @@ class ConvTranspose2dKind(LayerKind):
         rj = div_ix(geo.col_numerator.subs(v, j), spec.stride[1], b)
         cg, og = c_in // spec.groups, c_out // spec.groups
         if spec.groups == 1:
-            ch, col = "c", oc
-        else:
+            ch, col, dch = "c", oc, oc
+        else:  # forward: c within the group of output channel oc; gradients: oc within the group of c
             group = rf"\lfloor({oc}-{b})/{og}\rfloor" if b else rf"\lfloor {oc}/{og}\rfloor"
             ch, col = rf"c+{cg}{group}", rf"{oc}-{og}{group}"
+            dch = rf"{oc}+{og}\lfloor(c-{b})/{cg}\rfloor" if b else rf"{oc}+{og}\lfloor c/{cg}\rfloor"
         x_read = pc.el(layer, in_role, in_layer, [ch, ri, rj])
         W_fwd = nm.element_latex("weight", li, [ch, col, "m", "n"])
         W = nm.element_latex("weight", li, ["c", oc, "m", "n"])
         z = pc.el(layer, carrier_role, li, [oc, pi, pj])
-        d_at = pc.el(layer, "delta", li, [oc, du, dv])
+        d_at = pc.el(layer, "delta", li, [dch, du, dv])
         xin = pc.el(layer, in_role, in_layer, ["c", "u", "v"])
         bias = nm.element_latex("bias", li, [oc]) + " + " if layer.bias is not None else ""
         taps = range_sum("m", kh, b) + range_sum("n", kw, b)
@@ -263,7 +264,7 @@ class ConvTranspose2dKind(LayerKind):
                         if spec.stride != (1, 1) else "a term whose input index is out of range is 0.")
         notes = ["a term whose error-term index is out of range (cut by the padding) is 0"]
         if spec.groups > 1:
-            notes.append(f"c counts the input channels and {oc} the output channels within one group")
+            notes.append(f"{oc} counts the output channels within the group of input channel c")
         return Formulas(
             forward=rf"{z} = {bias}{range_sum('c', cg, b)}{taps} {W_fwd} \, {x_read}",
             weight=rf"{pc.grad(W)} = {over} {d_at} \, {xin}",

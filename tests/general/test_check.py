@@ -27,7 +27,7 @@ def test_check_passes_on_20_configurations():
     assert sum(1 for c in cfs if c["d"] == 2 and max(c["kh"], c["kw"]) >= 2) >= 3
     assert sum(1 for c in cfs if c["s"] == 1 and c["d"] == 1) >= 2
     assert rep.n_comparisons > 10000
-    assert set(rep.per_derivation) == {"dw", "db", "dx", "dxsolved", "dxhat", "dxfull"}
+    assert set(rep.per_derivation) == {"dw", "db", "dx", "dxsolved", "dxhat", "dxfull", "dwt", "dxt"}
     assert min(rep.per_derivation.values()) > 100
     text = rep.summary()
     assert text.startswith("General-proof check PASSED")

@@ -21,7 +21,7 @@ def proof():
 def test_final_forms_match_the_issue(proof):
     exp = expected_results()
     keys = [d.key for d in proof.derivations]
-    assert keys == ["dw", "db", "dx", "dxsolved", "dxhat", "dxfull"]
+    assert keys == ["dw", "db", "dx", "dxsolved", "dxhat", "dxfull", "dwt", "dxt"]
     for der in proof.derivations:
         assert canon_sum(der.result) == canon_sum(exp[der.key]), der.key
 
