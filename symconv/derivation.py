@@ -139,6 +139,14 @@ def shown_indices(shape: tuple[int, ...], full: bool = False, show=()) -> list[i
     return sorted(set(corner_indices(shape)) | {k for k in show if 0 <= k < count})
 
 
+def _default_shown(shape, full: bool, show) -> set[int] | None:
+    """Under ``full``, the elements the default document shows (they keep their substituted
+    form; every other element of a full document gives the sum of products, whose upstream
+    gradients are all written above: factoring a substituted form per element would cost
+    milliseconds each); None otherwise (every shown element keeps it)."""
+    return set(shown_indices(shape, False, show)) if full else None
+
+
 WRITE_TERMS_LIMIT = 16  # chain-rule terms up to which a shown element's sums are written out
 
 
@@ -148,7 +156,8 @@ def derive(source, full: bool = False, show=frozenset()) -> Derivation:
     (or anything that has them as ``.gradients``, such as a :class:`symconv.Model`).
 
     ``full`` shows every element (and writes every sum) instead of the default subset (corners
-    of large tensors, see :func:`shown_indices`); ``show`` is a set of symbols whose elements
+    of large tensors, see :func:`shown_indices`); the substituted forms stay those of the default
+    subset; ``show`` is a set of symbols whose elements
     are shown with every sum written in full (``--show``)."""
     grads: Gradients = source if isinstance(source, Gradients) else source.gradients
     show = frozenset(show)
@@ -161,11 +170,11 @@ def derive(source, full: bool = False, show=frozenset()) -> Derivation:
     numbers = symbol_numbers(net.table.info)  # the same, for the batched certificates
     count = 0
 
-    def element(s, closed) -> ElementProof:
+    def element(s, closed, substitute: bool = True) -> ElementProof:
         nonlocal count
         g = grads[s]
         written = full or s in show or len(g.terms) <= WRITE_TERMS_LIMIT
-        named = _display(grads, s) if written else None
+        named = _display(grads, s) if written and substitute else None
         cert_full = None
         if expanded_cost is not None:
             cert_full = certify_equal(grads.leaf(s), _diff_of_cost(fw, expanded_cost, s))
@@ -185,8 +194,10 @@ def derive(source, full: bool = False, show=frozenset()) -> Derivation:
             failures.extend(f"closed form {form.kind} at {tensor.symbols[k]}"
                             + (f": {certs[k].detail}" if k in certs else "") for k in bad)
             all_ok = not [k for k in bad if k not in certs]
+        default = _default_shown(tensor.shape, full, _flats(tensor, show))
         elements = tuple(
-            element(tensor.symbols[k], (form.kind, tuple(form.values[k]), certs[k]) if form else None)
+            element(tensor.symbols[k], (form.kind, tuple(form.values[k]), certs[k]) if form else None,
+                    default is None or k in default)
             for k in idx
         )
         return TensorProof(tensor.role, layer_index, tensor.shape, form.kind if form else None,
@@ -220,10 +231,13 @@ def derive(source, full: bool = False, show=frozenset()) -> Derivation:
         deltas = []
         delta_omitted = 0
         for up_of, up in _shown_upstreams(layer):
-            idx = shown_indices(up.shape, full, _flats(up, show) | _flats(up_of, show))
+            flats = _flats(up, show) | _flats(up_of, show)
+            idx = shown_indices(up.shape, full, flats)
+            default = _default_shown(up.shape, full, flats)
             deltas.extend(
                 (up.symbols[k], grads[up_of.symbols[k]].terms,
-                 _display(grads, up_of.symbols[k]) if written else None, written)
+                 _display(grads, up_of.symbols[k]) if written and (default is None or k in default) else None,
+                 written)
                 for k in idx
                 for written in [full or up_of.symbols[k] in show or up.symbols[k] in show
                                 or len(grads[up_of.symbols[k]].terms) <= WRITE_TERMS_LIMIT]

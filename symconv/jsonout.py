@@ -13,7 +13,9 @@ Keys (added to over time, never renamed or dropped):
   whose leaf forms would be huge): ``expr`` is the chain-rule sum of products in named
   intermediates — δ (``delta…``), ∂C/∂o (``dC_d…``), o and z — and ``definitions``
   (``[{"name", "expr"}]``, topological order: the forward pass, the cost, then δ and ∂C/∂o
-  from the last layer back) defines every intermediate.
+  from the last layer back) defines every intermediate. The sum of an intermediate's gradient
+  is written once: its ``gradients`` entry is the name (δ or ``dC_d…``) that ``definitions``
+  defines.
 * ``deltas``: ``[{"name", "latex", "layer", "index", "expr"}]``: δ = ∂C/∂z per layer (named form).
 * ``functions``: names of non-sympy functions that may appear (``MaxRoute``, ``f``, ``fprime``).
 * ``form``: ``"leaf"`` or ``"named"``; ``convention``, ``title``, ``name``.
@@ -27,10 +29,12 @@ Keys (added to over time, never renamed or dropped):
 
 from __future__ import annotations
 
+import functools
 import json
 
 import sympy
 
+from .gcpause import gc_paused
 from .independent import certificate_of
 from .notation import GRADIENT_ROLES, JSON_ROLES
 
@@ -70,6 +74,7 @@ def leaf_size_estimate(model) -> int:
     return total
 
 
+@gc_paused
 def to_json(model) -> str:
     """The JSON document of ``model`` (anything with ``spec``, ``network``, ``forward`` and
     ``gradients``, such as a :class:`symconv.Model`); deterministic: sorted by symbol creation
@@ -81,6 +86,11 @@ def to_json(model) -> str:
         {"name": i.name, "latex": i.latex, "role": i.role, "layer": i.layer, "index": list(i.index)}
         for s, i in table.info.items() if i.role in ROLES
     ]
+    # named form: ∂C/∂t of a definition's target t is defined once, under its δ or adjoint name
+    # (``definitions``); the target's gradient refers to that name instead of repeating the sum
+    defined_upstream = {} if leaf_form else {
+        d.target: up.name for d in model.forward.definitions[:-1]
+        if isinstance(up := grads.upstream_of.get(d.target), sympy.Symbol)}
     gradients = []
     for s, i in table.info.items():
         if i.role not in GRADIENT_ROLES:
@@ -88,6 +98,8 @@ def to_json(model) -> str:
         if leaf_form:
             named = grads.named(s)
             gradients.append({"wrt": i.name, "expr": _text(grads.leaf(s)), "named": _text(named)})
+        elif s in defined_upstream:
+            gradients.append({"wrt": i.name, "expr": defined_upstream[s]})
         else:
             gradients.append({"wrt": i.name, "expr": _chain_text(grads[s])})
     deltas = []
@@ -135,28 +147,86 @@ def _text(expr) -> str:
 
 
 def _chain_text(gradient) -> str:
-    """``Σ upstream·partial`` of a gradient's chain-rule terms, in their order, written from the
-    symbols' names when every factor is a symbol or 1 (no sympy expression is built: ~40× faster
-    on large networks); otherwise sympy's printing of :attr:`Gradient.delta_form`."""
-    one = sympy.S.One
+    """``Σ upstream·partial`` of a gradient's chain-rule terms, in their order, written with
+    plain string formatting from the symbols' names and the printed partials (each distinct
+    partial printed by sympy once; no sympy expression is built per term), when every upstream
+    factor is a symbol; otherwise sympy's printing of :attr:`Gradient.delta_form` (the cost's
+    own terms, whose upstream is 1)."""
     pieces = []
     for t in gradient.terms:
-        if not t.upstream.is_Symbol or not (t.partial is one or t.partial.is_Symbol):
+        if not t.upstream.is_Symbol:
             return _text(gradient.delta_form)
-        pieces.append(t.upstream.name if t.partial is one else f"{t.upstream.name}*{t.partial.name}")
-    return " + ".join(pieces) if pieces else "0"
+        pieces.append(_product_text(t.upstream.name, t.partial))
+    return _join(pieces)
+
+
+def _join(pieces) -> str:
+    """``a + b - c``: the pieces of a sum (``-`` when a piece starts with a minus sign)."""
+    if not pieces:
+        return "0"
+    out = [pieces[0]]
+    for p in pieces[1:]:
+        out.append(f" - {p[1:]}" if p[0] == "-" else f" + {p}")
+    return "".join(out)
+
+
+def _product_text(name: str, partial) -> str:
+    """``name · partial`` as sympy's ``str`` would read it back: ``name`` (partial 1),
+    ``name*w`` (a symbol), ``name/4``, ``-3*name/4``, ``name*(1 - tanh(z)**2)``."""
+    if partial.is_Symbol:
+        return f"{name}*{partial.name}"
+    kind, a, b = _partial_pieces(partial)
+    if kind == "one":
+        return name
+    if kind == "rational":
+        return f"{a}{name}{b}"
+    return f"{name}*{a}"
+
+
+@functools.lru_cache(maxsize=4096)  # partials repeat (1/4 of every pooled element)
+def _partial_pieces(partial) -> tuple[str, str, str]:
+    """How a partial joins a name in a product: ``("one"|"rational"|"expr", before, after)``."""
+    from sympy.printing.precedence import PRECEDENCE, precedence
+
+    if partial is sympy.S.One:
+        return ("one", "", "")
+    if partial.is_Rational:
+        p, q = partial.p, partial.q
+        head = "-" if p == -1 else "" if p == 1 else f"{p}*"
+        return ("rational", head, "" if q == 1 else f"/{q}")
+    text = _text(partial)
+    if precedence(partial) < PRECEDENCE["Mul"] or text.startswith("-"):
+        text = f"({text})"
+    return ("expr", text, "")
 
 
 def _definition_text(d) -> str:
     """A forward definition's expression: ``w*x + … + b`` from its terms when it is multilinear
-    with coefficients 1 (in the written order), else sympy's printing of ``d.expr``."""
-    one = sympy.S.One
-    if not d.terms or any(t.coeff is not one for t in d.terms):
-        return _text(d.expr)
-    pieces = [t.value.name if t.weight is None else f"{t.weight.name}*{t.value.name}" for t in d.terms]
-    if d.bias is not None:
-        pieces.append(d.bias.name)
-    return " + ".join(pieces)
+    with rational coefficients (in the written order), ``f(z)`` for a function of one symbol,
+    else sympy's printing of ``d.expr``."""
+    if d.terms and all(t.coeff.is_Rational for t in d.terms):
+        pieces = [_product_text(t.value.name if t.weight is None else f"{t.weight.name}*{t.value.name}", t.coeff)
+                  for t in d.terms]
+        if d.bias is not None:
+            pieces.append(d.bias.name)
+        return _join(pieces)
+    if not d.terms and d.given_expr is not None:
+        e = d.given_expr
+        if e.is_Function and len(e.args) == 1 and e.args[0].is_Symbol and _plain_function(type(e)):
+            return f"{type(e).__name__}({e.args[0].name})"
+    return _text(d.expr)
+
+
+def _plain_function(cls) -> bool:
+    """Whether sympy's ``str`` prints ``cls(x)`` as ``Name(x)`` (its generic function printing)."""
+    from sympy.printing.str import StrPrinter
+
+    for c in cls.__mro__:
+        if c is sympy.Function:
+            return True
+        if hasattr(StrPrinter, f"_print_{c.__name__}"):
+            return False
+    return False
 
 
 def dumps(doc: dict) -> str:

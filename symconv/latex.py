@@ -109,16 +109,20 @@ ROW_WIDTH = 56  # visible characters per displayed row (fits 17 cm at 11 pt; no 
 ROW_SOURCE = 420  # LaTeX source characters per row (keeps Markdown $$ blocks short)
 
 
-def split_rows(terms: Sequence[str], per_row: int | None = None, width: int = ROW_WIDTH) -> list[str]:
+def split_rows(terms: Sequence[str], per_row: int | None = None, width: int = ROW_WIDTH,
+               widths: Sequence[int] | None = None) -> list[str]:
     """Printed terms joined into rows of at most ``width`` visible characters (at least one term
     a row; ``per_row`` also caps the terms per row); rows after the first start with their
-    operator (``+ a`` or ``- a``)."""
+    operator (``+ a`` or ``- a``). ``widths``: the terms' :func:`visible_len`, when the caller
+    knows them (computed from cached parts, see :mod:`symconv.render.terms`)."""
     if not terms:
         return ["0"]
     rows: list[list[str]] = [[]]
     size = source = 0
-    for t in terms:
-        w, n = visible_len(t) + 2, len(t) + 3
+    if widths is None:
+        widths = [visible_len(t) for t in terms]
+    for t, tw in zip(terms, widths):
+        w, n = tw + 2, len(t) + 3
         full = per_row is not None and len(rows[-1]) >= per_row
         if rows[-1] and (size + w > width or source + n > ROW_SOURCE or full):
             rows.append([])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import sympy
 from sympy.parsing.sympy_parser import parse_expr
 
@@ -78,15 +79,25 @@ def test_large_sums_print_in_stored_order_and_parse_back():
     assert sympy.parse_expr(_text(large)) == large
 
 
-def test_named_form_gradients_and_definitions_are_exactly_the_chain_rule_sums():
+@pytest.mark.parametrize("activation", [None, "tanh", "sigmoid"])
+def test_named_form_gradients_and_definitions_are_exactly_the_chain_rule_sums(activation):
+    first = {"kernel_size": 3, "bias": True} | ({"activation": activation} if activation else {})
     m = symconv.load({"input": {"shape": [1, 12, 12]}, "layers": [
-        {"kernel_size": 3, "bias": True}, {"type": "avg_pool2d", "kernel_size": 2}, {"kernel_size": 2}]})
+        first, {"type": "avg_pool2d", "kernel_size": 2}, {"kernel_size": 2}]})
     doc = json.loads(m.render("json"))
     assert doc["form"] == "named"
     names = {s.name: s for s in m.network.table.info}
+    defined = {d["name"] for d in doc["definitions"]}
+    by_name = 0
     for g in doc["gradients"]:
         s = names[g["wrt"]]
-        assert parse_expr(g["expr"], local_dict=names) == m.gradients[s].delta_form, g["wrt"]
+        if g["expr"] in defined:  # the sum is defined once, under its δ or adjoint name
+            assert names[g["expr"]] == m.gradients.upstream_of[s], g["wrt"]
+            by_name += 1
+        else:
+            assert parse_expr(g["expr"], local_dict=names) == m.gradients[s].delta_form, g["wrt"]
+    # every pre-activation and every pooled activation names its δ / ∂C/∂o; leaves write sums
+    assert by_name == sum(1 for d in m.forward.definitions[:-1])
     for d in doc["definitions"]:
         s = names[d["name"]]
         target = m.gradients.upstream_symbols().get(s)

@@ -29,7 +29,7 @@ stated count.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import jinja2
@@ -44,7 +44,7 @@ from .rows import expr_rows
 
 __all__ = [
     "build_context", "builtin_template_dir", "environment", "equation_lines", "expr_rows",
-    "formula_equations", "math_blocks", "render", "template_failure",
+    "formula_equations", "math_blocks", "render", "render_chunks", "template_failure",
 ]
 
 
@@ -55,9 +55,19 @@ def render(d: Derivation, fmt: str, user_dirs: Sequence[str | Path] = (), numeri
     ``user_dirs``: template folders searched before the built-ins; ``numeric``: a
     :class:`~symconv.values.NumericView` (formulas followed by their numbers). Raises
     :class:`~symconv.errors.SpecError` for a template that fails."""
+    return "".join(render_chunks(d, fmt, user_dirs, numeric))
+
+
+def render_chunks(d: Derivation, fmt: str, user_dirs: Sequence[str | Path] = (), numeric=None) -> Iterator[str]:
+    """:func:`render` as consecutive pieces of text, produced while the template runs: each
+    tensor's element contexts are built as the template reaches them (see
+    :class:`~symconv.render.context.Lazy`), so writing the pieces to a file as they come keeps
+    memory independent of the document's length (``--full`` of large networks). Joined, the
+    pieces are exactly :func:`render`'s text. Raises :class:`~symconv.errors.SpecError` for a
+    template that fails (possibly after some pieces)."""
     env = environment(fmt, user_dirs)
     try:
         template = env.get_template(f"derivation.{fmt}.j2")
-        return template.render(**build_context(d, numeric))
+        yield from template.generate(**build_context(d, numeric))
     except jinja2.TemplateError as exc:  # a user template (--templates) that fails
         raise template_failure(exc) from None

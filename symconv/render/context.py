@@ -4,13 +4,29 @@ forms, index formulas, general δ) come printed from :mod:`symconv.statements`."
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
+import sympy
+
 from ..derivation import Derivation, ElementProof, TensorProof, shown_indices
-from ..latex import product_latex, split_rows
+from ..latex import split_rows
 from ..layers import kind_of
 from ..notation import PARAMETER_ROLES
 from .legend import legend
 from .printer import Printer
-from .rows import TABLE_ROWS, listed_rows, readable_rows, value_equation
+from .rows import HEAD_TERMS, TABLE_ROWS, listed_rows, readable_rows, value_equation
+from .terms import sized_rows
+
+
+_ONE = sympy.S.One
+
+
+class Touch(NamedTuple):
+    """One row of a receptive-field table (``row.output`` or ``row["output"]`` in a template)."""
+
+    output: str
+    upstream: str
+    partial: str
 
 
 def _cert_text(cert) -> str:
@@ -19,26 +35,34 @@ def _cert_text(cert) -> str:
 
 
 def _element(pr: Printer, e: ElementProof) -> dict:
+    """One element's context. Every chain-rule term is printed by string formatting from cached
+    factors (:mod:`.terms`): a ``--full`` document costs microseconds per term."""
     written = e.written
     terms = list(e.terms)
-    chain = listed_rows(
-        terms, lambda t: rf"{pr.grad(t.via) if t.upstream != 1 else ''} {pr.partial(t.via, e.wrt)}".strip(), written
-    )
+    tp = pr.terms
+    wrt = e.wrt
+
+    def chain_piece(t):
+        pt, pw = tp.partial(t.via, wrt)
+        if t.upstream is _ONE:
+            return pt, pw
+        gt, gw = tp.grad(t.via)
+        return f"{gt} {pt}", gw + pw
+
+    chain = sized_rows(terms, chain_piece, written, HEAD_TERMS)
     shown_touches = terms if written else terms[:TABLE_ROWS]
-    touches = [
-        {"output": pr(t.via), "upstream": pr(t.upstream), "partial": pr(t.partial)}
-        for t in shown_touches
-    ]
-    products = listed_rows(terms, lambda t: product_latex(pr.p, [t.upstream, t.partial]), written)
+    text = tp.text
+    touches = [Touch(text(t.via)[0], text(t.upstream)[0], text(t.partial)[0]) for t in shown_touches]
+    products = sized_rows(terms, lambda t: tp.product2(t.upstream, t.partial), written, HEAD_TERMS)
     closed = None
     if e.closed is not None:
         kind, pairs, cert = e.closed  # the closed form's products (a, b), meaning Σ a·b
-        closed = {"kind": kind, "rows": listed_rows(
-            list(pairs), lambda ab: product_latex(pr.p, [ab[0]] if ab[1] is None else list(ab)), written),
+        closed = {"kind": kind, "rows": sized_rows(
+            list(pairs), lambda ab: tp.product2(ab[0], 1 if ab[1] is None else ab[1]), written, HEAD_TERMS),
             "certificate": _cert_text(cert), "ok": cert.equal}
     numeric = None
     if pr.numeric is not None:
-        numbers = listed_rows(terms, lambda t: product_latex(pr.np, [t.upstream, t.partial]), written)
+        numbers = sized_rows(terms, lambda t: pr.nterms.product2(t.upstream, t.partial), written, HEAD_TERMS)
         numeric = {"numbers": numbers, "value": value_equation(pr.numeric.grad[e.wrt])}
     return {
         "wrt": pr(e.wrt),
@@ -78,6 +102,24 @@ def _rf_headers(pr: Printer, role: str, layer_index: int, readers=()) -> tuple[s
     return _RF_HEADERS.get(role, ("output", "upstream gradient", "local partial"))
 
 
+class Lazy:
+    """``map(fn, items)`` that can be iterated many times and knows its length: a tensor's
+    element contexts are built while the template writes them, so a ``--full`` document never
+    holds every element's strings at once (see :func:`~symconv.render.render_chunks`)."""
+
+    def __init__(self, items, fn):
+        self.items, self.fn = items, fn
+
+    def __iter__(self):
+        return map(self.fn, self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+
 def _tensor(pr: Printer, t: TensorProof, layer_index: int) -> dict:
     role = t.role
     layer = t.layer
@@ -95,7 +137,7 @@ def _tensor(pr: Printer, t: TensorProof, layer_index: int) -> dict:
                              if t.closed_kind else None),
         "index_formula": pr.st.index_formula(t.role, t.layer, t.readers, layer_index),
         "rf_headers": _rf_headers(pr, role, layer_index, t.readers),
-        "elements": [_element(pr, e) for e in t.elements],
+        "elements": Lazy(t.elements, lambda e: _element(pr, e)),
         "count": count,
         "omitted": t.omitted,
         "all_closed_certified": t.all_closed_certified,
@@ -106,11 +148,12 @@ def _tensor(pr: Printer, t: TensorProof, layer_index: int) -> dict:
 def _definition_rows(pr: Printer, d, printer=None) -> list[str]:
     p = printer or pr.p
     if d.terms:
-        printed = [product_latex(p, [t.coeff, t.value, t.weight] if t.weight is not None else [t.coeff, t.value])
+        tp = pr.terms if p is pr.p else pr.nterms
+        printed = [tp.product((t.coeff, t.value, t.weight) if t.weight is not None else (t.coeff, t.value))
                    for t in d.terms]
         if d.bias is not None:
-            printed.append(p._print(d.bias))
-        return split_rows(printed)
+            printed.append(tp.product((d.bias,)))
+        return split_rows([t for t, _ in printed], widths=[w for _, w in printed])
     if d.rule == "max" and len(d.partials) > 1:
         # the window in row-major order (sympy's Max keeps its arguments in its own sorted order)
         return [r"\max\left(" + ", ".join(p._print(v) for v, _ in d.partials) + r"\right)"]
@@ -128,14 +171,15 @@ def _with_numbers(pr: Printer, eq: dict, d) -> list[dict]:
 def _delta_equations(pr: Printer, s, terms, named, written: bool) -> list[dict]:
     """δ = Σ upstream · partial, then (if it reads differently) the substituted form, then (numeric
     view) the numbers and the value. A long, unasked-for sum is elided."""
-    chain = listed_rows(list(terms), lambda t: product_latex(pr.p, [t.upstream, t.partial]), written)
+    chain = sized_rows(list(terms), lambda t: pr.terms.product2(t.upstream, t.partial), written, HEAD_TERMS)
     eqs = [{"lhs": pr(s), "rows": chain}]
     substituted = readable_rows(pr, named)
     if substituted is not None:
         if substituted != chain:
             eqs.append({"lhs": "", "rows": substituted})
     if pr.numeric is not None:
-        eqs.append({"lhs": "", "rows": listed_rows(list(terms), lambda t: product_latex(pr.np, [t.upstream, t.partial]), written)})
+        eqs.append({"lhs": "", "rows": sized_rows(list(terms), lambda t: pr.nterms.product2(t.upstream, t.partial),
+                                                  written, HEAD_TERMS)})
         eqs.append(value_equation(pr.numeric.value[s]))
     return eqs
 

@@ -9,6 +9,7 @@ from ..functions import route_outputs
 from ..latex import NotationPrinter, NumericPrinter, split_rows
 from ..statements import Statements
 from .rows import expr_rows
+from .terms import TermPrinter
 
 
 class Printer:
@@ -26,6 +27,9 @@ class Printer:
         self.p = NotationPrinter(self.table, pooled=route_outputs(derivation.forward.definitions))
         self.numeric = numeric
         self.np = NumericPrinter(self.table, numeric.value) if numeric is not None else None
+        cost = self.namer.latex_letter("cost")
+        self.terms = TermPrinter(self.p, cost)  # chain-rule terms by string formatting
+        self.nterms = TermPrinter(self.np, cost) if self.np is not None else None
 
     def __call__(self, expr) -> str:
         return self.p.doprint(expr)
