@@ -16,7 +16,7 @@ from .errors import SpecError, SymconvError
 
 COMMANDS = (
     "symconv.commands.derive", "symconv.commands.prove", "symconv.commands.check",
-    "symconv.commands.formula", "symconv.commands.templates",
+    "symconv.commands.formula", "symconv.commands.templates", "symconv.commands.check_code",
 )
 
 

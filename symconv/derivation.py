@@ -75,6 +75,7 @@ class TensorProof:
     omitted: int
     all_closed_certified: bool | None
     readers: tuple[tuple[int, int], ...] = ()
+    closed_methods: tuple[str, ...] = ()  # methods that certified the closed form, over every element
 
 
 @dataclass(frozen=True)
@@ -188,8 +189,9 @@ def derive(source, full: bool = False, show=frozenset()) -> Derivation:
         idx = shown_indices(tensor.shape, full, _flats(tensor, show))
         certs: dict = {}
         all_ok = None
+        methods: tuple[str, ...] = ()
         if form is not None:
-            bad, certs = _certify_closed_all(grads, tensor, form, layer_deltas, idx, numbers, index)
+            bad, certs, methods = _certify_closed_all(grads, tensor, form, layer_deltas, idx, numbers, index)
             count += len(tensor)
             failures.extend(f"closed form {form.kind} at {tensor.symbols[k]}"
                             + (f": {certs[k].detail}" if k in certs else "") for k in bad)
@@ -201,7 +203,7 @@ def derive(source, full: bool = False, show=frozenset()) -> Derivation:
             for k in idx
         )
         return TensorProof(tensor.role, layer_index, tensor.shape, form.kind if form else None,
-                           elements, len(tensor) - len(idx), all_ok, readers)
+                           elements, len(tensor) - len(idx), all_ok, readers, methods)
 
     readers, keys = net.readers()
     forms_of = {layer.index: kind_of(layer).closed_forms(layer, ctx) for layer in net.layers}
@@ -349,9 +351,10 @@ def _certify_closed(g, products, layer_deltas, index: dict) -> Certificate:
 
 
 def _certify_closed_all(grads, tensor, form: ClosedForm, layer_deltas, shown, numbers: dict,
-                        index: dict) -> tuple[list[int], dict]:
+                        index: dict) -> tuple[list[int], dict, tuple[str, ...]]:
     """Certify the closed form at every element of ``tensor``: the flat positions where it and
-    the chain rule differ, and the certificate of each ``shown`` position.
+    the chain rule differ, the certificate of each ``shown`` position, and the methods used
+    (sorted; over every element).
 
     One batched monomial proof (:func:`~symconv.verify.products_differ_at`) for the whole tensor;
     element by element (:func:`_certify_closed`) when a partial is not a lone symbol or 1, and
@@ -359,20 +362,23 @@ def _certify_closed_all(grads, tensor, form: ClosedForm, layer_deltas, shown, nu
     positions = range(len(tensor))
     if form.certify is not None:  # the layer's own proof
         every = {k: form.certify(k, grads) for k in positions}
-        return [k for k in positions if not every[k]], {k: every[k] for k in shown}
+        return ([k for k in positions if not every[k]], {k: every[k] for k in shown},
+                tuple(sorted({c.method for c in every.values()})))
     differ = products_differ_at(
         [grads[s].terms for s in tensor.symbols], form.values, numbers,
         left_at=(1, 2), left_keep={id(d) for d in layer_deltas},
     )
     if differ is None:
         every = {k: _certify_closed(grads[tensor.symbols[k]], form.values[k], layer_deltas, index) for k in positions}
-        return [k for k in positions if not every[k]], {k: every[k] for k in shown}
+        return ([k for k in positions if not every[k]], {k: every[k] for k in shown},
+                tuple(sorted({c.method for c in every.values()})))
     certs = {
         k: _certify_closed(grads[tensor.symbols[k]], form.values[k], layer_deltas, index) if k in differ
         else Certificate(True, "monomials", f"the same {len(form.values[k])} monomials on both sides")
         for k in shown
     }
-    return differ, certs
+    methods = {"monomials"} | {c.method for k, c in certs.items() if k in differ}
+    return differ, certs, tuple(sorted(methods))
 
 
 def _diff_of_cost(fw: Forward, expanded_cost, s):

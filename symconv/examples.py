@@ -17,6 +17,9 @@ EXAMPLES: dict[str, dict[str, Any]] = {
             {"type": "conv2d", "kernel_size": 2},
         ],
         "cost": {"type": "sse"},
+        # the question the seed network was built to answer (examples/seed.toml)
+        "claims": [{"text": r"\frac{\partial C}{\partial w_1^1} = 2(o_1^2 - y_1)(i_1^1 + i_2^1 + i_4^1 + i_5^1)"
+                            r"(w_1^2 + w_2^2 + w_3^2 + w_4^2)"}],
     },
     # examples/two_channel_stride2.toml
     "two_channel_stride2": {

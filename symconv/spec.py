@@ -30,6 +30,8 @@ The TOML format is a contract (keys are added, never renamed or dropped)::
     reduction = "sum"                    # or "mean": over the batch (and, for mse, the elements)
     [notation]
     style = "seed"                       # seed, grid, grid0
+    [[claims]]                           # optional: the reader's own claims, judged in the document
+    text = '\frac{\partial C}{\partial w_1^1} = ...'   # as `symconv check` reads a claim
 """
 
 from __future__ import annotations
@@ -91,6 +93,7 @@ class Spec:
     batch: int = 0
     graph: tuple[tuple[int, ...], ...] = ()
     names: tuple[str | None, ...] = ()
+    claims: tuple[str, ...] = ()
 
     def __post_init__(self):
         if not self.graph:
@@ -203,12 +206,35 @@ def _notation(table: Any) -> Notation:
     return Notation(style=style, letters=tuple(letters))
 
 
+CLAIM_CHARS = 2000
+"""Characters of one ``[[claims]]`` text at most."""
+
+
+def _claims(value: Any) -> tuple[str, ...]:
+    """The ``[[claims]]`` texts: tables with one key, ``text``, a single-line LaTeX claim as
+    ``symconv check`` reads it (parsed against the network when the document is written)."""
+    if not isinstance(value, list | tuple):
+        raise SpecError("claims", "must be an array of tables, [[claims]] with text = '...'")
+    texts = []
+    for k, table in enumerate(value, start=1):
+        where = f"claims[{k}]"
+        check_keys(table, ("text",), where)
+        text = table.get("text")
+        if not isinstance(text, str) or not text.strip():
+            raise SpecError(f"{where}.text", "missing or empty; write the claim, e.g. "
+                                             "text = '\\frac{\\partial C}{\\partial w_1^1} = ...'")
+        if len(text) > CLAIM_CHARS or any(ord(c) < 32 for c in text):
+            raise SpecError(f"{where}.text", f"must be a single line of at most {CLAIM_CHARS} characters")
+        texts.append(text.strip())
+    return tuple(texts)
+
+
 def spec_from_dict(data: Mapping[str, Any], name: str = "network") -> Spec:
     """Build and validate a :class:`Spec` from a dict shaped like the TOML format.
 
     Raises :class:`SpecError` naming the first bad key.
     """
-    check_keys(data, ("title", "convention", "input", "layers", "cost", "notation"), "")
+    check_keys(data, ("title", "convention", "input", "layers", "cost", "notation", "claims"), "")
     title = data.get("title", name)
     if not isinstance(title, str) or len(title) > 200 or any(ord(c) < 32 for c in title):
         raise SpecError("title", "must be a single-line string of at most 200 characters")
@@ -244,6 +270,7 @@ def spec_from_dict(data: Mapping[str, Any], name: str = "network") -> Spec:
         batch=batch,
         graph=graph,
         names=names,
+        claims=_claims(data.get("claims", [])),
     )
 
 

@@ -12,6 +12,8 @@ r"""Symbolic equality in tests: assert helpers and a pytest plugin.
   (a :class:`~symconv.api.Model`, a Spec, a TOML path, a dict or ``"example:seed"``) against
   ``expected`` (a sympy expression in the network's symbols, or LaTeX in its notation); the
   message adds the mistake diagnosis of ``symconv check``.
+* :func:`check_backward` ``(fn, layer)`` / :func:`assert_backward_correct`: a NumPy backward
+  function against the exact gradient of one layer, naming the mistake (:mod:`symconv.codecheck`).
 * The pytest plugin (entry point ``pytest11: symconv``, or ``-p symconv.testing``) explains a
   failing ``assert e1 == e2`` between sympy expressions: the difference term by term, a
   counterexample, or, when the two are equal but written differently, that ``==`` on sympy
@@ -24,7 +26,24 @@ from typing import Any
 
 import sympy
 
-__all__ = ["assert_expr_equal", "assert_gradient_equal", "explain_difference"]
+__all__ = ["assert_backward_correct", "assert_expr_equal", "assert_gradient_equal", "check_backward", "explain_difference"]
+
+
+def check_backward(fn, layer, seed: int = 0):
+    """Run a NumPy backward function ``fn`` for ``layer`` against the exact gradient and name the
+    mistake (:func:`symconv.codecheck.check_backward`); returns a
+    :class:`~symconv.codecheck.BackwardReport`."""
+    from .codecheck import check_backward as _check
+
+    return _check(fn, layer, seed)
+
+
+def assert_backward_correct(fn, layer, seed: int = 0) -> None:
+    """Assert ``fn`` computes the exact gradient of ``layer``; the failure message is the
+    :func:`check_backward` report, naming the mistake."""
+    from .codecheck import assert_backward_correct as _assert
+
+    _assert(fn, layer, seed)
 
 MAX_LINES = 12
 

@@ -1,27 +1,44 @@
-"""Certificates that two expressions are equal: exact expansion, or exact random evaluation.
+"""The one equality engine: decide ``a == b`` exactly, or find a point where they differ.
 
-* ``expand``: ``sympy.expand(a − b) == 0``, a proof of the polynomial identity.
-* ``random-rational``: ``a − b`` evaluated exactly at ``k`` points with independent random
-  rationals; every value 0. For polynomials of total degree ≤ D with values drawn from a set of
-  size N, a false pass has probability ≤ (D/N)^k (Schwartz–Zippel lemma; J. T. Schwartz,
-  JACM 27(4), 1980); the bound is stated in the certificate.
-* ``numeric``: for non-polynomial expressions that stay irrational (exp, log, tanh), evaluation
-  to 50 significant digits at random rational points, all differences below 1e-40.
+:func:`compare` is the engine; every other check in symconv (derivation certificates via
+:func:`certify_equal`, claim verdicts in :mod:`symconv.check`, the test helpers of
+:mod:`symconv.testing`) calls it. Its steps, on ``D = a − b``:
 
-A failed certificate carries the point where the two sides differ.
+1. ``D`` structurally 0: identical.
+2. (``search`` > 0) ``D`` evaluated exactly at seeded random small-integer points; a point where
+   ``D ≠ 0`` *proves* the two differ and is the counterexample (made small by setting unknowns to
+   0 or 1 where they still differ).
+3. ``expand``: when ``D`` is small enough (``EXPAND_LIMIT`` tree nodes; or always/never as asked)
+   its numerator is expanded; ``0`` *proves* the polynomial identity.
+4. ``random points``: a larger rational ``D`` evaluated exactly at ``RANDOM_POINTS`` random integer
+   points in ``[1, 2^32]``. For polynomials of total degree ``d`` a false pass has probability at
+   most ``(d / 2^32)^k`` (Schwartz–Zippel lemma; J. T. Schwartz, JACM 27(4), 1980); the bound is
+   stated.
+5. ``numeric``: a ``D`` that stays irrational (exp, log, tanh) is compared to 60 significant
+   digits at the points tried (small expressions first try ``sympy.simplify``).
+
+Generic activations ``f(·)``, ``f'(·)`` are independent unknowns (one per distinct expanded
+argument), so a counterexample may give them values too.
+
+:func:`certify_equal` wraps :func:`compare` as a :class:`Certificate` (methods ``identical``,
+``expand``, ``random-rational``, ``numeric``); :func:`certify_products` and
+:func:`products_differ_at` are the linear-time special case of sums of products of two symbols.
 """
 
 from __future__ import annotations
 
 import random
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import chain, compress, repeat
 from operator import add, itemgetter, mul
 
 import sympy
 
-EXPAND_LIMIT = 4000  # operations in a − b above which random evaluation is used
+CERTIFY_EXPAND_LIMIT = 4000  # certify_equal: sympy.count_ops(a − b) above which random evaluation is used
+EXPAND_LIMIT = 20_000  # compare: tree nodes of a − b above which random evaluation is used
+RANDOM_POINTS = 8
+SEARCH_POINTS = 60
 
 
 @dataclass(frozen=True)
@@ -142,6 +159,348 @@ def _tagged_keys(groups, numbers: dict, at: tuple[int, int], keep) -> list[int]:
     return sorted(map(add, map(add, tags, map(mul, map(add, i, j), repeat(square))), map(mul, i, j)))
 
 
+# ----------------------------------------------------------------------------- comparison
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Result of :func:`compare`.
+
+    ``equal``; ``method`` one of ``"counterexample"``, ``"expansion"``, ``"random points"``,
+    ``"simplify"``, ``"numeric"``, ``"undefined"`` (the claim is undefined wherever it was
+    tried); ``note`` a sentence for the verdict (the false-pass bound for
+    random points); ``point`` (when unequal) maps each unknown to its value, ``values`` the
+    (claim, truth) values there.
+    """
+
+    equal: bool
+    method: str
+    note: str = ""
+    point: dict = field(default_factory=dict)
+    values: tuple = ()
+
+
+def _generic_apps(expr: sympy.Expr) -> dict:
+    """Map every application of the generic activation f / f' to a fresh unknown (args expanded)."""
+    from .activations import f, fprime
+
+    apps = {}
+    found = _collect(expr, lambda node: isinstance(node, (f, fprime)))
+    for app in sorted(found, key=sympy.default_sort_key):
+        canon = app.func(*[sympy.expand(a) for a in app.args])
+        apps[app] = canon
+    return apps
+
+
+def _atomize(a: sympy.Expr, b: sympy.Expr) -> tuple[sympy.Expr, sympy.Expr, dict]:
+    """Replace f/f' applications in ``a`` and ``b`` by shared unknowns; returns their map too."""
+    apps = _generic_apps(a)
+    apps.update(_generic_apps(b))
+    unknowns: dict = {}
+    subs = {}
+    for app, canon in apps.items():
+        if canon not in unknowns:
+            unknowns[canon] = sympy.Dummy(f"{canon.func.__name__}{len(unknowns)}")
+        subs[app] = unknowns[canon]
+    if subs:
+        # innermost first is not needed: leaf expressions nest f only inside f's arguments
+        a, b = a.xreplace(subs), b.xreplace(subs)
+    return a, b, {v: k for k, v in unknowns.items()}
+
+
+class _FastRational:
+    """Exact evaluation of a rational expression (Add, Mul, integer Pow, symbols, rationals) with
+    Python ``Fraction`` over a post-order node list (shared subtrees evaluated once).
+
+    ``_FastRational.build(expr)`` returns None when ``expr`` holds anything else (functions, ...).
+    """
+
+    def __init__(self, order, index):
+        self.order = order
+        self.index = index
+
+    @classmethod
+    def build(cls, expr: sympy.Expr):
+        from fractions import Fraction
+
+        order, index = [], {}
+        stack = [(expr, False)]
+        while stack:
+            node, done = stack.pop()
+            if node in index:
+                continue
+            if node.is_Symbol:
+                op = ("sym", node)
+            elif node.is_Rational:
+                op = ("num", int(node.p) if node.q == 1 else Fraction(int(node.p), int(node.q)))
+            elif node.is_Add or node.is_Mul or (node.is_Pow and node.exp.is_Integer):
+                if not done:
+                    stack.append((node, True))
+                    stack.extend((a, False) for a in node.args if a not in index)
+                    continue
+                if node.is_Pow:
+                    op = ("pow", index[node.base], int(node.exp))
+                else:
+                    op = ("add" if node.is_Add else "mul", tuple(index[a] for a in node.args))
+            else:
+                return None
+            index[node] = len(order)
+            order.append(op)
+        return cls(order, index[expr])
+
+    def __call__(self, point: dict):
+        from fractions import Fraction
+
+        vals = []
+        for op in self.order:
+            kind = op[0]
+            if kind == "sym":
+                v = point.get(op[1], 0)
+                if isinstance(v, sympy.Rational):
+                    v = int(v.p) if v.q == 1 else Fraction(int(v.p), int(v.q))
+                vals.append(v)
+            elif kind == "num":
+                vals.append(op[1])
+            elif kind == "add":
+                vals.append(sum(vals[k] for k in op[1]))
+            elif kind == "mul":
+                acc = 1
+                for k in op[1]:
+                    acc *= vals[k]
+                vals.append(acc)
+            else:
+                base, e = vals[op[1]], op[2]
+                if e < 0:
+                    if base == 0:
+                        return None
+                    vals.append(Fraction(1) / Fraction(base) ** -e)
+                else:
+                    vals.append(base**e)
+        v = Fraction(vals[self.index])
+        return sympy.Rational(v.numerator, v.denominator)
+
+
+def _collect(expr: sympy.Expr, wanted) -> set:
+    """The subexpressions of ``expr`` for which ``wanted(node)`` holds, visiting each distinct
+    subtree once (sympy's ``free_symbols``/``atoms`` do not share work between repeated subtrees,
+    which leaf expansions are full of)."""
+    seen, found = set(), set()
+    stack = [sympy.sympify(expr)]
+    while stack:
+        node = stack.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        if wanted(node):
+            found.add(node)
+        stack.extend(a for a in node.args if isinstance(a, sympy.Basic) and a not in seen)
+    return found
+
+
+def symbols_of(expr: sympy.Expr) -> set:
+    """The free symbols of ``expr`` (see :func:`_collect`)."""
+    return _collect(expr, lambda node: node.is_Symbol)
+
+
+def _evaluator(expr: sympy.Expr):
+    """A function ``point -> exact value or None``: fast for rational expressions, else sympy."""
+    fast = _FastRational.build(expr)
+    if fast is not None:
+        return fast
+    return lambda point: _value(expr, point)
+
+
+def _value(expr: sympy.Expr, point: dict):
+    """Exact value of ``expr`` at ``point``, or None when undefined (division by zero, ...)."""
+    try:
+        v = expr.xreplace(point)
+        v = sympy.sympify(v)
+        if v.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo) or v.free_symbols:
+            return None
+        return v
+    except (ZeroDivisionError, TypeError, ValueError):
+        return None
+
+
+def _nonzero(v: sympy.Expr) -> bool | None:
+    if v.is_Rational:
+        return v != 0
+    try:
+        num = sympy.N(v, 60)
+    except (TypeError, ValueError):  # pragma: no cover
+        return None
+    if not num.is_number:
+        return None
+    return abs(num) > sympy.Float("1e-40")
+
+
+def _shrink(fa, fb, point: dict) -> tuple[dict, sympy.Expr, sympy.Expr]:
+    """Make a counterexample smaller: set each unknown to 0, else 1, while the sides still differ.
+
+    ``fa``, ``fb``: evaluators (see :func:`_evaluator`) of the two sides.
+    """
+    point = dict(point)
+    for s in sorted(point, key=sympy.default_sort_key) * 2:
+        for candidate in (sympy.Integer(0), sympy.Integer(1)):
+            if point[s] == candidate:
+                break
+            trial = {**point, s: candidate}
+            va, vb = fa(trial), fb(trial)
+            if va is not None and vb is not None and _nonzero(va - vb):
+                point = trial
+                break
+    return point, fa(point), fb(point)
+
+
+def _fold(expr: sympy.Expr, leaf, combine) -> int:
+    """Fold over the tree of ``expr`` computing each distinct subtree once (post-order)."""
+    memo: dict = {}
+    stack = [(sympy.sympify(expr), False)]
+    while stack:
+        node, done = stack.pop()
+        if node in memo:
+            continue
+        kids = [a for a in node.args if isinstance(a, sympy.Basic)]
+        if not kids or not (node.is_Add or node.is_Mul or node.is_Pow):
+            memo[node] = leaf(node)
+        elif done:
+            memo[node] = combine(node, [memo[a] for a in kids])
+        else:
+            stack.append((node, True))
+            stack.extend((a, False) for a in kids if a not in memo)
+    return memo[sympy.sympify(expr)]
+
+
+def degree_bound(expr: sympy.Expr) -> int:
+    """An upper bound on the total degree of a polynomial expression (unexpanded is fine)."""
+
+    def leaf(node):
+        return 0 if node.is_number else 1  # a symbol, or a function application as one unknown
+
+    def combine(node, ds):
+        if node.is_Add:
+            return max(ds)
+        if node.is_Mul:
+            return sum(ds)
+        if node.exp.is_Integer:
+            return abs(int(node.exp)) * ds[0]
+        return 1
+
+    return _fold(expr, leaf, combine)
+
+
+def tree_size(expr: sympy.Expr) -> int:
+    """The number of nodes of ``expr`` as a tree (repeated subtrees counted each time), in time
+    linear in its distinct subtrees: a cheap predictor of the cost of ``expand``."""
+    return _fold(expr, lambda node: 1, lambda node, sizes: 1 + sum(sizes))
+
+
+def compare(claim: sympy.Expr, truth: sympy.Expr, seed: int = 0, shrink: bool = True,
+            search: int = SEARCH_POINTS, expand: str = "auto", points: int = RANDOM_POINTS) -> Comparison:
+    """Decide ``claim == truth`` exactly (see the module docstring for the steps).
+
+    ``search``: small-integer points tried first (0 skips the search: certificates of expressions
+    expected equal); ``expand``: ``"auto"`` (when ``a − b`` has at most ``EXPAND_LIMIT`` tree
+    nodes), ``"always"`` or ``"never"``; ``points``: random points of the probabilistic steps.
+    With ``shrink`` a counterexample is made small (unknowns set to 0 or 1 where possible).
+    """
+    a, b, generic = _atomize(sympy.sympify(claim), sympy.sympify(truth))
+    diff = a - b
+    unknowns = sorted(symbols_of(a) | symbols_of(b), key=sympy.default_sort_key)
+    if diff == 0:
+        return Comparison(True, "expansion", "the two sides are identical")
+    rng = random.Random(seed)
+    fa, fb = _evaluator(a), _evaluator(b)
+    found, tried_any, claim_undefined = _search(fa, fb, unknowns, rng, search, shrink)
+    if found is not None:
+        point, va, vb = found
+        shown = {generic.get(s, s): v for s, v in point.items()}
+        exact = (va - vb).is_Rational
+        return Comparison(False, "counterexample",
+                          "" if exact else "the values differ when evaluated to 60 significant digits",
+                          shown, (va, vb))
+    rational = _FastRational.build(diff) is not None
+    ops = tree_size(diff) if expand != "never" else 0
+    if expand == "always" or (expand == "auto" and ops <= EXPAND_LIMIT):
+        num = sympy.together(diff).as_numer_denom()[0] if rational else diff
+        if sympy.expand(num) == 0:
+            return Comparison(True, "expansion", "claim - truth expands to 0 (an exact identity)")
+        if rational:
+            if not search:  # not searched yet: find the point that shows it
+                found, _, _ = _search(fa, fb, unknowns, random.Random(seed), SEARCH_POINTS, shrink)
+                if found is not None:
+                    point, va, vb = found
+                    return Comparison(False, "expansion", "claim - truth does not expand to 0",
+                                      {generic.get(s, s): v for s, v in point.items()}, (va, vb))
+            return Comparison(False, "expansion", "claim - truth does not expand to 0")
+        if sympy.simplify(diff) == 0:
+            return Comparison(True, "simplify", "claim - truth simplifies to 0 (sympy.simplify)")
+    if rational:
+        num = sympy.together(diff).as_numer_denom()[0] if 0 < ops <= EXPAND_LIMIT else diff
+        d = degree_bound(num)
+        for _ in range(points):
+            point = {s: sympy.Integer(rng.randint(1, 2**32)) for s in unknowns}
+            va, vb = fa(point), fb(point)
+            if va is None or vb is None:
+                continue
+            if va != vb:
+                shown = {generic.get(s, s): val for s, val in point.items()}
+                return Comparison(False, "random points", "", shown, (va, vb))
+        return Comparison(
+            True,
+            "random points",
+            f"claim - truth is 0 at {points} random integer points in [1, 2^32]; its degree is "
+            f"at most {d}, so a false pass has probability at most ({d}/2^32)^{points} "
+            "(Schwartz-Zippel)",
+        )
+    if not tried_any:  # not searched: evaluate at random rational points, 60 digits
+        for _ in range(points):
+            point = {s: sympy.Rational(rng.randint(-10**6, 10**6), rng.randint(1, 10**6)) for s in unknowns}
+            va, vb = fa(point), fb(point)
+            if va is None and vb is not None and claim_undefined is None:
+                claim_undefined = (point, vb)
+            if va is None or vb is None:
+                continue
+            tried_any = True
+            if _nonzero(va - vb):
+                shown = {generic.get(s, s): val for s, val in point.items()}
+                return Comparison(False, "numeric", "the values differ when evaluated to 60 significant digits",
+                                  shown, (va, vb))
+    if not tried_any:
+        # Nothing could be compared: the claim (e.g. log 0) is undefined wherever it was tried.
+        # Where the gradient is defined there, they are not the same function.
+        if claim_undefined is not None:
+            point, vb = claim_undefined
+            shown = {generic.get(s, s): v for s, v in point.items()}
+            return Comparison(False, "undefined", "the claim is undefined at every point tried, "
+                                                  "including this one, where the gradient is defined",
+                              shown, (None, vb))
+        return Comparison(False, "undefined", "neither side is defined at any point tried; nothing was compared")
+    return Comparison(True, "numeric", "not proven: claim - truth was 0 (to 60 digits) at every point tried")
+
+
+def _search(fa, fb, unknowns, rng: random.Random, count: int, shrink: bool):
+    """Try ``count`` small-integer points (radius growing every 10): ``(found, tried_any,
+    claim_undefined)`` where ``found`` is ``(point, claim value, truth value)`` of a point where
+    the two differ, or None."""
+    tried_any = False
+    claim_undefined = None  # a point where the truth is defined and the claim is not
+    for attempt in range(count):
+        radius = 1 + attempt // 10
+        point = {s: sympy.Integer(rng.randint(-radius, radius + 1)) for s in unknowns}
+        va, vb = fa(point), fb(point)
+        if va is None and vb is not None and claim_undefined is None:
+            claim_undefined = (point, vb)
+        if va is None or vb is None:
+            continue
+        tried_any = True
+        if _nonzero(va - vb):
+            if shrink:
+                point, va, vb = _shrink(fa, fb, point)
+            return (point, va, vb), tried_any, claim_undefined
+    return None, tried_any, claim_undefined
+
+
 def _is_polynomial(expr: sympy.Expr) -> bool:
     return all(
         isinstance(node, sympy.Symbol | sympy.Number | sympy.Add | sympy.Mul)
@@ -151,66 +510,33 @@ def _is_polynomial(expr: sympy.Expr) -> bool:
 
 
 def certify_equal(a: sympy.Expr, b: sympy.Expr, method: str = "auto", seed: int = 0, points: int = 4) -> Certificate:
-    """Prove ``a == b`` (or find a point where they differ).
+    """Prove ``a == b`` (or find a point where they differ) with :func:`compare`.
 
-    ``method``: ``"auto"`` (expand when small and polynomial, else random-rational / numeric),
-    ``"expand"``, ``"random"``. Deterministic for a given ``seed``.
+    ``method``: ``"auto"`` (expand when small (``CERTIFY_EXPAND_LIMIT`` operations) and
+    polynomial, else random points / numeric), ``"expand"``, ``"random"``. Deterministic for a
+    given ``seed``. The certificate's ``counterexample`` is ``((name, value), ...)``.
     """
-    diff = sympy.sympify(a) - sympy.sympify(b)
+    a, b = sympy.sympify(a), sympy.sympify(b)
+    diff = a - b
     if diff == 0:
         return Certificate(True, "identical", "both sides are the same expression")
     poly = _is_polynomial(diff)
-    if method == "expand" or (method == "auto" and poly and sympy.count_ops(diff) <= EXPAND_LIMIT):
-        if poly:
-            expanded = sympy.expand(diff)
-            if expanded == 0:
-                return Certificate(True, "expand", "expand(a - b) = 0")
-            return _counterexample(diff, seed, "expand(a - b) != 0")
-    return _random(diff, seed, points, poly)
-
-
-def _point(symbols, rng: random.Random) -> dict:
-    return {s: sympy.Rational(rng.randint(-10**6, 10**6), rng.randint(1, 10**6)) for s in symbols}
-
-
-def _random(diff: sympy.Expr, seed: int, points: int, poly: bool) -> Certificate:
-    rng = random.Random(seed)
-    symbols = sorted(diff.free_symbols, key=lambda s: s.name)
-    for _ in range(points):
-        at = _point(symbols, rng)
-        value = diff.xreplace(at)
-        if value.is_Rational:
-            if value != 0:
-                return _fail(at, "random-rational", value)
-            continue
-        number = sympy.N(value, 50)
-        if not number.is_number or abs(number) > sympy.Float("1e-40", 50):
-            return _fail(at, "numeric", number)
-        poly = False
-    if poly:
-        return Certificate(
-            True,
-            "random-rational",
-            f"a - b = 0 exactly at {points} random rational points "
-            "(false pass probability at most (degree/2e12)^" + f"{points})",
-        )
-    return Certificate(
-        True, "numeric", f"|a - b| < 1e-40 at {points} random rational points, 50-digit arithmetic"
-    )
-
-
-def _fail(at: dict, method: str, value) -> Certificate:
-    shown = tuple((s.name, str(v)) for s, v in at.items())
-    return Certificate(False, method, f"a - b = {value} at a random point", shown)
-
-
-def _counterexample(diff: sympy.Expr, seed: int, detail: str) -> Certificate:
-    rng = random.Random(seed)
-    symbols = sorted(diff.free_symbols, key=lambda s: s.name)
-    for _ in range(50):
-        at = {s: sympy.Integer(rng.randint(-3, 3)) for s in symbols}
-        value = diff.xreplace(at)
-        if value != 0:
-            shown = tuple((s.name, str(v)) for s, v in at.items())
-            return Certificate(False, "expand", f"{detail}; a - b = {value} at small integers", shown)
-    return Certificate(False, "expand", detail)
+    expand = method == "expand" or (method == "auto" and poly and sympy.count_ops(diff) <= CERTIFY_EXPAND_LIMIT)
+    cmp = compare(a, b, seed=seed, shrink=False, search=0, expand="always" if expand and poly else "never",
+                  points=points)
+    shown = tuple((str(s), str(v)) for s, v in cmp.point.items())
+    if cmp.method == "expansion":
+        if cmp.equal:
+            return Certificate(True, "expand", "expand(a - b) = 0")
+        value = (cmp.values[0] - cmp.values[1]) if cmp.values else None
+        detail = "expand(a - b) != 0" + (f"; a - b = {value} at small integers" if value is not None else "")
+        return Certificate(False, "expand", detail, shown)
+    if cmp.method == "random points":
+        if cmp.equal:
+            return Certificate(True, "random-rational", cmp.note)
+        return Certificate(False, "random-rational", f"a - b = {cmp.values[0] - cmp.values[1]} at a random point", shown)
+    if cmp.equal:
+        return Certificate(True, "numeric", cmp.note)
+    if cmp.values and cmp.values[0] is not None:
+        return Certificate(False, "numeric", f"a - b = {sympy.N(cmp.values[0] - cmp.values[1], 20)} at a random point", shown)
+    return Certificate(False, "numeric", cmp.note, shown)

@@ -153,7 +153,7 @@ def test_compare_is_exact_and_states_its_method():
 
 
 def test_random_points_are_used_for_large_expressions(monkeypatch):
-    import symconv.check as check
+    import symconv.verify as check
 
     monkeypatch.setattr(check, "EXPAND_LIMIT", 0)
     x, y = sympy.symbols("x y")
@@ -279,3 +279,25 @@ def test_a_derivative_by_delta_is_refused(capsys):
     err = capsys.readouterr().err
     assert status == 2 and err.count("\n") == 1
     assert r"differentiates by \delta^{1}_{1}, which is itself the gradient \partial C/\partial o^{1}_{1}" in err
+
+
+def test_the_mistake_catalogue_is_one_documented_rule_per_mistake():
+    from symconv.check import MISTAKES, RULES
+
+    kinds = [r.kind for r in RULES]
+    assert len(kinds) == len(set(kinds)) and set(kinds) == set(MISTAKES)
+    for rule in RULES:
+        assert rule.title == MISTAKES[rule.kind]
+        assert type(rule).__doc__ and len(type(rule).__doc__) > 40, rule.kind
+
+
+def test_one_equality_engine():
+    """check, testing and the derivation certificates all decide equality with verify.compare."""
+    import symconv.check
+    import symconv.testing
+    import symconv.verify
+
+    assert symconv.check.compare is symconv.verify.compare
+    assert not hasattr(symconv.check, "_FastRational")
+    x = sympy.Symbol("x")
+    assert symconv.verify.certify_equal((x + 1) ** 2, x**2 + 2 * x + 1).method == "expand"

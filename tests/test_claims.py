@@ -93,15 +93,15 @@ BAD = [
     (r"\partial C/\partial w_5^1 = 1", "claim: index 5 out of range for 'w^{1}' at column 22: valid 1..4"),
     (r"\partial C/\partial q_1 = 1", "claim: unknown symbol 'q' at column 21"),
     (r"\partial C/\partial w_1^1 = \foo", "claim: unknown symbol '\\foo' at column 29"),
-    (r"\partial C/\partial w_12^1 = 1", "claim: ambiguous subscript '_12' at column 23: write it in braces, _{12}"),
+    (r"\partial C/\partial w_12^1 = 1", "claim: ambiguous subscript '_12' at column 23: it reads as _{12} or as _{1} times 2; write it in braces, _{12}"),
     (r"\partial C/\partial w_1^1 = w_1", "claim: 'w' at column 29 needs a layer mark, e.g. w_1^1"),
     (r"\partial C/\partial w_1^1 = 2 +", "claim: expected a number, symbol or '(', found end of claim at column 32"),
-    (r"\partial C/\partial w_1^1 = \sum w_k^1", "claim: '\\sum' at column 29 needs a stated range, e.g. \\sum_{k=1}^{4}"),
+    (r"\partial C/\partial w_1^1 = \sum w_k^1", "claim: '\\sum' at column 29 needs a summation variable, e.g. \\sum_k or \\sum_{k=1}^{4}"),
     (r"\partial C/\partial w_1^1 = \sum_{k=1}^{5} w_k^1", "claim: index 5 out of range for 'w^{1}' at column 45: valid 1..4"),
     (r"\partial C/\partial w_1^1", "claim: no '=' in the claim; write it as \\frac{\\partial C}{\\partial x} = your expression"),
     ("w_1^1 = 2", "claim: the left side at column 1 must be \\frac{\\partial C}{\\partial x} or a \\delta symbol"),
     (r"\partial C/\partial w_1^1 = 1/0", "claim: division by zero at column 30"),
-    (r"\partial C/\partial w_1^1 = 2 $", "claim: unexpected character '$' at column 31"),
+    (r"\partial C/\partial w_1^1 = 2 @", "claim: unexpected character '@' at column 31"),
     (r"\partial C/\partial w_1^1 = w_k^1", "claim: unknown symbol 'k' at column 31"),
 ]
 
@@ -199,7 +199,7 @@ def test_generated_empty_claims(capsys, parts):
 
 
 @SETTINGS
-@given(base=st.sampled_from(VALID), where=st.integers(0, 10_000), ch=st.sampled_from(list("$%#@?\"`;!|<>") + ["€", "²", "√"]))
+@given(base=st.sampled_from(VALID), where=st.integers(0, 10_000), ch=st.sampled_from(list("%#@?\"`!|<>") + ["€", "²", "√"]))
 def test_generated_stray_characters(capsys, base, where, ch):
     pos = where % (len(base) + 1)
     run_bad(capsys, base[:pos] + ch + base[pos:])

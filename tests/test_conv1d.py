@@ -124,10 +124,10 @@ def test_closed_forms_are_certified_and_printed():
     assert not d.certificate_failures
     md = model.render("md")
     assert r"a^{(1)}_{o,i} &= b^{(1)}_{o} + \sum_{c=1}^{1}\sum_{m=1}^{2} W^{(1)}_{o,c,m} \, x^{(0)}_{c,2i+m-2}" in md
-    assert (r"\frac{\partial C}{\partial W^{(1)}_{o,c,m}} &= \sum_{i=1}^{3} \delta^{(1)}_{o,i} \, x^{(0)}_{c,2i+m-2}"
+    assert (r"\frac{\partial C}{\partial W^{(1)}_{o,c,m}} = \sum_{i=1}^{3} \delta^{(1)}_{o,i} \, x^{(0)}_{c,2i+m-2}"
             in md)
     assert r"\frac{\partial C}{\partial b^{(1)}_{o}} = \sum_{i} \delta^{(1)}_{o,i}" in md
-    assert r"\frac{\partial C}{\partial x^{(0)}_{c,u}} &= \sum_{o=1}^{1}\sum_{m=1}^{2} \delta^{(1)}_{o,\frac{u-m}{2}+1}" in md
+    assert r"\frac{\partial C}{\partial x^{(0)}_{c,u}} = \sum_{o=1}^{1}\sum_{m=1}^{2} \delta^{(1)}_{o,\frac{u-m}{2}+1}" in md
     assert "| $x^{(0)}_{c,u}$ | input |" in md and "| $W^{(l)}_{o,c,m}$ | kernel (weight) of layer l |" in md
     assert r"| $\hat{A}$ | A with s - 1 zeros inserted" in md
 

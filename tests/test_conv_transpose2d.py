@@ -94,9 +94,9 @@ def test_closed_forms_are_certified_and_printed():
     md = model.render("md")
     assert (r"a^{(1)}_{o,i,j} &= b^{(1)}_{o} + \sum_{c=1}^{1}\sum_{m=1}^{3}\sum_{n=1}^{3} W^{(1)}_{c,o,m,n} \, "
             r"x^{(0)}_{c,\frac{i-m+1}{2}+1,\frac{j-n+1}{2}+1}") in md
-    assert (r"\frac{\partial C}{\partial W^{(1)}_{c,o,m,n}} &= \sum_{u=1}^{2}\sum_{v=1}^{2} "
+    assert (r"\frac{\partial C}{\partial W^{(1)}_{c,o,m,n}} = \sum_{u=1}^{2}\sum_{v=1}^{2} "
             r"\delta^{(1)}_{o,2u+m-3,2v+n-3} \, x^{(0)}_{c,u,v}") in md
-    assert (r"\frac{\partial C}{\partial x^{(0)}_{c,u,v}} &= \sum_{o=1}^{1}\sum_{m=1}^{3}\sum_{n=1}^{3} "
+    assert (r"\frac{\partial C}{\partial x^{(0)}_{c,u,v}} = \sum_{o=1}^{1}\sum_{m=1}^{3}\sum_{n=1}^{3} "
             r"\delta^{(1)}_{o,2u+m-3,2v+n-3} \, W^{(1)}_{c,o,m,n}") in md
     assert r"\frac{\partial C}{\partial x^{(0)}} = \sum_{o} \tilde{\delta^{(1)}} \star_{s} W^{(1)}" in md
     assert r"\frac{\partial C}{\partial W^{(1)}} = \tilde{\delta^{(1)}} \star \hat{x^{(0)}}" in md
@@ -238,6 +238,6 @@ def test_grouped_formulas_name_the_group_of_each_channel():
     md = model.render("md")
     assert (r"W^{(1)}_{c+1\lfloor(o-1)/2\rfloor,o-2\lfloor(o-1)/2\rfloor,m,n} \, "
             r"x^{(0)}_{c+1\lfloor(o-1)/2\rfloor,\frac{i-m}{2}+1,\frac{j-n}{2}+1}") in md
-    assert (r"\frac{\partial C}{\partial x^{(0)}_{c,u,v}} &= \sum_{o=1}^{2}\sum_{m=1}^{2}\sum_{n=1}^{2} "
+    assert (r"\frac{\partial C}{\partial x^{(0)}_{c,u,v}} = \sum_{o=1}^{2}\sum_{m=1}^{2}\sum_{n=1}^{2} "
             r"\delta^{(1)}_{o+2\lfloor(c-1)/1\rfloor,2u+m-2,2v+n-2} \, W^{(1)}_{c,o,m,n}") in md
     assert "o counts the output channels within the group of input channel c" in md

@@ -134,7 +134,7 @@ def test_a_wrong_path_is_reported():
     ups = upstream_symbols([r for r, _ in reading])
     numbers = symbol_numbers(net.table.info)
     assert _certify_closed_all(model.gradients, net.input, good, ups, [0], numbers, {})[0] == []
-    bad, certs = _certify_closed_all(model.gradients, net.input, only_conv, ups, [0], numbers, {})
+    bad, certs, _ = _certify_closed_all(model.gradients, net.input, only_conv, ups, [0], numbers, {})
     assert bad == list(range(9)) and not certs[0]
 
 

@@ -94,5 +94,5 @@ def test_pool_window_formula_is_what_the_definitions_read(kind, pool):
 def test_pooling_input_gradient_formula_is_printed():
     md = symconv.load(symconv.example("lenet_small")).render("md")
     section = md[md.index("### Activation $o^{1}$"):]
-    assert (r"\frac{\partial C}{\partial o^{1}_{(c,u,v)}} &= \sum_{m=1}^{2}\sum_{n=1}^{2} "
+    assert (r"\frac{\partial C}{\partial o^{1}_{(c,u,v)}} = \sum_{m=1}^{2}\sum_{n=1}^{2} "
             r"\frac{\partial C}{\partial o^{2}_{(c,\frac{u-m}{2}+1,\frac{v-n}{2}+1)}} \, \mathrm{route}_{\max}") in section

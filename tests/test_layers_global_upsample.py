@@ -109,7 +109,7 @@ def test_a_wrong_upsample_block_is_caught():
     numbers = symbol_numbers(model.network.table.info)
     ups = upstream_symbols([layer])
     assert _certify_closed_all(model.gradients, model.network.input, good, ups, [0], numbers, {})[0] == []
-    bad, _ = _certify_closed_all(model.gradients, model.network.input, shifted, ups, [0], numbers, {})
+    bad, _, _ = _certify_closed_all(model.gradients, model.network.input, shifted, ups, [0], numbers, {})
     assert bad == [0, 1, 2, 3]
 
 

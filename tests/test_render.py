@@ -33,10 +33,11 @@ def md_of(model, **options) -> str:
 
 
 def section(md: str, heading: str) -> str:
-    """The text of one ``####`` element section."""
-    start = md.index(f"#### ${heading}$")
-    end = md.find("\n#### ", start + 1)
-    return md[start:end if end > 0 else None]
+    """The text of one worked element's ``####`` section."""
+    start = md.index(f"#### Worked element: ${heading}$")
+    ends = [md.find(mark, start + 1) for mark in ("\n#### ", "\n### ", "\n## ", "\n\nThe other elements")]
+    ends = [e for e in ends if e > 0]
+    return md[start:min(ends) if ends else None]
 
 
 # ----------------------------------------------------------------------------- which elements
@@ -84,7 +85,7 @@ def test_math_blocks_split_long_equations_under_the_limit():
 def test_seed_document_exact_lines():
     md = md_of(Model(example("seed")))
     assert r"o^{1}_{1} &= i^{1}_{1} w^{1}_{1} + i^{1}_{2} w^{1}_{2} + i^{1}_{4} w^{1}_{3} + i^{1}_{5} w^{1}_{4} \\" in md
-    assert (r"\frac{\partial C}{\partial w^{1}_{(r,c,m,n)}} &= \sum_{p=1}^{2}\sum_{q=1}^{2} "
+    assert (r"\frac{\partial C}{\partial w^{1}_{(r,c,m,n)}} = \sum_{p=1}^{2}\sum_{q=1}^{2} "
             r"\delta^{1}_{(r,p,q)} \, i^{1}_{(c,p+m-1,q+n-1)}") in md
     # the input gradient pairs δ with the kernel rotated by 180°: the receptive-field table of i_5
     s = section(md, r"\frac{\partial C}{\partial i^{1}_{5}}")
@@ -109,7 +110,7 @@ def test_long_sums_are_elided_with_counts_and_tables_truncated():
     md = md_of(six())
     s = section(md, r"\frac{\partial C}{\partial w^{1}_{1}}")
     assert "one product per output that $w^{1}_{1}$ touches (25 in all)" in s
-    assert (r"\frac{\partial C}{\partial w^{1}_{1}} &= \delta^{1}_{1} i^{1}_{1} + \delta^{1}_{2} i^{1}_{2} + "
+    assert (r"\frac{\partial C}{\partial w^{1}_{1}} = \delta^{1}_{1} i^{1}_{1} + \delta^{1}_{2} i^{1}_{2} + "
             r"\delta^{1}_{3} i^{1}_{3} + \cdots + \delta^{1}_{25} i^{1}_{29} \quad (\text{25 terms})") in s
     assert s.count("| $o^{1}_") == 8
     assert "| ... | (17 more rows) | |" in s
@@ -133,7 +134,7 @@ def test_full_writes_every_element():
     m = Model(spec_from_dict({"input": {"shape": [1, 5, 5]}, "layers": [{"kernel_size": 2}]}, name="five"))
     md = render(derive(m, full=True), "md")
     assert "more elements" not in md and r"\cdots +" not in md
-    assert md.count("#### $") == 4 + 25  # every weight and every input
+    assert md.count("#### Worked element: $") == 4 + 25  # every weight and every input
 
 
 def test_default_document_size_is_bounded_as_the_input_grows():
@@ -149,8 +150,8 @@ def test_default_document_size_is_bounded_as_the_input_grows():
 def test_grid_notations_print_structured_indices_in_their_base():
     grid = md_of(six("g", style="grid"))
     grid0 = md_of(six("g0", style="grid0"))
-    assert r"#### $\frac{\partial C}{\partial W^{(1)}_{1,1,1,1}}$" in grid
-    assert r"#### $\frac{\partial C}{\partial W^{(1)}_{0,0,0,0}}$" in grid0
+    assert r"#### Worked element: $\frac{\partial C}{\partial W^{(1)}_{1,1,1,1}}$" in grid
+    assert r"#### Worked element: $\frac{\partial C}{\partial W^{(1)}_{0,0,0,0}}$" in grid0
     assert r"x^{(0)}_{c,i+m-1,j+n-1}" in grid
     assert r"x^{(0)}_{c,i+m,j+n}" in grid0
     assert "Indices are **0-based**" in grid0
@@ -309,7 +310,7 @@ def test_cli_numeric_view_and_templates(tmp_path, capsys):
     tpl.mkdir()
     (tpl / "derivation.md.j2").write_text('{% extends "builtin/derivation.md.j2" %}{% block intro %}\nHi.\n{% endblock %}')
     assert main(["derive", "--example", "seed", "--out", str(out), "--format", "md", "--templates", str(tpl)]) == 0
-    assert (out / "seed.md").read_text().startswith("# Seed network\nHi.\n\n## Network")
+    assert (out / "seed.md").read_text().startswith("# Seed network\nHi.\n\n## 1. Result")
     assert main(["derive", "--example", "seed", "--out", str(out), "--templates", str(tmp_path / "nope")]) == 2
     assert "--templates:" in capsys.readouterr().err
 
@@ -320,12 +321,12 @@ def test_stride_padding_and_channels_in_the_general_formulas():
     md = md_of(Model(load_spec("examples/two_channel_stride2.toml")))
     assert (r"a^{(1)}_{o,i,j} &= b^{(1)}_{o} + \sum_{c=0}^{1}\sum_{m=0}^{2}\sum_{n=0}^{2} W^{(1)}_{o,c,m,n} \, "
             r"x^{(0)}_{c,2i+m-1,2j+n-1}") in md
-    assert (r"\frac{\partial C}{\partial x^{(0)}_{c,u,v}} &= \sum_{o=0}^{1}\sum_{m=0}^{2}\sum_{n=0}^{2} "
+    assert (r"\frac{\partial C}{\partial x^{(0)}_{c,u,v}} = \sum_{o=0}^{1}\sum_{m=0}^{2}\sum_{n=0}^{2} "
             r"\delta^{(1)}_{o,\frac{u-m+1}{2},\frac{v-n+1}{2}} \, W^{(1)}_{o,c,m,n}") in md
     assert ("Here only the terms whose error-term index ($\\frac{u-m+1}{2}$, $\\frac{v-n+1}{2}$) "
             "is an integer in range count.") in md
     assert md.count("Here a term whose input index falls in the zero padding is 0.") == 2  # forward, weight
-    assert r"\frac{\partial C}{\partial b^{(1)}_{o}} &= \sum_{i=0}^{2}\sum_{j=0}^{2} \delta^{(1)}_{o,i,j}" in md
+    assert r"\frac{\partial C}{\partial b^{(1)}_{o}} = \sum_{i=0}^{2}\sum_{j=0}^{2} \delta^{(1)}_{o,i,j}" in md
 
 
 @pytest.mark.parametrize("title", ["a*b*c and _x_", "[link](http://x) <b>", "cost $5 | 10% ~off~ #1", "back\\slash `code`"])

@@ -150,3 +150,12 @@ def test_full_documents_write_every_element_and_substitute_the_default_ones():
                     assert e.named == shown[e.wrt].named, e.wrt
             else:
                 assert e.named is None, e.wrt  # the sum of products, δ written above
+
+
+def test_default_document_element_contexts_are_built_once_and_kept():
+    m = symconv.load(SPECS["two-layer"])
+    context = ctx.build_context(derive(m))
+    elements = context["input"]["elements"]
+    first = list(elements)
+    first[0]["marked"] = True  # code between the context and the template may annotate them
+    assert list(elements)[0]["marked"] is True and len(list(elements)) == len(first)

@@ -49,16 +49,20 @@ __all__ = [
 
 
 @gc_paused
-def render(d: Derivation, fmt: str, user_dirs: Sequence[str | Path] = (), numeric=None) -> str:
+def render(d: Derivation, fmt: str, user_dirs: Sequence[str | Path] = (), numeric=None,
+           claims: Sequence[dict] = ()) -> str:
     """The derivation as ``"md"`` or ``"tex"`` text (deterministic: same input, same bytes).
 
     ``user_dirs``: template folders searched before the built-ins; ``numeric``: a
-    :class:`~symconv.values.NumericView` (formulas followed by their numbers). Raises
+    :class:`~symconv.values.NumericView` (formulas followed by their numbers); ``claims``: the
+    printed verdicts on the reader's claims (:func:`symconv.check.verdict_context`), shown right
+    after the result section. Raises
     :class:`~symconv.errors.SpecError` for a template that fails."""
-    return "".join(render_chunks(d, fmt, user_dirs, numeric))
+    return "".join(render_chunks(d, fmt, user_dirs, numeric, claims))
 
 
-def render_chunks(d: Derivation, fmt: str, user_dirs: Sequence[str | Path] = (), numeric=None) -> Iterator[str]:
+def render_chunks(d: Derivation, fmt: str, user_dirs: Sequence[str | Path] = (), numeric=None,
+                  claims: Sequence[dict] = ()) -> Iterator[str]:
     """:func:`render` as consecutive pieces of text, produced while the template runs: each
     tensor's element contexts are built as the template reaches them (see
     :class:`~symconv.render.context.Lazy`), so writing the pieces to a file as they come keeps
@@ -68,6 +72,6 @@ def render_chunks(d: Derivation, fmt: str, user_dirs: Sequence[str | Path] = (),
     env = environment(fmt, user_dirs)
     try:
         template = env.get_template(f"derivation.{fmt}.j2")
-        yield from template.generate(**build_context(d, numeric))
+        yield from template.generate(**build_context(d, numeric, claims))
     except jinja2.TemplateError as exc:  # a user template (--templates) that fails
         raise template_failure(exc) from None

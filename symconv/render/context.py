@@ -33,6 +33,54 @@ def _cert_text(cert) -> str:
     return f"{cert.method}: {cert.detail}" if cert.equal else f"FAILED ({cert.method}): {cert.detail}"
 
 
+METHODS = {
+    "monomials": "monomial multisets",
+    "expand": "exact expansion",
+    "identical": "identical expressions",
+    "random-rational": "random exact evaluation",
+    "numeric": "high-precision numeric",
+}
+"""The certificate methods of :mod:`symconv.verify`, as the certificates table names them."""
+
+
+def _methods(methods) -> str:
+    return ", ".join(METHODS.get(m, m) for m in methods)
+
+
+def _certificates_row(pr: Printer, t: TensorProof, letter: str, count: int) -> dict:
+    """One row of the certificates table: which certificates the gradient of tensor ``t`` has,
+    by what method, over how many of its elements; a comparison not made says why."""
+    d = pr.d
+    if t.closed_kind is None:
+        closed = "none: no closed form for this tensor"
+    elif t.all_closed_certified:
+        closed = f"{_methods(t.closed_methods)}, all {count}"
+    else:
+        closed = f"FAILED ({_methods(t.closed_methods)})"
+    compared = [e.full for e in t.elements if e.full is not None]
+    if compared:
+        bad = sum(1 for c in compared if not c.equal)
+        methods = _methods(sorted({c.method for c in compared}))
+        which = f"all {count}" if len(compared) == count else f"the {len(compared)} shown of {count}"
+        diff = f"{methods}, {which}" + (f"; {bad} FAILED" if bad else "")
+    elif d.full_cost_terms is not None:
+        diff = f"not made: the expanded cost has {d.full_cost_terms} terms (limit {pr.full_cost_limit})"
+    else:
+        diff = f"not made: the expanded cost was estimated above {20 * pr.full_cost_limit} terms and not built"
+    ind = d.independent
+    covered = ind is not None and any((c.role, c.layer) == (t.role, t.layer if t.role != "input" else 0)
+                                      for c in ind.covers)
+    if ind is None or not covered:
+        independent = "not made: this tensor is not among the certificate's differentiated coordinates"
+    elif not ind.passed:
+        independent = f"FAILED: {ind.reason}"
+    elif ind.bound is not None:
+        independent = f"random exact evaluation, bound {ind.bound:.2g}"
+    else:
+        independent = "high-precision numeric"
+    return {"letter": letter, "entries": count, "closed": closed, "sympy_diff": diff, "independent": independent}
+
+
 
 def _element(pr: Printer, e: ElementProof) -> dict:
     """One element's context. Every chain-rule term is printed by string formatting from cached
@@ -60,6 +108,8 @@ def _element(pr: Printer, e: ElementProof) -> dict:
         closed = {"kind": kind, "rows": sized_rows(
             list(pairs), lambda ab: tp.product2(ab[0], 1 if ab[1] is None else ab[1]), written, HEAD_TERMS),
             "certificate": _cert_text(cert), "ok": cert.equal}
+    named = readable_rows(pr, e.named)
+    inline = rf"\partial {pr.namer.latex_letter('cost')} / \partial {pr(e.wrt)}"
     numeric = None
     if pr.numeric is not None:
         numbers = sized_rows(terms, lambda t: pr.nterms.product2(t.upstream, t.partial), written, HEAD_TERMS)
@@ -68,17 +118,22 @@ def _element(pr: Printer, e: ElementProof) -> dict:
         "wrt": pr(e.wrt),
         "name": e.wrt.name,
         "grad": pr.grad(e.wrt),
+        "grad_inline": inline,
         "written": written,
         "count": len(terms),
         "chain": chain,
         "touches": touches,
         "touches_omitted": len(terms) - len(shown_touches),
         "sum": products,
-        "named": readable_rows(pr, e.named),
+        "named": named,
         "closed": closed,
         "numeric": numeric,
         "full": _cert_text(e.full) if e.full is not None else None,
         "zero": not e.terms,
+        "result": {"lhs": inline, "rows": named or (products if e.terms else ["0"])},
+        "compact": ([{"lhs": inline, "rows": products if e.terms else ["0"]}]
+                    + ([{"lhs": "", "rows": numeric["numbers"]}, numeric["value"]] if numeric is not None else [])),
+        "worked": e.wrt in pr.worked,  # one fully worked element per kind (:func:`worked_elements`)
     }
 
 
@@ -105,13 +160,22 @@ def _rf_headers(pr: Printer, role: str, layer_index: int, readers=()) -> tuple[s
 class Lazy:
     """``map(fn, items)`` that can be iterated many times and knows its length: a tensor's
     element contexts are built while the template writes them, so a ``--full`` document never
-    holds every element's strings at once (see :func:`~symconv.render.render_chunks`)."""
+    holds every element's strings at once (see :func:`~symconv.render.render_chunks`).
 
-    def __init__(self, items, fn):
-        self.items, self.fn = items, fn
+    ``keep``: build the contexts once, on the first iteration, and keep them (the default
+    document, whose few elements code may read and change before the template runs); without
+    it every iteration builds them afresh (``--full``)."""
+
+    def __init__(self, items, fn, keep: bool = False):
+        self.items, self.fn, self.keep = items, fn, keep
+        self._built: list | None = None
 
     def __iter__(self):
-        return map(self.fn, self.items)
+        if not self.keep:
+            return map(self.fn, self.items)
+        if self._built is None:
+            self._built = list(map(self.fn, self.items))
+        return iter(self._built)
 
     def __len__(self) -> int:
         return len(self.items)
@@ -137,7 +201,13 @@ def _tensor(pr: Printer, t: TensorProof, layer_index: int) -> dict:
                              if t.closed_kind else None),
         "index_formula": pr.st.index_formula(t.role, t.layer, t.readers, layer_index),
         "rf_headers": _rf_headers(pr, role, layer_index, t.readers),
-        "elements": Lazy(t.elements, lambda e: _element(pr, e)),
+        "elements": Lazy(t.elements, lambda e: _element(pr, e), keep=not pr.d.full),
+        "same_as_delta": (role == "activation" and not pr.d.full
+                          and pr.d.network.layers[layer - 1].pre is None
+                          and pr.d.network.layers[layer - 1].delta is not None),
+        "derivation_kind": (("read", tuple(sorted({pr.d.network.layers[r - 1].spec.type for r, _ in t.readers})))
+                            if t.readers else (role, pr.d.network.layers[layer_index - 1].spec.type)),
+        "certificate": _certificates_row(pr, t, pr.namer.tensor_latex(role, layer if role != "input" else 0), count),
         "count": count,
         "omitted": t.omitted,
         "all_closed_certified": t.all_closed_certified,
@@ -168,12 +238,13 @@ def _with_numbers(pr: Printer, eq: dict, d) -> list[dict]:
             value_equation(pr.numeric.value[d.target])]
 
 
-def _delta_equations(pr: Printer, s, terms, named, written: bool) -> list[dict]:
-    """δ = Σ upstream · partial, then (if it reads differently) the substituted form, then (numeric
-    view) the numbers and the value. A long, unasked-for sum is elided."""
+def _delta_equations(pr: Printer, s, terms, named, written: bool, in_result: bool = False) -> list[dict]:
+    """δ = Σ upstream · partial, then (if it reads differently, and the result section does not
+    already show it: ``in_result``) the substituted form, then (numeric view) the numbers and the
+    value. A long, unasked-for sum is elided."""
     chain = sized_rows(list(terms), lambda t: pr.terms.product2(t.upstream, t.partial), written, HEAD_TERMS)
     eqs = [{"lhs": pr(s), "rows": chain}]
-    substituted = readable_rows(pr, named)
+    substituted = None if in_result else readable_rows(pr, named)
     if substituted is not None:
         if substituted != chain:
             eqs.append({"lhs": "", "rows": substituted})
@@ -212,11 +283,33 @@ def _cost_equation(pr: Printer, d) -> list[dict]:
     return eqs
 
 
-def build_context(d: Derivation, numeric=None) -> dict:
+def worked_elements(proofs, contexts, d: Derivation) -> set:
+    """The symbols whose elements are worked in full: one per kind of derivation (a parameter's
+    role and its layer's kind; for a tensor layers read, the kinds of those layers: the network
+    input and an activation read by the same kind of layer are derived alike), the shown element
+    of that kind with the most chain-rule terms (the first of those); every element under
+    ``--full`` and every ``--show`` element written in full. ``proofs`` and their tensor
+    ``contexts`` in document order (decided from the proofs: element contexts are built lazily)."""
+    if d.full:
+        return {e.wrt for t in proofs for e in t.elements}
+    worked = {e.wrt for t in proofs for e in t.elements if e.written and e.wrt in d.show}
+    best: dict = {}
+    for t, c in zip(proofs, contexts):
+        if c["same_as_delta"]:
+            continue
+        kind = c["derivation_kind"]
+        for e in t.elements:
+            if e.terms and (kind not in best or len(e.terms) > len(best[kind].terms)):
+                best[kind] = e
+    return worked | {e.wrt for e in best.values()}
+
+
+def build_context(d: Derivation, numeric=None, claims=()) -> dict:
     """Everything the templates need, as strings and lists (no sympy objects).
 
     ``numeric``: a :class:`~symconv.values.NumericView`; each formula is then followed by its
-    numbers substituted and its value.
+    numbers substituted and its value. ``claims``: printed verdicts on the reader's claims
+    (:func:`symconv.check.verdict_context`), passed through.
     """
     pr = Printer(d, numeric)
     net = d.network
@@ -257,11 +350,23 @@ def build_context(d: Derivation, numeric=None) -> dict:
             "delta_formula": pr.st.delta_formula(layer),
             "delta_note": pr.st.delta_note(layer),
             "delta_equations": [eq for s, terms, named, written in lp.deltas
-                                for eq in _delta_equations(pr, s, terms, named, written)],
+                                for eq in _delta_equations(pr, s, terms, named, written,
+                                                           not d.full and layer.pre is None)],
             "delta_omitted": lp.delta_omitted,
+            "delta_substituted": d.full or layer.pre is not None,
             "tensors": [_tensor(pr, t, lp.index) for t in lp.tensors],
         })
+    input_tensor = _tensor(pr, d.input_proof, 1)
+    tensors = [t for layer in layers for t in layer["tensors"]] + [input_tensor]
+    proofs = [t for lp in d.layers for t in lp.tensors] + [d.input_proof]
+    pr.worked = worked_elements(proofs, tensors, d)
+    ind = d.independent
+    sections = ["result"] + (["claims"] if claims else []) + ["network", "forward", "errors", "gradients",
+                                                               "certificates"]
+    last = layers[-1]
     return {
+        "sec": {name: k for k, name in enumerate(sections, start=1)},
+        "output_gradient": last["delta_equations"],
         "title": spec.title,
         "name": spec.name,
         "convention": spec.convention,
@@ -271,7 +376,11 @@ def build_context(d: Derivation, numeric=None) -> dict:
         "cost_equations": _cost_equation(pr, d),
         "cost_letter": nm.latex_letter("cost"),
         "layers": layers,
-        "input": _tensor(pr, d.input_proof, 1),
+        "input": input_tensor,
+        "tensors": tensors,
+        "gradient_count": sum(t["count"] for t in tensors) + len(net.output),
+        "claims": list(claims),
+        "independent": ind.statement if ind is not None else "",
         "index_base": nm.base,
         "style": nm.style,
         "seed_note": pr.st.seed_note(),

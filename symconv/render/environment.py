@@ -12,7 +12,7 @@ from pathlib import Path
 import jinja2
 
 from ..notation import escape_latex_text, escape_markdown_text
-from .layout import formula_equations, math_blocks
+from .layout import display_blocks, formula_equations, math_blocks, paired
 
 
 def builtin_template_dir() -> Path:
@@ -55,5 +55,7 @@ def _environment(fmt: str, user_dirs: tuple[str, ...]) -> jinja2.Environment:
     env.filters["texescape"] = escape_latex_text
     env.filters["mdescape"] = escape_markdown_text
     env.filters["mathblocks"] = math_blocks
+    env.filters["displayblocks"] = display_blocks
+    env.filters["paired"] = paired
     env.filters["equations"] = formula_equations
     return env

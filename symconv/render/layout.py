@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ..latex import ROW_WIDTH, visible_len
+
 MD_BLOCK_LIMIT = 900  # characters of one Markdown $$ block (renderers choke on long ones)
 
 
@@ -48,3 +50,35 @@ def math_blocks(equations: Sequence[dict], limit: int = MD_BLOCK_LIMIT) -> list[
             blocks[-1].append(line)
             size += length
     return blocks
+
+
+def display_blocks(equations: Sequence[dict], limit: int = MD_BLOCK_LIMIT) -> list[dict]:
+    """:func:`math_blocks` as ``{"aligned", "lines"}``: a lone equation of one row is one line
+    ``lhs = rhs`` (no ``aligned`` environment needed); anything else is ``aligned`` lines."""
+    if len(equations) == 1 and len(equations[0]["rows"]) == 1:
+        eq = equations[0]
+        line = f"{eq['lhs']} {eq.get('rel', '=')} {eq['rows'][0]}" if eq["lhs"] else eq["rows"][0]
+        if len(line) <= limit:
+            return [{"aligned": False, "lines": [line]}]
+    return [{"aligned": True, "lines": block} for block in math_blocks(equations, limit)]
+
+
+COLUMN_GAP = 6  # visible characters between the columns of a paired display
+
+
+def paired(equations: Sequence[dict], columns: int = 2) -> list[dict]:
+    """Short one-row equations side by side, ``columns`` to a display row (``a &= b & c &= d``
+    in an ``align*``), when every one fits in its share of ``ROW_WIDTH``; the equations unchanged
+    otherwise. Returns equations for :func:`math_blocks` (a paired row is one equation whose
+    ``lhs`` carries the first columns)."""
+    share = ROW_WIDTH // columns - COLUMN_GAP
+    if len(equations) < 2 or any(len(eq["rows"]) != 1 or eq.get("rel", "=") != "=" or not eq["lhs"]
+                                 or visible_len(eq["lhs"]) + visible_len(eq["rows"][0]) + 2 > share
+                                 for eq in equations):
+        return list(equations)
+    out = []
+    for k in range(0, len(equations), columns):
+        group = equations[k:k + columns]
+        head = " & ".join(f"{eq['lhs']} &= {eq['rows'][0]}" for eq in group[:-1])
+        out.append({"lhs": f"{head} & {group[-1]['lhs']}", "rows": group[-1]["rows"]})
+    return out

@@ -4,7 +4,7 @@ its numbers (numeric view), partial-derivative fractions, and its general statem
 
 from __future__ import annotations
 
-from ..derivation import Derivation
+from ..derivation import FULL_COST_CERTIFY_LIMIT, Derivation
 from ..functions import route_outputs
 from ..latex import NotationPrinter, NumericPrinter, split_rows
 from ..statements import Statements
@@ -26,6 +26,8 @@ class Printer:
         self.pc = self.st.pc
         self.p = NotationPrinter(self.table, pooled=route_outputs(derivation.forward.definitions))
         self.numeric = numeric
+        self.worked: set = set()  # symbols whose elements are worked in full (set by build_context)
+        self.full_cost_limit = FULL_COST_CERTIFY_LIMIT
         self.np = NumericPrinter(self.table, numeric.value) if numeric is not None else None
         cost = self.namer.latex_letter("cost")
         self.terms = TermPrinter(self.p, cost)  # chain-rule terms by string formatting

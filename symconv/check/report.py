@@ -1,0 +1,160 @@
+"""The verdict report: a :class:`~symconv.check.verdict.Verdict` as text, Markdown or LaTeX
+(jinja2 templates ``check.md.j2``/``check.tex.j2``; every expression printed by the shared
+:mod:`symconv.latex` printer)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import sympy
+
+from .verdict import Verdict, tidy
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..api import Model
+
+
+FORMATS = ("text", "md", "tex")
+
+
+def latex_of(model: Model, expr) -> str:
+    """LaTeX of ``expr`` in the model's notation (the shared :mod:`symconv.latex` printer)."""
+    from ..latex import latex_of as _latex_of
+
+    return _latex_of(model.network.table, sympy.sympify(expr))
+
+
+def _template_environment(fmt: str):
+    """The jinja2 Environment for the verdict templates: the shared one of :mod:`symconv.render`
+    (``.tex`` uses ``\\BLOCK{}``, ``\\VAR{}``, ``\\#{}``; StrictUndefined; no autoescape)."""
+    from ..render import environment
+
+    return environment(fmt)
+
+
+def verdict_context(verdict: Verdict) -> dict:
+    """Plain strings for the templates: every expression already printed as LaTeX."""
+    from ..notation import escape_latex_text
+
+    model = verdict.model
+    table = model.network.table
+    wrt = table.info[verdict.claim.wrt].latex
+    steps = []
+    for k, step in enumerate(verdict.steps, start=1):
+        cmp = step.comparison
+        entry = {
+            "number": k,
+            "source": step.side.text,
+            "source_tex": escape_latex_text(step.side.text),
+            "latex": latex_of(model, step.side.expr),
+            "named": latex_of(model, step.named),
+            "equal": step.equal,
+            "method": cmp.method,
+            "note": cmp.note,
+            "note_tex": escape_latex_text(cmp.note),
+            "difference": latex_of(model, step.difference) if step.difference is not None else "",
+            "terms": [
+                {"monomial": latex_of(model, r.monomial), "claim": latex_of(model, r.claim),
+                 "truth": latex_of(model, r.truth)}
+                for r in step.terms
+            ],
+            "more_terms": step.more_terms,
+            "point": [
+                {"symbol": latex_of(model, s), "value": latex_of(model, v)}
+                for s, v in sorted(cmp.point.items(), key=lambda kv: sympy.default_sort_key(kv[0]))
+                if v != 0
+            ],
+            "zeros": any(v == 0 for v in cmp.point.values()),
+            "intermediates": [
+                {"symbol": latex_of(model, k), "value": latex_of(model, v)} for k, v in step.intermediates
+            ],
+            "rewritten": step.named != step.side.expr,
+            "claim_value": (r"\text{undefined}" if cmp.values[0] is None else latex_of(model, cmp.values[0]))
+            if cmp.values else "",
+            "truth_value": latex_of(model, cmp.values[1]) if cmp.values else "",
+            "diagnoses": [
+                {"kind": d.kind, "title": d.title, "label": d.label, "form": latex_of(model, d.form)}
+                for d in step.diagnoses
+            ],
+        }
+        steps.append(entry)
+    first = verdict.first_wrong
+    return {
+        "claim": verdict.claim.text,
+        "claim_tex": escape_latex_text(verdict.claim.text),
+        "notes": list(verdict.claim.notes),
+        "notes_tex": [escape_latex_text(n) for n in verdict.claim.notes],
+        "network": escape_latex_text(model.spec.title),
+        "network_md": model.spec.title,
+        "wrt": wrt,
+        "lhs": verdict.claim.lhs.text,
+        "truth": latex_of(model, tidy(verdict.truth)),
+        "ok": verdict.ok,
+        "steps": steps,
+        "parted": (verdict.steps.index(first) + 1) if first is not None else 0,
+    }
+
+
+def render_text(verdict: Verdict) -> str:
+    """A few plain lines for the terminal: verdict, difference, counterexample, diagnosis."""
+    ctx = verdict_context(verdict)
+    lines = [f"claim: {ctx['claim']}"]
+    lines += [f"read: {n}" for n in ctx["notes"]]
+    lines.append(f"exact: \\frac{{\\partial C}}{{\\partial {ctx['wrt']}}} = {ctx['truth']}")
+    for s in ctx["steps"]:
+        head = f"step {s['number']}" if len(ctx["steps"]) > 1 else "verdict"
+        if s["equal"]:
+            lines.append(f"{head}: RIGHT ({s['note']})")
+            continue
+        lines.append(f"{head}: WRONG: {s['source']}")
+        if s["difference"]:
+            lines.append(f"  claim - truth = {s['difference']}")
+        if s["point"]:
+            values = ", ".join(f"{p['symbol']} = {p['value']}" for p in s["point"])
+            rest = ", every other symbol = 0" if s["zeros"] else ""
+            lines.append(f"  counterexample: {values}{rest}")
+            there = "".join(f", {p['symbol']} = {p['value']}" for p in s["intermediates"])
+            lines.append(f"    claim = {s['claim_value']}, truth = {s['truth_value']}{there}")
+        if s["diagnoses"]:
+            for d in s["diagnoses"]:
+                lines.append(f"  diagnosis: {d['title']} ({d['label']}); proven: the claim equals {d['form']}")
+        else:
+            lines.append("  diagnosis: the claim matches no known mistake")
+    lines.append("RIGHT" if ctx["ok"] else "WRONG")
+    return "\n".join(lines) + "\n"
+
+
+def render_verdict(verdict: Verdict, fmt: str = "text") -> str:
+    """The verdict as ``text``, ``md`` (Markdown with MathJax) or ``tex`` (a LaTeX document)."""
+    if fmt == "text":
+        return render_text(verdict)
+    return _render_document([verdict], fmt, report=False)
+
+
+def summary_line(verdicts) -> str:
+    """``N claims: R right, W wrong`` (the report's last line)."""
+    right = sum(1 for v in verdicts if v.ok)
+    return f"{len(verdicts)} claims: {right} right, {len(verdicts) - right} wrong"
+
+
+def render_report(verdicts, fmt: str = "text") -> str:
+    """Every verdict of a claim file in ONE document (``text``, ``md`` or ``tex``) with a
+    summary count: the text ends with :func:`summary_line`; md and tex open with the summary and
+    give each claim a section. One verdict renders as :func:`render_verdict` (plus the summary
+    line in text)."""
+    verdicts = list(verdicts)
+    if fmt == "text":
+        parts = [render_text(v) for v in verdicts]
+        if len(verdicts) == 1:
+            return parts[0]
+        return "\n".join(f"[claim {k}]\n{p}" for k, p in enumerate(parts, start=1)) + "\n" + summary_line(verdicts) + "\n"
+    return _render_document(verdicts, fmt, report=len(verdicts) > 1)
+
+
+def _render_document(verdicts, fmt: str, report: bool) -> str:
+    contexts = [verdict_context(v) for v in verdicts]
+    right = sum(1 for v in verdicts if v.ok)
+    template = _template_environment(fmt).get_template(f"check.{fmt}.j2")
+    first = contexts[0]
+    return template.render(verdicts=contexts, report=report, right=right, wrong=len(verdicts) - right,
+                           network=first["network"], network_md=first["network_md"])

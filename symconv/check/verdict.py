@@ -1,0 +1,161 @@
+"""Verdicts: each right-hand side of a claim judged against the exact gradient, with the
+difference, a counterexample and the proven mistake diagnoses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import sympy
+
+from ..claims import Claim, Side, parse_claim, to_leaf
+from ..verify import Comparison, _evaluator, compare, symbols_of
+from .mistakes import MISTAKES, mistaken_forms, to_named
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..api import Model
+
+def tidy(expr: sympy.Expr) -> sympy.Expr:
+    """An exactly equal, more readable form: ``sympy.factor`` for small expressions, else common
+    factors pulled out (``sympy.factor_terms``)."""
+    expr = sympy.sympify(expr)
+    if sympy.count_ops(expr) <= 400 and not expr.atoms(sympy.Function):
+        return sympy.factor(expr)
+    return sympy.factor_terms(expr)
+
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """A proven mistake: the claim equals ``form`` (a :class:`MistakenForm`) exactly."""
+
+    kind: str
+    title: str
+    label: str
+    form: sympy.Expr
+
+
+@dataclass(frozen=True)
+class TermRow:
+    """One monomial whose coefficient differs (expanded named forms): ``claim`` vs ``truth``."""
+
+    monomial: sympy.Expr
+    claim: sympy.Expr
+    truth: sympy.Expr
+
+
+@dataclass(frozen=True)
+class Step:
+    """The check of one right-hand side against ∂C/∂wrt.
+
+    ``difference`` = side − truth in named symbols (exactly equal to it; factored where sympy can);
+    ``terms`` the monomials whose coefficients differ (at most ``MAX_ROWS``; ``more_terms`` counts the
+    rest); the counterexample is ``comparison.point`` (unknowns left out are 0) with
+    ``comparison.values`` = (side, truth) there, and ``intermediates`` the values of the named
+    intermediates (o, z) at that point, for checking by hand.
+    """
+
+    side: Side
+    comparison: Comparison
+    named: sympy.Expr
+    difference: sympy.Expr | None = None
+    terms: tuple[TermRow, ...] = ()
+    more_terms: int = 0
+    diagnoses: tuple[Diagnosis, ...] = ()
+    intermediates: tuple[tuple[sympy.Symbol, sympy.Expr], ...] = ()
+
+    @property
+    def equal(self) -> bool:
+        return self.comparison.equal
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The verdict on a :class:`~symconv.claims.Claim`: ``ok`` when every side equals ∂C/∂wrt."""
+
+    claim: Claim
+    truth: sympy.Expr  # named form
+    steps: tuple[Step, ...]
+    model: object = field(repr=False, compare=False, default=None)
+
+    @property
+    def ok(self) -> bool:
+        return all(s.equal for s in self.steps)
+
+    @property
+    def first_wrong(self) -> Step | None:
+        return next((s for s in self.steps if not s.equal), None)
+
+
+MAX_ROWS = 12
+
+
+def term_rows(claim: sympy.Expr, truth: sympy.Expr, limit: int = MAX_ROWS) -> tuple[tuple[TermRow, ...], int]:
+    """The monomials of ``expand(claim)`` and ``expand(truth)`` whose coefficients differ.
+
+    Returns (rows, how many more rows were left out). Rows are sorted by monomial.
+    """
+    ca = sympy.expand(claim).as_coefficients_dict()
+    cb = sympy.expand(truth).as_coefficients_dict()
+    rows = []
+    for mono in sorted(set(ca) | set(cb), key=sympy.default_sort_key):
+        a, b = ca.get(mono, sympy.Integer(0)), cb.get(mono, sympy.Integer(0))
+        if sympy.simplify(a - b) != 0 if not (a.is_number and b.is_number) else a != b:
+            rows.append(TermRow(mono, a, b))
+    return tuple(rows[:limit]), max(0, len(rows) - limit)
+
+
+def diagnose(model: Model, wrt: sympy.Symbol, side_leaf: sympy.Expr) -> tuple[Diagnosis, ...]:
+    """The known mistakes the claim (in leaves) equals exactly; empty when none."""
+    found = []
+    for form in mistaken_forms(model, wrt):
+        cmp = compare(side_leaf, form.leaf, shrink=False)
+        if cmp.equal and cmp.method != "numeric":
+            found.append(Diagnosis(form.kind, MISTAKES[form.kind], form.label, tidy(form.named)))
+    return tuple(found)
+
+
+def _intermediate_values(model: Model, exprs, point: dict) -> tuple:
+    """Values of the forward intermediates (o, z) in ``exprs`` at a counterexample point."""
+    if not point or any(not isinstance(k, sympy.Symbol) for k in point):
+        return ()
+    by_target = model.forward.by_target
+    names = sorted({s for e in exprs for s in symbols_of(e) if s in by_target},
+                   key=lambda s: model.network.table.info[s].name)
+    values = []
+    for s in names:
+        leaf = model.forward.leaf(s)
+        v = _evaluator(leaf)({x: point.get(x, sympy.Integer(0)) for x in symbols_of(leaf)})
+        if v is None:
+            return ()
+        values.append((s, v))
+    return tuple(values)
+
+
+def check_claim(model: Model, claim: Claim | str) -> Verdict:
+    """Check every right-hand side of ``claim`` (text or parsed) against the exact ∂C/∂wrt.
+
+    Raises :class:`~symconv.errors.SpecError` for a malformed claim (see :mod:`symconv.claims`).
+    """
+    if isinstance(claim, str):
+        claim = parse_claim(model, claim)
+    wrt = claim.wrt
+    truth_named = model.gradients.named(wrt)
+    truth_leaf = to_leaf(model, truth_named)
+    steps = []
+    for side in claim.rhs:
+        named = to_named(model, side.expr)
+        side_leaf = to_leaf(model, side.expr)
+        cmp = compare(side_leaf, truth_leaf)
+        if cmp.equal:
+            steps.append(Step(side, cmp, named))
+            continue
+        difference = tidy(sympy.expand(named - truth_named))
+        rows, more = term_rows(named, truth_named)
+        steps.append(Step(
+            side, cmp, named, difference, rows, more, diagnose(model, wrt, side_leaf),
+            _intermediate_values(model, (named, truth_named), cmp.point),
+        ))
+    return Verdict(claim, truth_named, tuple(steps), model)
+
+

@@ -1,0 +1,64 @@
+"""Judging at values (issue 13 item 3): --values FILE.toml / --random SEED, exact rationals; δ of a
+pooling layer's output; garbage value files give one line and exit 2."""
+
+from __future__ import annotations
+
+import hypothesis.strategies as st
+from hypothesis import HealthCheck, given, settings
+
+import symconv
+from symconv.check import check_claim
+from symconv.cli import main
+
+RIGHT = r"\frac{\partial C}{\partial w_1^2} = 2(o^2 - y) o_1^1"
+WRONG = r"\frac{\partial C}{\partial w_1^2} = 2 o^2 o_1^1"
+
+
+def test_values_and_random_are_exact(tmp_path, capsys):
+    f = tmp_path / "v.toml"
+    f.write_text('[values]\nw1_1 = 1\n"w_2^1" = "1/2"\ny_1 = 0.5\n', encoding="utf-8")
+    assert main(["check", "--example", "seed", RIGHT, "--values", str(f), "--random", "3"]) == 0
+    out = capsys.readouterr().out
+    assert r"at the values: w^{1}_{1} = 1, w^{1}_{2} = \frac{1}{2}, y_{1} = \frac{1}{2}; 15 more drawn at random" in out
+    assert ": holds there, and holds in general" in out
+
+
+def test_a_wrong_claim_that_holds_at_a_point(tmp_path, capsys):
+    f = tmp_path / "v.toml"  # y = 0: the missing - y does not matter here
+    f.write_text("[values]\ny_1 = 0\n", encoding="utf-8")
+    assert main(["check", "--example", "seed", WRONG, "--values", str(f), "--random", "1"]) == 1
+    assert "holds there, but does not hold in general" in capsys.readouterr().out
+
+
+def test_missing_values_without_a_seed(tmp_path, capsys):
+    f = tmp_path / "v.toml"
+    f.write_text("[values]\nw1_1 = 1\n", encoding="utf-8")
+    assert main(["check", "--example", "seed", RIGHT, "--values", str(f)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("symconv: error: --values: no value for i1_1, i1_2") and "add --random SEED" in err
+
+
+def test_delta_of_a_pooling_output_is_its_output_gradient():
+    m = symconv.load({"input": {"shape": [1, 3, 3]}, "layers": [
+        {"type": "conv2d", "kernel_size": 2}, {"type": "max_pool2d", "kernel_size": 2}]})
+    v = check_claim(m, r"\delta^2 = 2(o^2 - y)")
+    assert v.ok
+    assert v.claim.notes == (r"\delta^{2} of layer 2, which has no activation (a pooling layer), read as "
+                             r"\partial C/\partial o^{2}, the gradient of its output",)
+    assert check_claim(m, r"\delta_1^1 = \delta^2 \mathrm{route}_{\max}(o_1^1 \to o^2)").ok
+
+
+VALUE_PIECES = ["[values]\n", "[other]\n", "w1_1 = ", "y_1 = ", '"w_1^1" = ', "q = ", "C = ", "o1_1 = ", "1", "0.5", '"1/3"',
+                '"1/0"', '"x"', "true", "[1, 2]", "inf", "nan", "\n", "=", "[", '"', "1e400"]
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(st.sampled_from(VALUE_PIECES), max_size=12))
+def test_garbage_value_files_give_one_line_and_exit_2(tmp_path_factory, capsys, parts):
+    f = tmp_path_factory.mktemp("v") / "v.toml"
+    f.write_text("".join(parts), encoding="utf-8")
+    status = main(["check", "--example", "seed", RIGHT, "--values", str(f), "--random", "0"])
+    captured = capsys.readouterr()
+    assert status in (0, 2)
+    if status == 2:
+        assert captured.err.startswith("symconv: error: --values") and captured.err.count("\n") == 1, captured.err
