@@ -1,4 +1,4 @@
-"""Write a derivation's files atomically: NAME.md, NAME.tex, NAME.pdf, NAME.json.
+"""Write a derivation's files atomically: NAME.md, NAME.tex, NAME.pdf, NAME.json, NAME.html.
 
 Every file is written to a temporary file in the same folder and renamed into place, so a failure
 never leaves a half-written file. All texts are produced before any file is written.
@@ -56,7 +56,11 @@ def render_all(model, formats: Sequence[str], full: bool = False, show=(), templ
     progress.stage("independent certificate")
     certificate_of(model.gradients)
     texts: dict[str, bytes] = {}
-    if {"md", "tex", "pdf"} & set(formats):
+    if "html" in formats:
+        from .htmlout import require_mathml
+
+        require_mathml()  # fail (exit 3) before any work or any file
+    if {"md", "tex", "pdf", "html"} & set(formats):
         from .derivation import derive
         from .render import render
 
@@ -73,6 +77,11 @@ def render_all(model, formats: Sequence[str], full: bool = False, show=(), templ
         if "pdf" in formats:
             progress.stage("PDF (latexmk)")
             texts["pdf"] = build_pdf(tex, jobname=model.name).pdf
+        if "html" in formats:
+            from .htmlout import to_html
+
+            progress.stage("HTML")
+            texts["html"] = to_html(model, d).encode("utf-8")
     if "json" in formats:
         from .jsonout import to_json
 
