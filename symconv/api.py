@@ -143,7 +143,8 @@ class Model:
         return derive(self.gradients, full=views.flag(full, "full"), show=views.show_symbols(self, show))
 
     def render(self, fmt: str = "md", full: bool = False, show=(), templates=(), values=None) -> str | bytes:
-        """The derivation as text: ``"md"``, ``"tex"`` or ``"json"``; ``"pdf"`` gives bytes
+        """The derivation as text: ``"md"``, ``"tex"``, ``"json"`` or ``"html"`` (one offline page,
+        MathML); ``"pdf"`` gives bytes
         (raises :class:`~symconv.errors.ToolMissing` without TeX).
 
         ``show`` as for :meth:`derivation`; ``templates``: folders searched before the built-in
@@ -154,8 +155,8 @@ class Model:
         """
         from .outputs import render_all
 
-        if fmt not in ("md", "tex", "json", "pdf"):
-            raise SpecError("format", f"must be md, tex, json or pdf; got {fmt!r}")
+        if fmt not in views.FORMATS:
+            raise SpecError("format", f"must be md, tex, json, pdf or html; got {fmt!r}")
         options = views.view_options(self, show, templates, values)
         data = render_all(self, [fmt], full=views.flag(full, "full"), **options)[fmt]
         return data if fmt == "pdf" else data.decode("utf-8")
@@ -184,6 +185,50 @@ class Model:
         if note is not None:
             warnings.warn(note, stacklevel=2)
         return paths
+
+    def _repr_markdown_(self) -> str:
+        """Jupyter: the network (layers and shapes) and the result table (closed forms)."""
+        from .formulas import model_markdown
+
+        return model_markdown(self)
+
+    def __repr__(self) -> str:
+        return f"<symconv.Model {self.spec.name!r}: {len(self.spec.layers)} layers>"
+
+    def latex(self, expr: Any) -> str:
+        """LaTeX of any sympy expression in this document's notation (``i^{1}_{1}``, not sympy's
+        ``i_{1 1}``; max-pool routes named by their output; ``H`` for Heaviside, ``f'``); terms
+        in their stored order. A name (``"w1_1"``, ``"w_1^1"``) prints its symbol. Raises
+        :class:`SpecError` naming ``expr`` for anything that is not a sympy expression."""
+        from .functions import route_outputs
+        from .latex import NotationPrinter
+
+        if isinstance(expr, str):
+            expr = self.symbol(expr, "expr")
+        if isinstance(expr, int) and not isinstance(expr, bool):
+            expr = sympy.Integer(expr)
+        elif isinstance(expr, float):
+            expr = sympy.Float(expr)
+        if not isinstance(expr, sympy.Basic):
+            raise SpecError("expr", f"must be a sympy expression or a symbol name; got {expr!r}")
+        return NotationPrinter(self.network.table, pooled=route_outputs(self.forward.definitions)).doprint(expr)
+
+    def formula(self, target: str, form: str = "closed", fmt: str = "tex", width: Any = "345pt"):
+        """:func:`symconv.formula` of this model (one formula as text that displays itself in
+        Jupyter)."""
+        from .formulas import formula
+
+        return formula(self, target, form=form, fmt=fmt, width=width)
+
+    def check(self, claim: str):
+        """The verdict on a hand derivation (``symconv check``'s claim text, e.g.
+        ``"\\frac{\\partial C}{\\partial w_1^1} = …"``) as a
+        :class:`~symconv.formulas.Checked`: truthy when right, displayed in Jupyter as RIGHT or
+        WRONG with the exact gradient; ``.verdict`` holds the full verdict. Raises
+        :class:`SpecError` for a malformed claim."""
+        from .formulas import Checked
+
+        return Checked(self, claim)
 
     def cost(self, form: str = "leaf") -> sympy.Expr:
         """The cost C in leaf symbols (``form="leaf"``) or in the last layer's outputs (``"named"``)."""

@@ -1,4 +1,4 @@
-"""Write a derivation's files atomically as a whole: NAME.md, NAME.tex, NAME.pdf, NAME.json.
+"""Write a derivation's files atomically as a whole: NAME.md, NAME.tex, NAME.pdf, NAME.json, NAME.html.
 
 All texts are produced first. Then every file is written to a temporary file next to its target
 (``.NAME.md.XXXX.tmp`` in the output folder), and only when every temporary is complete are they
@@ -182,7 +182,11 @@ def render_all(model, formats: Sequence[str], full: bool = False, show=(), templ
     progress.stage("independent certificate")
     certificate_of(model.gradients)
     texts: dict[str, bytes] = {}
-    if {"md", "tex", "pdf"} & set(formats):
+    if "html" in formats:
+        from .htmlout import require_mathml
+
+        require_mathml()  # fail (exit 3) before any work or any file
+    if {"md", "tex", "pdf", "html"} & set(formats):
         from .derivation import derive
         from .render import render
 
@@ -209,6 +213,11 @@ def render_all(model, formats: Sequence[str], full: bool = False, show=(), templ
         if "pdf" in formats:
             progress.stage("PDF (latexmk)")
             texts["pdf"] = build_pdf(tex, jobname=model.name).pdf
+        if "html" in formats:
+            from .htmlout import to_html
+
+            progress.stage("HTML")
+            texts["html"] = to_html(model, d).encode("utf-8")
     if "json" in formats:
         from .jsonout import to_json
 

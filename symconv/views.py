@@ -15,7 +15,7 @@ import sympy
 from .errors import SpecError
 from .fields import show_value
 
-FORMATS = ("md", "tex", "pdf", "json")
+FORMATS = ("md", "tex", "pdf", "json", "html")
 DEFAULT_FORMATS = FORMATS
 """What ``derive`` and :meth:`symconv.Model.write` write when no format is given: every format,
 less the PDF on a machine without TeX (see :func:`default_formats`)."""

@@ -1,4 +1,4 @@
-"""``symconv derive SPEC.toml | --example NAME [--out DIR] [--format md,tex,pdf,json] [--full]
+"""``symconv derive SPEC.toml | --example NAME [--out DIR] [--format md,tex,pdf,json,html] [--full]
 [--show NAMES] [--templates DIR] [--values FILE.toml | --random SEED] [--progress]``.
 
 Without ``--format`` every format is written, less the PDF on a machine without TeX (one line on
@@ -42,7 +42,7 @@ def add_parser(sub) -> None:
     add_spec_source(p)
     p.add_argument("--out", default="output", help="output folder (default: output/)")
     p.add_argument("--format", default=None,
-                   help="comma-separated: md,tex,pdf,json (default: all; pdf only when TeX is installed)")
+                   help="comma-separated: md,tex,pdf,json,html (default: all; pdf only when TeX is installed)")
     add_view_options(p)
     p.set_defaults(run=run)
 

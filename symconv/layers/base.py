@@ -65,7 +65,8 @@ class LayerNet:
     output of layer k); ``batch``: N for a batched network (per-example tensors then have the
     leading axis N), 0 otherwise; ``intermediates``: named intermediates the layer defines before
     its carrier, each with the tensor of its ∂C/∂ symbols, in forward order (batch norm's mean,
-    standard deviation and normalised input).
+    standard deviation and normalised input); ``constants``: scalar symbols its definitions read
+    that are no one's output and have no gradient (batch norm's symbolic ε).
     """
 
     index: int
@@ -82,6 +83,7 @@ class LayerNet:
     reads: tuple[int, ...] = ()
     batch: int = 0
     intermediates: tuple[tuple[SymTensor, SymTensor], ...] = ()
+    constants: tuple = ()
 
     def __post_init__(self):
         if not self.sources:
