@@ -102,7 +102,8 @@ def test_a_signal_during_the_tex_build_leaves_nothing(tmp_path, sig, status, wor
     tmp, out = tmp_path / "tmp", tmp_path / "out"
     tmp.mkdir()
     env = dict(os.environ, TMPDIR=str(tmp))
-    proc = subprocess.Popen([sys.executable, "-m", "symconv", "derive", "--example", "seed", "--out", str(out)],
+    proc = subprocess.Popen([sys.executable, "-m", "symconv", "derive", "--example", "seed", "--out", str(out),
+                             "--format", "md,tex,pdf"],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 120
