@@ -34,11 +34,17 @@ class Model:
     ``spec``: a :class:`~symconv.spec.Spec`. All stages are exact sympy; nothing is numeric.
     """
 
-    def __init__(self, spec: Spec):
+    def __init__(self, spec: Spec, allow_large: bool = False):
         self.spec = spec
+        self.allow_large = views.flag(allow_large, "allow_large")
 
     @cached_property
     def network(self) -> Network:
+        """The network's symbols; first the size budgets (:func:`symconv.size.guard`): above
+        them a :class:`SpecError` naming the field and the estimate, unless ``allow_large``."""
+        from .size import guard
+
+        guard(self.spec, self.allow_large)
         return build_network(self.spec)
 
     @cached_property
@@ -97,6 +103,16 @@ class Model:
                 lookup.setdefault(form, s)
         return lookup
 
+    def gradient_symbol(self, wrt: str | sympy.Symbol, field: str = "wrt") -> sympy.Symbol:
+        """The symbol ``wrt`` names (as :meth:`symbol`), checked to have a gradient: raises
+        :class:`SpecError` naming ``field`` for the cost, a target or an unknown name."""
+        s = self.symbol(wrt, field)
+        if s not in self.gradients.by_wrt:
+            role = self.network.table.info[s].role
+            raise SpecError(field, f"{s.name} is {'the cost' if role == 'cost' else 'a ' + role}; gradients are "
+                                   "taken with respect to inputs, weights, biases, pre-activations and activations")
+        return s
+
     def gradient(self, wrt: str | sympy.Symbol, form: str = "named", factor: bool = True) -> sympy.Expr:
         """∂C/∂``wrt`` as a sympy expression.
 
@@ -104,11 +120,7 @@ class Model:
         leaves; δ substituted) or ``"leaf"`` (inputs, weights, biases, targets only). With
         ``factor`` the common factors are pulled out (``sympy.factor_terms``; an exact rewrite).
         """
-        s = self.symbol(wrt, "wrt")
-        if s not in self.gradients.by_wrt:
-            role = self.network.table.info[s].role
-            raise SpecError("wrt", f"{s.name} is {'the cost' if role == 'cost' else 'a ' + role}; gradients are "
-                                   "taken with respect to inputs, weights, biases, pre-activations and activations")
+        s = self.gradient_symbol(wrt)
         if form == "delta":
             expr = self.gradients[s].delta_form
         elif form == "named":
@@ -131,7 +143,8 @@ class Model:
         return derive(self.gradients, full=views.flag(full, "full"), show=views.show_symbols(self, show))
 
     def render(self, fmt: str = "md", full: bool = False, show=(), templates=(), values=None) -> str | bytes:
-        """The derivation as text: ``"md"``, ``"tex"`` or ``"json"``; ``"pdf"`` gives bytes
+        """The derivation as text: ``"md"``, ``"tex"``, ``"json"`` or ``"html"`` (one offline page,
+        MathML); ``"pdf"`` gives bytes
         (raises :class:`~symconv.errors.ToolMissing` without TeX).
 
         ``show`` as for :meth:`derivation`; ``templates``: folders searched before the built-in
@@ -142,8 +155,8 @@ class Model:
         """
         from .outputs import render_all
 
-        if fmt not in ("md", "tex", "json", "pdf"):
-            raise SpecError("format", f"must be md, tex, json or pdf; got {fmt!r}")
+        if fmt not in views.FORMATS:
+            raise SpecError("format", f"must be md, tex, json, pdf or html; got {fmt!r}")
         options = views.view_options(self, show, templates, values)
         data = render_all(self, [fmt], full=views.flag(full, "full"), **options)[fmt]
         return data if fmt == "pdf" else data.decode("utf-8")
@@ -168,10 +181,54 @@ class Model:
             chosen = views.formats(formats)
         options = views.view_options(self, show, templates, values)
         paths = write_outputs(self, folder, chosen, full=views.flag(full, "full"),
-                              progress=views.flag(progress, "progress"), **options)
+                              progress=views.flag(progress, "progress"), field="out", **options)
         if note is not None:
             warnings.warn(note, stacklevel=2)
         return paths
+
+    def _repr_markdown_(self) -> str:
+        """Jupyter: the network (layers and shapes) and the result table (closed forms)."""
+        from .formulas import model_markdown
+
+        return model_markdown(self)
+
+    def __repr__(self) -> str:
+        return f"<symconv.Model {self.spec.name!r}: {len(self.spec.layers)} layers>"
+
+    def latex(self, expr: Any) -> str:
+        """LaTeX of any sympy expression in this document's notation (``i^{1}_{1}``, not sympy's
+        ``i_{1 1}``; max-pool routes named by their output; ``H`` for Heaviside, ``f'``); terms
+        in their stored order. A name (``"w1_1"``, ``"w_1^1"``) prints its symbol. Raises
+        :class:`SpecError` naming ``expr`` for anything that is not a sympy expression."""
+        from .functions import route_outputs
+        from .latex import NotationPrinter
+
+        if isinstance(expr, str):
+            expr = self.symbol(expr, "expr")
+        if isinstance(expr, int) and not isinstance(expr, bool):
+            expr = sympy.Integer(expr)
+        elif isinstance(expr, float):
+            expr = sympy.Float(expr)
+        if not isinstance(expr, sympy.Basic):
+            raise SpecError("expr", f"must be a sympy expression or a symbol name; got {expr!r}")
+        return NotationPrinter(self.network.table, pooled=route_outputs(self.forward.definitions)).doprint(expr)
+
+    def formula(self, target: str, form: str = "closed", fmt: str = "tex", width: Any = "345pt"):
+        """:func:`symconv.formula` of this model (one formula as text that displays itself in
+        Jupyter)."""
+        from .formulas import formula
+
+        return formula(self, target, form=form, fmt=fmt, width=width)
+
+    def check(self, claim: str):
+        """The verdict on a hand derivation (``symconv check``'s claim text, e.g.
+        ``"\\frac{\\partial C}{\\partial w_1^1} = …"``) as a
+        :class:`~symconv.formulas.Checked`: truthy when right, displayed in Jupyter as RIGHT or
+        WRONG with the exact gradient; ``.verdict`` holds the full verdict. Raises
+        :class:`SpecError` for a malformed claim."""
+        from .formulas import Checked
+
+        return Checked(self, claim)
 
     def cost(self, form: str = "leaf") -> sympy.Expr:
         """The cost C in leaf symbols (``form="leaf"``) or in the last layer's outputs (``"named"``)."""
@@ -181,16 +238,17 @@ class Model:
         return self.forward.leaf(expr) if form == "leaf" else expr
 
 
-def load(source: Spec | str | Path | Mapping[str, Any]) -> Model:
+def load(source: Spec | str | Path | Mapping[str, Any], allow_large: bool = False) -> Model:
     """A :class:`Model` from a Spec, a TOML path, a dict, or ``"example:NAME"``.
-    Raises :class:`SpecError` for a bad spec or a source of another type."""
+    Raises :class:`SpecError` for a bad spec or a source of another type; a network above the
+    size budgets (:mod:`symconv.size`) raises it when first built, unless ``allow_large``."""
     if not isinstance(source, Spec | str | Path | Mapping):
         raise SpecError("source", f"give a TOML path, a dict, a Spec or 'example:NAME'; got {source!r}")
     if isinstance(source, Spec):
-        return Model(source)
+        return Model(source, allow_large)
     if isinstance(source, Mapping):
-        return Model(spec_from_dict(source))
+        return Model(spec_from_dict(source), allow_large)
     text = str(source)
     if text.startswith("example:"):
-        return Model(example(text.split(":", 1)[1]))
-    return Model(load_spec(source))
+        return Model(example(text.split(":", 1)[1]), allow_large)
+    return Model(load_spec(source), allow_large)

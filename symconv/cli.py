@@ -48,11 +48,16 @@ def jinja2_errors() -> type:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit status (see module docstring)."""
+    from .outputs import Terminated, install_signal_handlers, remove_temporaries
+
+    install_signal_handlers()
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
         return int(args.run(args))
     except SymconvError as exc:
+        if isinstance(exc, Terminated):
+            remove_temporaries()
         print(f"symconv: error: {exc}", file=sys.stderr)
         return exc.exit_status
     except OSError as exc:  # an output folder or input path the system refuses
@@ -65,7 +70,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"symconv: error: {template_failure(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("symconv: interrupted", file=sys.stderr)
+        remove_temporaries()
+        print("symconv: interrupted; nothing was written", file=sys.stderr)
         return 130
     except RecursionError:
         print("symconv: error: the network is too deep or large for this build; reduce its size", file=sys.stderr)

@@ -148,7 +148,8 @@ def dot(xs, ys, shift: int = 0):
     return total << -shift if shift else total
 
 
-_MPF = {"exp": libmp.mpf_exp, "tanh": libmp.mpf_tanh, "sin": libmp.mpf_sin, "cos": libmp.mpf_cos}
+_MPF = {"exp": libmp.mpf_exp, "tanh": libmp.mpf_tanh, "sin": libmp.mpf_sin, "cos": libmp.mpf_cos,
+        "sqrt": libmp.mpf_sqrt}
 
 
 @dataclass(frozen=True)
@@ -252,6 +253,10 @@ class Evaluator:
 
     def _power(self, base, exponent):
         a = self.a
+        if exponent.is_Rational and exponent.q == 2:  # x^(n/2) = sqrt(x)^n (batch norm's σ)
+            if base < 0:
+                raise ValueError("the square root of a negative number at the point")
+            base, exponent = self._func("sqrt", base), sympy.Integer(exponent.p)
         if not exponent.is_Integer:
             raise NotImplementedError(f"power with exponent {exponent}")
         n = int(exponent)
@@ -302,9 +307,13 @@ class Evaluator:
                 value, tangent = a.mul(value, p), a.mul(tangent, p) + a.mul(value, t)
             return value, tangent
         if e.is_Pow:
+            p, t = self.dual(e.base, kinks)
+            if e.exp.is_Rational and e.exp.q == 2:  # (u^(n/2))' = (n/2)·u^(n/2 − 1)·u'
+                value = self._power(p, e.exp)
+                slope = a.scale(e.exp.p * self._power(p, e.exp - 1), 2)
+                return value, a.mul(slope, t)
             if not e.exp.is_Integer:
                 raise NotImplementedError(f"power with exponent {e.exp}")
-            p, t = self.dual(e.base, kinks)
             n = int(e.exp)
             value = self._power(p, e.exp)
             # (u^n)' = n·u^(n−1)·u'
@@ -361,7 +370,7 @@ def _rational(arith, number):
     return arith.const(number)
 
 
-TRANSCENDENTAL = frozenset(_UNARY)
+TRANSCENDENTAL = frozenset(_UNARY) | {"sqrt"}
 PIECEWISE = frozenset({"Max", "Min", "Heaviside", "Piecewise", "MaxRoute"})
 
 
@@ -379,5 +388,7 @@ def functions_in(expr, seen: set | None = None) -> set[str]:
         seen.add(id(e))
         if isinstance(e, sympy.Function) or type(e).__name__ in PIECEWISE:  # Max is no Function
             found.add(type(e).__name__)
+        elif e.is_Pow and not e.exp.is_Integer:  # a square root: not exact in rationals
+            found.add("sqrt")
         stack.extend(e.args)
     return found

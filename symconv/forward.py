@@ -37,7 +37,7 @@ class Forward:
         if not cache:
             for d in self.definitions:
                 cache[d.target] = d.expr.xreplace(cache)
-        return sympy.sympify(expr).xreplace(cache)
+        return sympy.sympify(expr, strict=True).xreplace(cache)
 
     @property
     def cost(self) -> Definition:

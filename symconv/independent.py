@@ -62,7 +62,7 @@ import sympy
 from .dual import PIECEWISE, TRANSCENDENTAL, Evaluator, Exact, Fixed, Kink, NotExact, dot, functions_in
 from .gcpause import gc_paused
 from .layers import kind_of
-from .notation import LEAF_ROLES
+from .notation import LEAF_ROLES, ROLE
 
 BOUND_TARGET = 1e-30  # false-pass probability the number of exact points is chosen for
 NUMERIC_POINTS = 2
@@ -183,6 +183,8 @@ class _Plan:
                       and info.role != "target")
         self.leaves = leaves
         self.leaf_ids = list(map(id, leaves))
+        # leaves that must be positive (ε: a square root of a variance plus ε) are drawn in (0, 1)
+        self.positive = [k for k, x in enumerate(leaves) if ROLE[net.table.info[x].role].positive]
         leaf_set = set(self.leaf_ids)
         self.tensors = tensors
         # Coordinates in topological order: a tensor's readers come after it.
@@ -288,6 +290,8 @@ class _Point:
         half = 1 << (bits - 1)
         draw = lambda count: list(map(sub, map(rng.getrandbits, repeat(bits, count)), repeat(half, count)))  # noqa: E731
         coarse = draw(n)
+        for k in plan.positive:
+            coarse[k] = abs(coarse[k]) or 1
         self.leaf_values = dict(zip(plan.leaf_ids, coarse))
         self.values = dict(zip(plan.leaf_ids, map(lshift, coarse, repeat(up, n)))) if up else self.leaf_values
         self.leaf_directions = dict(zip(plan.leaf_coords, draw(len(plan.leaf_coords))))

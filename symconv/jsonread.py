@@ -83,7 +83,7 @@ class _Reader:
         d = depth + 1
         if isinstance(node, ast.Constant) and type(node.value) is int:
             if node.value.bit_length() > MAX_BITS:
-                raise self.fail(f"has an integer of more than 100 digits")
+                raise self.fail("has an integer of more than 100 digits")
             return sympy.Integer(node.value)
         if isinstance(node, ast.Constant) and type(node.value) is float:
             return sympy.Float(node.value)

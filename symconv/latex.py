@@ -71,9 +71,10 @@ def product_latex(printer: NotationPrinter, factors: Sequence) -> str:
     """Factors printed side by side in the given order, parenthesised where a sum needs it."""
     factors = [sympy.factor_terms(f) for f in factors if f != 1]
     parts = []
-    for f in factors:
+    for k, f in enumerate(factors):
         text = printer._print(f)
-        if len(factors) > 1 and (isinstance(f, sympy.Add) or (isinstance(f, sympy.Number) and f < 0)):
+        negative = (isinstance(f, sympy.Number) and f < 0) or (k > 0 and text.lstrip().startswith("-"))
+        if len(factors) > 1 and (isinstance(f, sympy.Add) or negative):
             text = rf"\left({text}\right)"
         parts.append(text)
     return getattr(printer, "product_sep", " ").join(parts) if parts else "1"

@@ -65,6 +65,8 @@ ROLE_TABLE: tuple[Role, ...] = (
          meaning="batch-norm shift of layer l, one per channel"),
     Role("mean", "mu", "mu", index="channel",
          meaning="batch mean of channel c of the input of batch-norm layer l"),
+    Role("variance", "var", "var", index="channel",
+         meaning="biased batch variance of channel c of the input of batch-norm layer l"),
     Role("std", "sigma", "sigma", index="channel",
          meaning="batch standard deviation of channel c in layer l: the square root of the biased "
                  "variance plus epsilon"),

@@ -1,32 +1,158 @@
-"""Write a derivation's files atomically: NAME.md, NAME.tex, NAME.pdf, NAME.json.
+"""Write a derivation's files atomically as a whole: NAME.md, NAME.tex, NAME.pdf, NAME.json, NAME.html.
 
-Every file is written to a temporary file in the same folder and renamed into place, so a failure
-never leaves a half-written file. All texts are produced before any file is written.
+All texts are produced first. Then every file is written to a temporary file next to its target
+(``.NAME.md.XXXX.tmp`` in the output folder), and only when every temporary is complete are they
+renamed into place together. Any failure (or SIGINT/SIGTERM, see :func:`install_signal_handlers`)
+removes every temporary, so a failure never leaves a half-written file nor some formats without
+the others.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import tempfile
 from pathlib import Path
-from typing import Sequence
+from typing import Mapping, Sequence
+
+from .errors import SpecError, SymconvError
+
+#: Temporaries being written right now (removed by :func:`remove_temporaries` on a signal).
+_PENDING: set[str] = set()
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file and ``os.replace``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+class Terminated(SymconvError):
+    """SIGTERM arrived: the run stops, temporaries are removed (CLI exit 143, one line)."""
+
+    exit_status = 128 + signal.SIGTERM
+
+
+def _on_sigterm(signum, frame):  # noqa: ARG001 - signal handler signature
+    raise Terminated("terminated by SIGTERM; nothing was written")
+
+
+def install_signal_handlers() -> None:
+    """Make SIGTERM raise :class:`Terminated` (SIGINT already raises ``KeyboardInterrupt``), so
+    the ``finally`` blocks of :func:`write_files` and of the TeX build run and remove their
+    temporaries and the TeX folder. Only from the main thread (the CLI); a no-op elsewhere."""
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
+        signal.signal(signal.SIGTERM, _on_sigterm)
+    except ValueError:  # not the main thread
+        pass
+
+
+def remove_temporaries() -> None:
+    """Remove every temporary still pending and this process's TeX build folders (safe to call
+    twice; the CLI calls it on SIGINT and SIGTERM)."""
+    from .pdf import remove_tex_folders
+
+    remove_tex_folders()
+    for tmp in list(_PENDING):
+        try:
             os.unlink(tmp)
-        raise
+        except FileNotFoundError:
+            pass
+        except OSError:
+            continue
+        _PENDING.discard(tmp)
+
+
+def _mode() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def check_targets(paths, field: str = "out") -> None:
+    """Raise :class:`SpecError` naming ``field`` when something other than a file is in the way
+    of one of ``paths`` (a folder named like an output, say) or their folder cannot take a file
+    (``/proc``; a probe file is made and removed): checked before any work."""
+    folders = []
+    for path in paths:
+        path = Path(path)
+        if path.exists() and not path.is_file():
+            raise SpecError(field, f"{path} exists and is not a file; remove it or give another folder")
+        if path.parent.exists() and not path.parent.is_dir():
+            raise SpecError(field, f"{path.parent} exists and is not a folder; give a folder path")
+        if path.parent not in folders:
+            folders.append(path.parent)
+    for folder in folders:  # can a file be made there (or in the ancestor that will hold it)?
+        existing = folder
+        while not existing.exists() and existing != existing.parent:
+            existing = existing.parent
+        try:
+            if not existing.is_dir():
+                raise NotADirectoryError(20, "Not a directory")
+            fd, probe = tempfile.mkstemp(prefix=".symconv-probe-", dir=existing)
+            os.close(fd)
+            os.unlink(probe)
+        except OSError as exc:
+            raise SpecError(field, f"cannot write into {folder} ({exc.strerror or type(exc).__name__}); "
+                                   "give a folder you can write to") from None
+
+
+def write_files(files: Mapping[Path, bytes], field: str = "out") -> list[Path]:
+    """Write every ``path → bytes`` of ``files`` all or nothing; returns the paths in order.
+
+    Each is first written to a temporary in its folder (created if needed); when all are
+    complete they are renamed into place (``os.replace``, atomic per file). On any error every
+    temporary is removed and nothing is renamed. An output folder the system refuses raises
+    :class:`SpecError` naming ``field`` (``--out`` on the command line)."""
+    check_targets(files, field)
+    temps: list[tuple[str, Path]] = []
+    try:
+        try:
+            for path, data in files.items():
+                path = Path(path)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+                _PENDING.add(tmp)
+                temps.append((tmp, path))
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(data)
+                os.chmod(tmp, _mode())
+        except OSError as exc:
+            folder = Path(next(iter(files))).parent if files else Path(".")
+            raise SpecError(field, f"cannot write into {folder} ({exc.strerror or type(exc).__name__}); "
+                                   "give a folder you can write to") from None
+        for tmp, path in temps:
+            try:
+                os.replace(tmp, path)
+            except OSError as exc:
+                raise SpecError(field, f"cannot write {path} ({exc.strerror or type(exc).__name__}); "
+                                       "remove what is in the way or give another folder") from None
+            _PENDING.discard(tmp)
+    finally:
+        for tmp, _ in temps:
+            if tmp in _PENDING:
+                try:
+                    os.unlink(tmp)
+                except OSError:
+                    pass
+                _PENDING.discard(tmp)
+    return [Path(p) for p in files]
+
+
+def write_atomic(path: Path, data: bytes, field: str = "out") -> None:
+    """Write ``data`` to ``path`` via a temporary file and ``os.replace`` (see :func:`write_files`)."""
+    write_files({Path(path): data}, field)
+
+
+def user_template_failure(exc: BaseException, folders: Sequence) -> SpecError | None:
+    """A one-line :class:`SpecError` naming the user template file and line where ``exc`` was
+    raised (the innermost frame of a ``.j2`` file inside one of ``folders``), or None when no
+    user template raised it. User templates are trusted code, but their mistakes are bad input."""
+    roots = [Path(f).resolve() for f in folders]
+    where = None
+    tb = exc.__traceback__
+    while tb is not None:
+        name = tb.tb_frame.f_code.co_filename
+        if name.endswith(".j2") and any(Path(name).resolve().is_relative_to(r) for r in roots):
+            where = (name, tb.tb_lineno)
+        tb = tb.tb_next
+    if where is None:
+        return None
+    return SpecError(f"{where[0]}:{where[1]}", f"template error: {type(exc).__name__}: {exc}; fix the template")
 
 
 def render_all(model, formats: Sequence[str], full: bool = False, show=(), templates=(),
@@ -56,23 +182,42 @@ def render_all(model, formats: Sequence[str], full: bool = False, show=(), templ
     progress.stage("independent certificate")
     certificate_of(model.gradients)
     texts: dict[str, bytes] = {}
-    if {"md", "tex", "pdf"} & set(formats):
+    if "html" in formats:
+        from .htmlout import require_mathml
+
+        require_mathml()  # fail (exit 3) before any work or any file
+    if {"md", "tex", "pdf", "html"} & set(formats):
         from .derivation import derive
         from .render import render
 
         claims = judge_claims(model)
         progress.stage("derivation and certificates")
         d = derive(model.gradients, full=full, show=show)
-        tex = render(d, "tex", templates, values, claims) if {"tex", "pdf"} & set(formats) else ""
+
+        def text(fmt: str) -> str:
+            try:
+                return render(d, fmt, templates, values, claims)
+            except Exception as exc:  # a user template that raises (1/0) while rendering
+                failure = None if isinstance(exc, SymconvError) else user_template_failure(exc, templates)
+                if failure is None:
+                    raise
+                raise failure from None
+
+        tex = text("tex") if {"tex", "pdf"} & set(formats) else ""
         if "md" in formats:
             progress.stage("Markdown")
-            texts["md"] = render(d, "md", templates, values, claims).encode("utf-8")
+            texts["md"] = text("md").encode("utf-8")
         if "tex" in formats:
             progress.stage("LaTeX")
             texts["tex"] = tex.encode("utf-8")
         if "pdf" in formats:
             progress.stage("PDF (latexmk)")
             texts["pdf"] = build_pdf(tex, jobname=model.name).pdf
+        if "html" in formats:
+            from .htmlout import to_html
+
+            progress.stage("HTML")
+            texts["html"] = to_html(model, d).encode("utf-8")
     if "json" in formats:
         from .jsonout import to_json
 
@@ -117,13 +262,11 @@ def judge_claims(model) -> list[dict]:
     return verdicts
 
 
-def write_outputs(model, out: Path, formats: Sequence[str], full: bool = False, **options) -> list[Path]:
-    """Render every format, then write ``out/NAME.<fmt>`` for each; returns the paths written.
-    ``options``: ``show``, ``templates``, ``values`` as for :func:`render_all`."""
+def write_outputs(model, out: Path, formats: Sequence[str], full: bool = False, field: str = "out",
+                  **options) -> list[Path]:
+    """Render every format, then write ``out/NAME.<fmt>`` for all of them as a whole
+    (:func:`write_files`); returns the paths written. ``options``: ``show``, ``templates``,
+    ``values`` as for :func:`render_all`; ``field`` names the output folder in errors."""
+    check_targets([Path(out) / f"{model.name}.{fmt}" for fmt in formats], field)
     data = render_all(model, formats, full=full, **options)
-    paths = []
-    for fmt, blob in data.items():
-        path = Path(out) / f"{model.name}.{fmt}"
-        write_atomic(path, blob)
-        paths.append(path)
-    return paths
+    return write_files({Path(out) / f"{model.name}.{fmt}": blob for fmt, blob in data.items()}, field)

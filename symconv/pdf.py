@@ -62,13 +62,40 @@ def _reproducible_env() -> dict:
     """Fixed dates so the same source gives the same PDF bytes (pdfTeX reads these)."""
     env = dict(os.environ)
     env.update(SOURCE_DATE_EPOCH="0", FORCE_SOURCE_DATE="1")
+    # Kpathsea's paranoid modes: TeX reads and writes only below the build folder and the TeX
+    # tree (a template's \input{/etc/passwd} is refused), never dot files or parent folders.
+    env.update(openin_any="p", openout_any="p")
     return env
 
 
+def _tex_prefix() -> str:
+    """The name prefix of this process's TeX build folders (``symconv-tex-PID-``)."""
+    return f"symconv-tex-{os.getpid()}-"
+
+
+def remove_tex_folders() -> None:
+    """Remove every TeX build folder of this process left in the temporary directory: a signal
+    that lands between the folder's creation and its ``with`` block would otherwise leak it."""
+    for folder in Path(tempfile.gettempdir()).glob(_tex_prefix() + "*"):
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _kill(proc: subprocess.Popen) -> None:
+    """Kill the build's whole process group and reap it."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.communicate()
+
+
 def build_pdf(tex: str, jobname: str = "document", timeout: float = 300) -> PdfResult:
-    """Compile LaTeX source to PDF. Raises :class:`ToolMissing` or :class:`BuildError`."""
+    """Compile LaTeX source to PDF. Raises :class:`ToolMissing` or :class:`BuildError`.
+
+    The build folder (``symconv-tex-*`` in the temporary directory) is removed however the build
+    ends, also on SIGINT/SIGTERM (:func:`symconv.outputs.install_signal_handlers`)."""
     cmd = require_tex()
-    with tempfile.TemporaryDirectory(prefix="symconv-tex-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=_tex_prefix()) as tmp:
         src = Path(tmp) / f"{jobname}.tex"
         src.write_text(tex, encoding="utf-8")
         runs = 1 if cmd[0] == "latexmk" else 2
@@ -80,9 +107,11 @@ def build_pdf(tex: str, jobname: str = "document", timeout: float = 300) -> PdfR
             try:
                 proc.communicate(timeout=timeout)
             except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.communicate()
+                _kill(proc)
                 raise BuildError(f"LaTeX build timed out after {timeout:.0f} s") from None
+            except BaseException:  # SIGINT/SIGTERM: stop TeX before its folder is removed
+                _kill(proc)
+                raise
         log_path = Path(tmp) / f"{jobname}.log"
         log = log_path.read_text(encoding="utf-8", errors="replace") if log_path.exists() else ""
         errors, overfull = parse_log(log)

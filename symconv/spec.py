@@ -37,14 +37,13 @@ The TOML format is a contract (keys are added, never renamed or dropped)::
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
 from .errors import SpecError
 from .examples import EXAMPLES
-from .fields import check_keys, choice, show_value, typesettable, whole
+from .fields import check_keys, choice, parse_toml, show_value, typesettable, whole
 from .layers import DEFAULT_TYPE, LAYERS
 from .notation import ROLES, STYLES, Notation
 
@@ -279,6 +278,10 @@ def load_spec(path: str | Path) -> Spec:
 
     Raises :class:`SpecError` if the file is missing, is not TOML or holds a bad value.
     """
+    if not isinstance(path, str | Path) or not str(path).strip():
+        raise SpecError("source", f"give the path of a .toml spec; got {path!r}")
+    if "\0" in str(path):
+        raise SpecError("source", f"{str(path)!r} holds a NUL character; give the path of a .toml spec")
     path = Path(path)
     try:
         text = path.read_bytes().decode("utf-8")
@@ -290,20 +293,26 @@ def load_spec(path: str | Path) -> Spec:
         raise SpecError(str(path), "is not UTF-8 text; save the spec as UTF-8 TOML") from None
     except OSError as exc:
         raise SpecError(str(path), f"cannot be read ({exc.strerror})") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise SpecError(str(path), f"is not valid TOML: {exc}".replace("\n", " ")) from None
+    data = parse_toml(text, str(path))
     return spec_from_dict(data, name=_safe_stem(path.stem))
 
 
 def _safe_stem(stem: str) -> str:
-    cleaned = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in stem)
-    return cleaned or "network"
+    """The network's name from a spec file's stem: it names the output files and the TeX job, so
+    it is written with ASCII letters, digits, ``-`` and ``_`` only (full-width and other
+    compatibility letters as their ASCII forms, anything else as ``_``) and never starts with
+    ``-`` (a TeX job named ``-x`` reads as an option)."""
+    import unicodedata
+
+    stem = unicodedata.normalize("NFKC", stem)
+    cleaned = "".join(ch if (ch.isascii() and ch.isalnum()) or ch in "-_" else "_" for ch in stem)
+    if cleaned.startswith("-"):
+        cleaned = "_" + cleaned.lstrip("-")
+    return cleaned[:100] or "network"
 
 
 def example(name: str) -> Spec:
     """A built-in example spec by name (``"seed"``, ...). Raises :class:`SpecError` if unknown."""
-    if name not in EXAMPLES:
+    if not isinstance(name, str) or name not in EXAMPLES:
         raise SpecError("--example", f"unknown example {name!r}; choose one of {', '.join(EXAMPLES)}")
     return spec_from_dict(EXAMPLES[name], name=name)

@@ -8,6 +8,10 @@ r"""Symbolic equality in tests: assert helpers and a pytest plugin.
 * :func:`assert_expr_equal` ``(a, b)``: passes when ``a − b`` is exactly 0 (see
   :func:`symconv.check.compare`); otherwise raises ``AssertionError`` showing ``a − b``, the
   terms whose coefficients differ and a small-integer counterexample.
+
+No string is ever evaluated: a string is read by the claim reader (:mod:`symconv.claims`) in a
+network's notation (``model=``), never by ``sympify``/``eval``; anything else must already be a
+sympy expression or a number. Other inputs raise :class:`~symconv.errors.SpecError`.
 * :func:`assert_gradient_equal` ``(network_or_spec, wrt, expected)``: ∂C/∂wrt of a network
   (a :class:`~symconv.api.Model`, a Spec, a TOML path, a dict or ``"example:seed"``) against
   ``expected`` (a sympy expression in the network's symbols, or LaTeX in its notation); the
@@ -25,6 +29,8 @@ from __future__ import annotations
 from typing import Any
 
 import sympy
+
+from .errors import SpecError
 
 __all__ = ["assert_backward_correct", "assert_expr_equal", "assert_gradient_equal", "check_backward", "explain_difference"]
 
@@ -46,6 +52,35 @@ def assert_backward_correct(fn, layer, seed: int = 0) -> None:
     _assert(fn, layer, seed)
 
 MAX_LINES = 12
+
+
+def _expr(value: Any, field: str, model: Any = None) -> sympy.Expr:
+    """``value`` as a sympy expression without evaluating any string: a ``str`` is read by the
+    claim reader in ``model``'s notation; numbers and sympy objects are taken as they are
+    (``sympify(strict=True)``). Raises :class:`SpecError` naming ``field`` otherwise."""
+    if isinstance(value, str):
+        if model is None:
+            raise SpecError(field, "a string is read only in a network's notation: pass model=(a network) "
+                                   "or give a sympy expression")
+        from .claims import parse_expression
+
+        return parse_expression(model, value)
+    if value is None or isinstance(value, bool):
+        raise SpecError(field, f"must be a sympy expression or a number; got {value!r}")
+    try:
+        expr = sympy.sympify(value, strict=True)
+    except (sympy.SympifyError, TypeError, ValueError):
+        raise SpecError(field, f"must be a sympy expression or a number; got {type(value).__name__}") from None
+    if not isinstance(expr, sympy.Expr):
+        raise SpecError(field, f"must be a sympy expression or a number; got {type(value).__name__}")
+    return expr
+
+
+def _model(value: Any):
+    """A :class:`~symconv.api.Model` from a Model or anything :func:`symconv.load` takes."""
+    from .api import Model, load
+
+    return value if isinstance(value, Model) else load(value)
 
 
 def _short(expr: Any, limit: int = 300) -> str:
@@ -73,7 +108,7 @@ def explain_difference(a: Any, b: Any, left: str = "left", right: str = "right")
     """
     from .check import compare, term_rows, tidy
 
-    a, b = sympy.sympify(a), sympy.sympify(b)
+    a, b = _expr(a, left), _expr(b, right)
     cmp = compare(a, b)
     if cmp.equal:
         return []
@@ -92,12 +127,17 @@ def explain_difference(a: Any, b: Any, left: str = "left", right: str = "right")
     return lines
 
 
-def assert_expr_equal(a: Any, b: Any, msg: str | None = None) -> None:
+def assert_expr_equal(a: Any, b: Any, msg: str | None = None, model: Any = None) -> None:
     """Assert ``a == b`` mathematically (exact; see :func:`symconv.check.compare`).
 
-    Raises ``AssertionError`` whose message shows the difference term by term.
+    ``a``, ``b``: sympy expressions or numbers, or LaTeX strings read by the claim reader in the
+    notation of ``model`` (a Model or anything :func:`symconv.load` takes; required for strings).
+    Raises ``AssertionError`` whose message shows the difference term by term;
+    :class:`SpecError` for anything else (``None``, a string without ``model``, bad LaTeX).
     """
-    lines = explain_difference(a, b)
+    if model is not None:
+        model = _model(model)
+    lines = explain_difference(_expr(a, "a", model), _expr(b, "b", model))
     if lines:
         head = f"{msg}: " if msg else ""
         raise AssertionError(head + "expressions differ\n" + "\n".join(lines))
@@ -112,17 +152,16 @@ def assert_gradient_equal(network_or_spec: Any, wrt: Any, expected: Any) -> None
     difference, a counterexample and the known mistake it matches; ``SpecError`` for an unknown
     symbol or malformed LaTeX.
     """
-    from .api import Model, load
     from .check import check_claim
-    from .claims import Claim, Side, parse_expression
+    from .claims import Claim, Side
 
-    model = network_or_spec if isinstance(network_or_spec, Model) else load(network_or_spec)
-    symbol = model.symbol(wrt)
+    model = _model(network_or_spec)
+    symbol = model.gradient_symbol(wrt)
     if isinstance(expected, str):
         text = expected
-        expected = parse_expression(model, expected)
+        expected = _expr(expected, "expected", model)
     else:
-        expected = sympy.sympify(expected)
+        expected = _expr(expected, "expected")
         names = model.network.table.by_name
         expected = expected.xreplace({s: names[s.name] for s in expected.free_symbols if s.name in names})
         text = str(expected)
@@ -159,10 +198,10 @@ def pytest_assertrepr_compare(config, op, left, right):  # noqa: D401 - pytest h
     """Explain ``assert left == right`` when either side is a sympy expression."""
     if op != "==" or not (isinstance(left, sympy.Expr) or isinstance(right, sympy.Expr)):
         return None
+    if isinstance(left, str) or isinstance(right, str):  # a string is never evaluated
+        return None
     try:
-        a, b = sympy.sympify(left), sympy.sympify(right)
-        if not (isinstance(a, sympy.Expr) and isinstance(b, sympy.Expr)):
-            return None
+        a, b = _expr(left, "left"), _expr(right, "right")
         lines = explain_difference(a, b)
     except Exception:  # noqa: BLE001 - a report must never break the test run
         return None

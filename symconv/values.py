@@ -21,6 +21,7 @@ from typing import Any, Mapping
 import sympy
 
 from .errors import SpecError
+from .fields import exact_fraction, parse_toml, show_value
 from .notation import LEAF_ROLES, ROLE
 
 
@@ -40,16 +41,16 @@ def _number(value: Any, where: str) -> sympy.Rational:
     try:
         if isinstance(value, sympy.Rational):
             exact = Fraction(int(value.p), int(value.q))
-        elif isinstance(value, Fraction | int) and not isinstance(value, bool):
-            exact = Fraction(value)
-        elif isinstance(value, float):
-            exact = Fraction(str(value))
-        elif isinstance(value, str) and len(value) <= 4 * MAX_DIGITS:
-            exact = Fraction(value.strip())
+        elif isinstance(value, Fraction):
+            exact = value
+        else:
+            exact = exact_fraction(value, where, MAX_DIGITS)
+    except SpecError:
+        raise
     except (ValueError, ZeroDivisionError, OverflowError):
         exact = None
     if exact is None:
-        raise SpecError(where, f"must be a number such as 2, 0.5 or \"-3/4\", got {value!r}"[:300])
+        raise SpecError(where, f"must be a number such as 2, 0.5 or \"-3/4\", got {show_value(value)}")
     if max(abs(exact.numerator), exact.denominator) >= 10**MAX_DIGITS:
         raise SpecError(where, f"has more than {MAX_DIGITS} digits; give a smaller number")
     return sympy.Rational(exact.numerator, exact.denominator)
@@ -84,7 +85,7 @@ def load_values(model, path: str | Path) -> dict:
     """Leaf values from a TOML file (a flat table of name = number)."""
     path = Path(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = parse_toml(path.read_text(encoding="utf-8"), f"--values {path}")
     except FileNotFoundError:
         raise SpecError("--values", f"{path}: no such file") from None
     except IsADirectoryError:

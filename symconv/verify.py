@@ -285,7 +285,7 @@ def _collect(expr: sympy.Expr, wanted) -> set:
     subtree once (sympy's ``free_symbols``/``atoms`` do not share work between repeated subtrees,
     which leaf expansions are full of)."""
     seen, found = set(), set()
-    stack = [sympy.sympify(expr)]
+    stack = [sympy.sympify(expr, strict=True)]
     while stack:
         node = stack.pop()
         if node in seen:
@@ -314,7 +314,7 @@ def _value(expr: sympy.Expr, point: dict):
     """Exact value of ``expr`` at ``point``, or None when undefined (division by zero, ...)."""
     try:
         v = expr.xreplace(point)
-        v = sympy.sympify(v)
+        v = sympy.sympify(v, strict=True)
         if v.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo) or v.free_symbols:
             return None
         return v
@@ -355,7 +355,7 @@ def _shrink(fa, fb, point: dict) -> tuple[dict, sympy.Expr, sympy.Expr]:
 def _fold(expr: sympy.Expr, leaf, combine) -> int:
     """Fold over the tree of ``expr`` computing each distinct subtree once (post-order)."""
     memo: dict = {}
-    stack = [(sympy.sympify(expr), False)]
+    stack = [(sympy.sympify(expr, strict=True), False)]
     while stack:
         node, done = stack.pop()
         if node in memo:
@@ -368,7 +368,7 @@ def _fold(expr: sympy.Expr, leaf, combine) -> int:
         else:
             stack.append((node, True))
             stack.extend((a, False) for a in kids if a not in memo)
-    return memo[sympy.sympify(expr)]
+    return memo[sympy.sympify(expr, strict=True)]
 
 
 def degree_bound(expr: sympy.Expr) -> int:
@@ -404,7 +404,7 @@ def compare(claim: sympy.Expr, truth: sympy.Expr, seed: int = 0, shrink: bool = 
     nodes), ``"always"`` or ``"never"``; ``points``: random points of the probabilistic steps.
     With ``shrink`` a counterexample is made small (unknowns set to 0 or 1 where possible).
     """
-    a, b, generic = _atomize(sympy.sympify(claim), sympy.sympify(truth))
+    a, b, generic = _atomize(sympy.sympify(claim, strict=True), sympy.sympify(truth, strict=True))
     diff = a - b
     unknowns = sorted(symbols_of(a) | symbols_of(b), key=sympy.default_sort_key)
     if diff == 0:
@@ -516,7 +516,7 @@ def certify_equal(a: sympy.Expr, b: sympy.Expr, method: str = "auto", seed: int 
     polynomial, else random points / numeric), ``"expand"``, ``"random"``. Deterministic for a
     given ``seed``. The certificate's ``counterexample`` is ``((name, value), ...)``.
     """
-    a, b = sympy.sympify(a), sympy.sympify(b)
+    a, b = sympy.sympify(a, strict=True), sympy.sympify(b, strict=True)
     diff = a - b
     if diff == 0:
         return Certificate(True, "identical", "both sides are the same expression")

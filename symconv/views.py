@@ -13,8 +13,9 @@ from typing import Any, Mapping
 import sympy
 
 from .errors import SpecError
+from .fields import show_value
 
-FORMATS = ("md", "tex", "pdf", "json")
+FORMATS = ("md", "tex", "pdf", "json", "html")
 DEFAULT_FORMATS = FORMATS
 """What ``derive`` and :meth:`symconv.Model.write` write when no format is given: every format,
 less the PDF on a machine without TeX (see :func:`default_formats`)."""
@@ -27,12 +28,12 @@ def formats(value: Any, field: str = "formats") -> tuple[str, ...]:
     elif isinstance(value, list | tuple | set | frozenset) and all(isinstance(v, str) for v in value):
         items = [v.strip() for v in value]
     else:
-        raise SpecError(field, f"must be a comma-separated string or a list of {', '.join(FORMATS)}; got {value!r}")
+        raise SpecError(field, f"must be a comma-separated string or a list of {', '.join(FORMATS)}; got {show_value(value)}")
     if not items:
         raise SpecError(field, f"is empty; give a comma-separated list of {', '.join(FORMATS)}")
     for item in items:
         if item not in FORMATS:
-            raise SpecError(field, f"unknown format {item!r}; choose from {', '.join(FORMATS)}")
+            raise SpecError(field, f"unknown format {show_value(item)}; choose from {', '.join(FORMATS)}")
     return tuple(dict.fromkeys(items))
 
 
@@ -52,7 +53,7 @@ def default_formats() -> tuple[tuple[str, ...], str | None]:
 def out_folder(value: Any, field: str = "out") -> Path:
     """The output folder: a non-empty path that is a folder or does not exist yet."""
     if not isinstance(value, str | Path) or not str(value).strip():
-        raise SpecError(field, f"must be the path of a folder; got {value!r}")
+        raise SpecError(field, f"must be the path of a folder; got {show_value(value)}")
     out = Path(value)
     if out.exists() and not out.is_dir():
         raise SpecError(field, f"{out} exists and is not a folder; give a folder path")
@@ -62,7 +63,7 @@ def out_folder(value: Any, field: str = "out") -> Path:
 def flag(value: Any, field: str) -> bool:
     """A yes/no option: ``True`` or ``False`` only (``"false"`` is not false)."""
     if not isinstance(value, bool):
-        raise SpecError(field, f"must be True or False; got {value!r}")
+        raise SpecError(field, f"must be True or False; got {show_value(value)}")
     return value
 
 
@@ -96,11 +97,11 @@ def show_symbols(model, value: Any, field: str = "show") -> frozenset:
     elif isinstance(value, sympy.Symbol):
         value = [value]
     if not isinstance(value, list | tuple | set | frozenset):
-        raise SpecError(field, f"must be a name, a comma-separated string of names or a list of names; got {value!r}")
+        raise SpecError(field, f"must be a name, a comma-separated string of names or a list of names; got {show_value(value)}")
     out = set()
     for item in value:
         if not isinstance(item, str | sympy.Symbol):
-            raise SpecError(field, f"must hold names (e.g. w_1^1 or w1_1) or sympy Symbols; got {item!r}")
+            raise SpecError(field, f"must hold names (e.g. w_1^1 or w1_1) or sympy Symbols; got {show_value(item)}")
         out.add(model.symbol(item, field))
     return frozenset(out)
 
@@ -112,10 +113,10 @@ def template_dirs(value: Any, field: str = "templates") -> tuple[str, ...]:
     if isinstance(value, str | Path):
         value = [value]
     if not isinstance(value, list | tuple):
-        raise SpecError(field, f"must be a folder path or a list of folder paths; got {value!r}")
+        raise SpecError(field, f"must be a folder path or a list of folder paths; got {show_value(value)}")
     for folder in value:
         if not isinstance(folder, str | Path) or not str(folder).strip():
-            raise SpecError(field, f"must hold folder paths; got {folder!r}")
+            raise SpecError(field, f"must hold folder paths; got {show_value(folder)}")
         if not Path(folder).is_dir():
             raise SpecError(field, f"{folder} is not a folder; give a folder of .j2 templates")
     return tuple(str(folder) for folder in value)
@@ -134,7 +135,7 @@ def numeric_view(model, value: Any, field: str = "values"):
             raise SpecError(field, f"a random seed must be 0 or more; got {value}")
         return evaluate(model, random_values(model, value))
     if not isinstance(value, Mapping):
-        raise SpecError(field, f"must be a mapping of leaf names to numbers or a seed (an int); got {value!r}")
+        raise SpecError(field, f"must be a mapping of leaf names to numbers or a seed (an int); got {show_value(value)}")
     return evaluate(model, values_from_mapping(model, value, field))
 
 

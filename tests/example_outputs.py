@@ -8,7 +8,9 @@
 * ``lenet_small``: conv → relu → max-pool → flatten → dense → cross-entropy (JSON in named form);
 * ``unet_step``: a tiny U-Net step on 1×6×6: conv, max-pool, conv_transpose2d, concat (skip), conv;
 * ``signal_1d``: a 1-D network on a length-8 signal: conv1d (padding, bias, tanh), conv1d (stride,
-  dilation).
+  dilation);
+* ``resnet_block``: a ResNet basic block (conv → batch norm → relu → conv → batch norm, the skip
+  ``add``, relu) on a batch of two 1×4×4 inputs.
 """
 
 EXAMPLE_OUTPUTS = [
@@ -19,4 +21,5 @@ EXAMPLE_OUTPUTS = [
     (["examples/lenet_small.toml"], "lenet_small", ("md", "tex", "pdf", "json")),
     (["examples/unet_step.toml"], "unet_step", ("md", "tex", "pdf", "json")),
     (["examples/signal_1d.toml"], "signal_1d", ("md", "tex", "pdf", "json")),
+    (["examples/resnet_block.toml"], "resnet_block", ("md", "tex", "pdf", "json")),
 ]

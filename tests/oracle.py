@@ -25,6 +25,7 @@ import torch.nn.functional as F
 from symconv.activations import f as f_generic, fprime
 from symconv.notation import LEAF_ROLES, ROLE
 from symconv.layers.add import Add
+from symconv.layers.batch_norm import SYMBOLIC, BatchNorm
 from symconv.layers.concat import Concat
 from symconv.layers.conv1d import Conv1d
 from symconv.layers.conv2d import Conv2d
@@ -33,6 +34,7 @@ from symconv.layers.dense import Dense
 from symconv.layers.flatten import Flatten
 from symconv.layers.global_pool import GlobalAvgPool2d
 from symconv.layers.pool2d import Pool2d
+from symconv.layers.softmax import Softmax
 from symconv.layers.upsample import UpsampleNearest2d
 
 PREC = 40
@@ -202,6 +204,12 @@ def torch_gradients(model, values) -> dict[str, float]:
             a = F.interpolate(a, scale_factor=tuple(float(s) for s in layer.scale_factor), mode="nearest")
             a.retain_grad()
             watched.append((a, ln.out))
+        elif isinstance(layer, BatchNorm):
+            a = _batch_norm(a, layer, ln, values, watched)
+        elif isinstance(layer, Softmax):
+            a = F.softmax(a.reshape(batch, -1), dim=1).reshape(a.shape)
+            a.retain_grad()
+            watched.append((a, ln.out))
         elif isinstance(layer, Concat):
             a = torch.cat(ins, dim=1)
             a.retain_grad()
@@ -250,6 +258,48 @@ def _after_linear(z, act, ln, watched):
     a.retain_grad()
     watched.append((a, ln.out))
     return a
+
+
+def _batch_norm(x, layer, ln, values, watched):
+    """Batch norm in training mode written out (mean, biased variance, σ, x̂, γ x̂ + β), so that
+    autograd reports the gradients of the intermediates too; the written-out graph is checked
+    against ``F.batch_norm(training=True)`` (output and vector-Jacobian product) first."""
+    eps = values[ln.constants[0]] if layer.eps == SYMBOLIC else float(sympy.Rational(layer.eps))
+    dims = tuple(d for d in range(x.dim()) if d != 1)
+    gamma = beta = None
+    if layer.affine:
+        gamma = _tensor(values, ln.weight, ln.weight.shape)
+        beta = _tensor(values, ln.bias, ln.bias.shape)
+        watched.extend([(gamma, ln.weight), (beta, ln.bias)])
+    view = (1, -1) + (1,) * (x.dim() - 2)
+
+    def written(x, gamma, beta):
+        mean = x.mean(dim=dims)
+        var = ((x - mean.reshape(view)) ** 2).mean(dim=dims)
+        std = torch.sqrt(var + eps)
+        xhat = (x - mean.reshape(view)) / std.reshape(view)
+        z = xhat * gamma.reshape(view) + beta.reshape(view) if gamma is not None else xhat
+        return mean, var, std, xhat, z
+
+    # the written-out graph is PyTorch's batch norm: same output, same vector-Jacobian product
+    probe = x.detach().clone().requires_grad_(True)
+    params = [p.detach().clone().requires_grad_(True) for p in (gamma, beta)] if layer.affine else [None, None]
+    theirs = F.batch_norm(probe, None, None, params[0], params[1], training=True, eps=eps)
+    ours = written(probe, *params)[4]
+    assert torch.allclose(ours, theirs, rtol=1e-10, atol=1e-12)
+    v = torch.randn_like(theirs, dtype=torch.float64)
+    wrt = [probe] + [p for p in params if p is not None]
+    for g1, g2 in zip(torch.autograd.grad(ours, wrt, v, retain_graph=True), torch.autograd.grad(theirs, wrt, v)):
+        assert torch.allclose(g1, g2, rtol=1e-9, atol=1e-10), (g1, g2)
+
+    mean, var, std, xhat, z = written(x, gamma, beta)
+    for t, sym in ((mean, ln.intermediates[0][0]), (var, ln.intermediates[1][0]), (std, ln.intermediates[2][0])):
+        t.retain_grad()
+        watched.append((t, sym))
+    if layer.affine:
+        xhat.retain_grad()
+        watched.append((xhat, ln.intermediates[3][0]))
+    return _after_linear(z, layer.activation, ln, watched)
 
 
 # ----------------------------------------------------------------------------- symconv side

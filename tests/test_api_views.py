@@ -108,8 +108,8 @@ def _leaf_values(model, **override):
         (lambda m, t: m.render("md", values={**_leaf_values(m), "w_1^1": 5}), "values"),  # a leaf twice
         (lambda m, t: m.render("md", values={"o2_1": 1}), "values"),  # not a leaf
         (lambda m, t: m.render("md", full="false"), "full"),
-        (lambda m, t: m.render("html"), "format"),
-        (lambda m, t: m.write(t, formats=["md", "html"]), "formats"),
+        (lambda m, t: m.render("docx"), "format"),
+        (lambda m, t: m.write(t, formats=["md", "docx"]), "formats"),
         (lambda m, t: m.write(t, formats=[None]), "formats"),
         (lambda m, t: m.write(t, formats=b"md"), "formats"),
         (lambda m, t: m.write(t, formats=""), "formats"),

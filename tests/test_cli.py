@@ -198,7 +198,8 @@ def test_unwritable_output_paths_are_one_line_errors(tmp_path, capsys):
     blocker = tmp_path / "afile"
     blocker.write_text("x")
     status, _, err = run(["derive", "--example", "seed", "--format", "md", "--out", str(blocker / "sub")], capsys)
-    assert status == 2 and err == f"symconv: error: {blocker / 'sub'}: Not a directory; check the path\n"
+    assert status == 2 and err == (f"symconv: error: --out: cannot write into {blocker / 'sub'} (Not a directory); "
+                                   "give a folder you can write to\n")
     status, _, err = run(["derive", "--example", "seed", "--format", "md", "--out", str(tmp_path / "o"),
                           "--values", str(tmp_path)], capsys)
     assert status == 2 and err == f"symconv: error: --values: {tmp_path} is a folder; give a TOML file of leaf values\n"

@@ -32,7 +32,8 @@ def _spec_source(stem: str):
 
 
 def test_every_example_has_a_committed_json():
-    assert JSON_EXAMPLES == ["seed", "seed_grid", "two_channel_stride2", "lenet_small", "unet_step", "signal_1d"]
+    assert JSON_EXAMPLES == ["seed", "seed_grid", "two_channel_stride2", "lenet_small", "unet_step", "signal_1d",
+                             "resnet_block"]
 
 
 @pytest.mark.parametrize("stem", JSON_EXAMPLES)

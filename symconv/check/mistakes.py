@@ -57,7 +57,7 @@ class MistakeRule:
 
 def to_named(model: Model, expr: sympy.Expr) -> sympy.Expr:
     """``expr`` with δ and adjoint symbols replaced by their named definitions (o, z kept)."""
-    expr = sympy.sympify(expr)
+    expr = sympy.sympify(expr, strict=True)
     ups = model.gradients.upstream_symbols()
     subs = {s: model.gradients.named(s) for s in expr.free_symbols if s in ups}
     return expr.xreplace(subs) if subs else expr

@@ -21,7 +21,7 @@ def latex_of(model: Model, expr) -> str:
     """LaTeX of ``expr`` in the model's notation (the shared :mod:`symconv.latex` printer)."""
     from ..latex import latex_of as _latex_of
 
-    return _latex_of(model.network.table, sympy.sympify(expr))
+    return _latex_of(model.network.table, sympy.sympify(expr, strict=True))
 
 
 def _template_environment(fmt: str):

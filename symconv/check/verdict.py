@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # pragma: no cover
 def tidy(expr: sympy.Expr) -> sympy.Expr:
     """An exactly equal, more readable form: ``sympy.factor`` for small expressions, else common
     factors pulled out (``sympy.factor_terms``)."""
-    expr = sympy.sympify(expr)
+    expr = sympy.sympify(expr, strict=True)
     if sympy.count_ops(expr) <= 400 and not expr.atoms(sympy.Function):
         return sympy.factor(expr)
     return sympy.factor_terms(expr)

@@ -9,6 +9,7 @@ import sympy
 
 from ..errors import SpecError
 from ..notation import LEAF_ROLES
+from ..size import claim_text_budget, expression_budget
 from .parser import Claim, Node, Side, _Parser
 from .vocabulary import Vocabulary, _show_head
 
@@ -275,7 +276,7 @@ def _gradient_target(model: Model, symbol: sympy.Symbol) -> sympy.Symbol:
 
 def to_leaf(model: Model, expr: sympy.Expr) -> sympy.Expr:
     """``expr`` with δ/adjoint symbols and intermediates (o, z) replaced by their definitions."""
-    expr = sympy.sympify(expr)
+    expr = sympy.sympify(expr, strict=True)
     ups = model.gradients.upstream_symbols()
     subs = {s: model.gradients.named(s) for s in expr.free_symbols if s in ups}
     if subs:
@@ -296,11 +297,14 @@ def parse_expression(model: Model, text: str) -> sympy.Expr:
     """Parse one side (no ``=``) into a sympy expression in the model's symbols."""
     if not text or not text.strip():
         raise SpecError("claim", "empty expression; write e.g. 2(o_1^2 - y_1)")
+    claim_text_budget(text)
     parser = _Parser(text, vocabulary(model))
     nodes = parser.sides()
     if len(nodes) != 1:
         raise SpecError("claim", "an expression has no '='; give one side only")
-    return _Evaluator(model, parser.voc).eval(nodes[0][0])
+    expr = _Evaluator(model, parser.voc).eval(nodes[0][0])
+    expression_budget(expr)
+    return expr
 
 
 def parse_claim(model: Model, text: str) -> Claim:
@@ -311,6 +315,7 @@ def parse_claim(model: Model, text: str) -> Claim:
     """
     if not text or not text.strip():
         raise SpecError("claim", "empty claim; write e.g. \\frac{\\partial C}{\\partial w_1^1} = ...")
+    claim_text_budget(text)
     parser = _Parser(text, vocabulary(model))
     nodes = parser.sides()
     if len(nodes) < 2:
@@ -351,4 +356,6 @@ def parse_claim(model: Model, text: str) -> Claim:
                                  "bias or intermediate x in \\partial C/\\partial x")
     lhs = Side(nodes[0][1], ev.eval(lhs_node))
     rhs = tuple(Side(src, ev.eval(node)) for node, src in nodes[1:])
+    for side in rhs:
+        expression_budget(side.expr)
     return Claim(text, wrt, lhs, rhs, tuple(dict.fromkeys(ev.notes)))

@@ -99,7 +99,7 @@ def _run_at_values(args, model, verdicts, out) -> int:
     if out is not None:
         from ..outputs import write_atomic
 
-        write_atomic(out, text.encode("utf-8"))
+        write_atomic(out, text.encode("utf-8"), "--out")
         print(args.out)
     else:
         print(text, end="")
@@ -122,7 +122,7 @@ def run_general(args: argparse.Namespace) -> int:
         out = Path(args.out)
         if out.is_dir():
             raise SpecError("--out", f"{out} is a folder; give the path of the verdict file to write")
-        write_atomic(out, text.encode("utf-8"))
+        write_atomic(out, text.encode("utf-8"), "--out")
         print(args.out)
     else:
         print(text, end="")
@@ -130,6 +130,8 @@ def run_general(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.out is not None and not args.out.strip():
+        raise SpecError("--out", "is empty; give the path of the verdict file to write")
     if args.general is not None:
         return run_general(args)
     from ..api import Model
@@ -145,7 +147,7 @@ def run(args: argparse.Namespace) -> int:
         raise SpecError("--out", f"{out} is a folder; give the path of the verdict file to write")
     _split_positional(args)
     claims = read_claims(args)
-    model = Model(spec_from_args(args))
+    model = Model(spec_from_args(args), args.allow_large)
     parsed = []
     for where, text in claims:  # parse all first: a bad claim fails before any work
         try:
@@ -164,7 +166,7 @@ def run(args: argparse.Namespace) -> int:
     if out is not None:
         from ..outputs import write_atomic
 
-        write_atomic(out, data)
+        write_atomic(out, data, "--out")
         print(args.out)
     else:
         print(data.decode("utf-8"), end="")

@@ -1,4 +1,4 @@
-"""``symconv derive SPEC.toml | --example NAME [--out DIR] [--format md,tex,pdf,json] [--full]
+"""``symconv derive SPEC.toml | --example NAME [--out DIR] [--format md,tex,pdf,json,html] [--full]
 [--show NAMES] [--templates DIR] [--values FILE.toml | --random SEED] [--progress]``.
 
 Without ``--format`` every format is written, less the PDF on a machine without TeX (one line on
@@ -20,9 +20,12 @@ def parse_formats(text: str) -> tuple[str, ...]:
 
 
 def add_spec_source(parser: argparse.ArgumentParser) -> None:
-    """The ``SPEC`` / ``--example`` pair shared by the commands that read a network."""
+    """The ``SPEC`` / ``--example`` pair shared by the commands that read a network, and
+    ``--allow-large``."""
     parser.add_argument("spec", nargs="?", help="a TOML spec file")
     parser.add_argument("--example", help="a built-in example instead of a file (e.g. seed)")
+    parser.add_argument("--allow-large", action="store_true",
+                        help="go on above the size budgets (about 4 million product terms or 200,000 symbols)")
 
 
 def spec_from_args(args: argparse.Namespace):
@@ -39,7 +42,7 @@ def add_parser(sub) -> None:
     add_spec_source(p)
     p.add_argument("--out", default="output", help="output folder (default: output/)")
     p.add_argument("--format", default=None,
-                   help="comma-separated: md,tex,pdf,json (default: all; pdf only when TeX is installed)")
+                   help="comma-separated: md,tex,pdf,json,html (default: all; pdf only when TeX is installed)")
     add_view_options(p)
     p.set_defaults(run=run)
 
@@ -47,13 +50,13 @@ def add_parser(sub) -> None:
 def add_view_options(p: argparse.ArgumentParser) -> None:
     """``--full``, ``--show``, ``--templates``, ``--values``/``--random`` (what documents show)."""
     p.add_argument("--full", action="store_true", help="write every element and every sum in full")
-    p.add_argument("--allow-large", action="store_true",
-                   help="derive networks above the size guard (about 4 million product terms)")
     p.add_argument("--show", action="append", default=[], metavar="NAMES",
                    help="comma-separated elements to write in full, as printed (w_1^1, "
                         "W^{(1)}_{1,1,1,1}) or Python names (w1_1); may be repeated")
     p.add_argument("--templates", action="append", default=[], metavar="DIR",
-                   help="a folder of templates searched before the built-in ones; may be repeated")
+                   help="a folder of templates searched before the built-in ones; may be repeated. "
+                        "Templates are trusted code (jinja2 runs them; they decide what LaTeX is "
+                        "built): use only folders you trust")
     p.add_argument("--progress", action="store_true",
                    help="show the progress line on stderr even when it is not a terminal (CI logs, notebooks)")
     group = p.add_mutually_exclusive_group()
@@ -77,7 +80,6 @@ def view_options(model, args: argparse.Namespace) -> dict:
 def run(args: argparse.Namespace) -> int:
     from ..api import Model
     from ..outputs import write_outputs
-    from ..size import guard
     from ..views import out_folder
 
     import sys
@@ -90,9 +92,10 @@ def run(args: argparse.Namespace) -> int:
         formats, note = parse_formats(args.format), None
     spec = spec_from_args(args)
     out = out_folder(args.out, "--out")
-    guard(spec, args.allow_large)
-    model = Model(spec)
-    written = write_outputs(model, out, formats, full=args.full, progress=args.progress, **view_options(model, args))
+    model = Model(spec, args.allow_large)
+    model.network  # the size budgets first (exit 2 naming the field), then the symbols
+    written = write_outputs(model, out, formats, full=args.full, progress=args.progress, field="--out",
+                            **view_options(model, args))
     if note is not None:
         print(f"symconv: {note}", file=sys.stderr)
     for path in written:

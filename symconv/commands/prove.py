@@ -47,7 +47,7 @@ def _whole(low: int):
 
 def run(args: argparse.Namespace) -> int:
     from ..general import check_general, prove_general, render_general
-    from ..outputs import write_atomic
+    from ..outputs import write_files
     from ..pdf import build_pdf, require_tex
 
     if not args.general:
@@ -79,7 +79,6 @@ def run(args: argparse.Namespace) -> int:
             files[out / f"{stem}.tex"] = tex.encode("utf-8")
         if "pdf" in formats:
             files[out / f"{stem}.pdf"] = build_pdf(tex, jobname=stem).pdf
-    for path, data in files.items():
-        write_atomic(path, data)
+    for path in write_files(files, "--out"):
         print(path)
     return status

@@ -50,7 +50,7 @@ def size(name: str, nonnegative: bool = False) -> sp.Symbol:
 
 
 def _x(e) -> sp.Expr:
-    return sp.expand(sp.sympify(e))
+    return sp.expand(sp.sympify(e, strict=True))
 
 
 # ----------------------------------------------------------------------------- brackets
@@ -136,10 +136,10 @@ class Tensor:
         object.__setattr__(self, "idx", tuple(_x(e) for e in self.idx))
 
     def sub(self, m: dict) -> "Tensor":
-        return Tensor(self.name, tuple(_x(sp.sympify(e).xreplace(m)) for e in self.idx))
+        return Tensor(self.name, tuple(_x(sp.sympify(e, strict=True).xreplace(m)) for e in self.idx))
 
     def exprs(self):
-        return tuple(sp.sympify(e) for e in self.idx)
+        return tuple(sp.sympify(e, strict=True) for e in self.idx)
 
     def canon(self):
         return ("T", self.name, tuple(_x(e) for e in self.idx))
@@ -175,9 +175,9 @@ class Term:
     factors: tuple = ()
 
     def __post_init__(self):
-        object.__setattr__(self, "coeff", sp.sympify(self.coeff))
+        object.__setattr__(self, "coeff", sp.sympify(self.coeff, strict=True))
         object.__setattr__(self, "box", tuple(
-            (v, sp.sympify(lo), sp.sympify(hi)) for v, lo, hi in self.box))
+            (v, sp.sympify(lo, strict=True), sp.sympify(hi, strict=True)) for v, lo, hi in self.box))
         object.__setattr__(self, "brackets", tuple(self.brackets))
         object.__setattr__(self, "factors", tuple(self.factors))
 
@@ -190,7 +190,7 @@ class Term:
         bound = set(self.bound)
         m = {k: v for k, v in m.items() if k not in bound}
         return Term(
-            _x(sp.sympify(self.coeff).xreplace(m)),
+            _x(sp.sympify(self.coeff, strict=True).xreplace(m)),
             tuple((v, _x(lo.xreplace(m)), _x(hi.xreplace(m))) for v, lo, hi in self.box),
             tuple(b.sub(m) for b in self.brackets),
             tuple(f.sub(m) for f in self.factors),
@@ -243,7 +243,7 @@ class Definition:
             raise ValueError(f"{self.name} takes {len(self.params)} indices, got {len(args)}")
         avoid = set(avoid)
         for a in args:
-            avoid |= sp.sympify(a).free_symbols
+            avoid |= sp.sympify(a, strict=True).free_symbols
         out = []
         for t in self.body.terms:
             ren = {}
@@ -269,12 +269,12 @@ def _all_symbols(obj) -> set:
             s |= _all_symbols(t)
         return s
     if isinstance(obj, Term):
-        s = set(sp.sympify(obj.coeff).free_symbols)
+        s = set(sp.sympify(obj.coeff, strict=True).free_symbols)
         for v, lo, hi in obj.box:
             s |= {v} | lo.free_symbols | hi.free_symbols
         for b in obj.brackets:
             for e in b.exprs():
-                s |= sp.sympify(e).free_symbols
+                s |= sp.sympify(e, strict=True).free_symbols
         for f in obj.factors:
             s |= _all_symbols(f)
         return s
@@ -283,9 +283,9 @@ def _all_symbols(obj) -> set:
     if isinstance(obj, Tensor):
         s = set()
         for e in obj.idx:
-            s |= sp.sympify(e).free_symbols
+            s |= sp.sympify(e, strict=True).free_symbols
         return s
-    return set(sp.sympify(obj).free_symbols)
+    return set(sp.sympify(obj, strict=True).free_symbols)
 
 
 def free_symbols(obj) -> set:
@@ -296,12 +296,12 @@ def free_symbols(obj) -> set:
             s |= free_symbols(t)
         return s
     if isinstance(obj, Term):
-        s = set(sp.sympify(obj.coeff).free_symbols)
+        s = set(sp.sympify(obj.coeff, strict=True).free_symbols)
         for _, lo, hi in obj.box:
             s |= lo.free_symbols | hi.free_symbols
         for b in obj.brackets:
             for e in b.exprs():
-                s |= sp.sympify(e).free_symbols
+                s |= sp.sympify(e, strict=True).free_symbols
         for f in obj.factors:
             s |= free_symbols(f)
         return s - set(obj.bound)
@@ -309,7 +309,7 @@ def free_symbols(obj) -> set:
         return free_symbols(obj.of) | free_symbols(obj.wrt)
     if isinstance(obj, Tensor):
         return _all_symbols(obj)
-    return set(sp.sympify(obj).free_symbols)
+    return set(sp.sympify(obj, strict=True).free_symbols)
 
 
 def fresh(v: sp.Symbol, taken: set) -> sp.Symbol:
@@ -350,7 +350,7 @@ class _Affine:
     __slots__ = ("const", "lin")
 
     def __init__(self, e, sizes: dict):
-        e = _x(sp.sympify(e).xreplace(sizes))
+        e = _x(sp.sympify(e, strict=True).xreplace(sizes))
         const = 0
         lin = []
         for k, c in e.as_coefficients_dict().items():
@@ -456,10 +456,10 @@ class EvalContext:
         for b in t.brackets:
             syms = set()
             for e in b.exprs():
-                syms |= sp.sympify(e).free_symbols
+                syms |= sp.sympify(e, strict=True).free_symbols
             depth = max([order[s] + 1 for s in syms if s in bound], default=0)
             checks[depth].append(_compile_bracket(b, sizes))
-        coeff = sp.sympify(t.coeff).xreplace(sizes)
+        coeff = sp.sympify(t.coeff, strict=True).xreplace(sizes)
         facs = []
         for f in t.factors:
             if isinstance(f, Tensor):

@@ -112,7 +112,7 @@ class Printer:
 
     def affine(self, e, position: bool) -> str:
         """Print an integer expression; ``position``: it is a 0-based position, print it 1-based."""
-        e = sp.expand(sp.sympify(e))
+        e = sp.expand(sp.sympify(e, strict=True))
         num, den = sp.fraction(sp.together(e))
         if den != 1:
             body = rf"\frac{{{self.affine(sp.expand(num), False)}}}{{{self._coef(den).strip('()')}}}"
@@ -179,7 +179,7 @@ class Printer:
 
     def term_atoms(self, t: Term, first: bool) -> list:
         atoms = []
-        c = sp.sympify(t.coeff)
+        c = sp.sympify(t.coeff, strict=True)
         sign = "+"
         if c.could_extract_minus_sign():
             sign, c = "-", -c

@@ -46,7 +46,7 @@ def T_(name):
 
 
 def E_(e):
-    return ("expr", sp.sympify(e))
+    return ("expr", sp.sympify(e, strict=True))
 
 
 class RuleRefused(Exception):
@@ -84,7 +84,7 @@ def _depends(defs: dict, name: str, on: str, seen=None) -> bool:
 
 
 def _is_pos_int(a) -> bool:
-    a = sp.sympify(a)
+    a = sp.sympify(a, strict=True)
     return bool(a.is_integer) and bool(a.is_positive)
 
 
@@ -340,7 +340,7 @@ class DropBracket(Rule):
         if isinstance(br, Eq) and _x(br.lhs - br.rhs) == 0:
             why = "trivially true"
         elif isinstance(br, Div):
-            q = _x(sp.sympify(br.e) / br.a)
+            q = _x(sp.sympify(br.e, strict=True) / br.a)
             if br.a == 1 or q.is_integer:
                 why = "trivially true"
         elif isinstance(br, Range):
@@ -352,7 +352,7 @@ class DropBracket(Rule):
             why = "a stated hypothesis"
         if why is None:
             self.refuse("the bracket is neither trivially true nor a stated hypothesis")
-        syms = set().union(*[sp.sympify(x).free_symbols for x in br.exprs()])
+        syms = set().union(*[sp.sympify(x, strict=True).free_symbols for x in br.exprs()])
         if why != "trivially true" and syms & set(t.bound):
             self.refuse("a hypothesis cannot mention summation variables")
         new = Term(t.coeff, t.box, t.brackets[:bracket] + t.brackets[bracket + 1:], t.factors)
@@ -497,7 +497,7 @@ class Rearrange(Rule):
         br = t.brackets[bracket]
         if not isinstance(br, Eq):
             self.refuse("the bracket is not an equality")
-        d, d2 = _x(br.lhs - br.rhs), _x(sp.sympify(lhs) - rhs)
+        d, d2 = _x(br.lhs - br.rhs), _x(sp.sympify(lhs, strict=True) - rhs)
         if not (_x(d - d2) == 0 or _x(d + d2) == 0):
             self.refuse("the two equalities differ")
         brs = list(t.brackets)

@@ -7,7 +7,9 @@ branches on a layer type; the stages ask :func:`kind_of`.
 
 from __future__ import annotations
 
-from . import add, concat, conv1d, conv2d, conv_transpose2d, dense, flatten, global_pool, pool2d, upsample
+from . import (
+    add, batch_norm, concat, conv1d, conv2d, conv_transpose2d, dense, flatten, global_pool, pool2d, softmax, upsample,
+)
 from .base import Context, Formulas, LayerKind, LayerNet, PrintContext
 
 LAYERS: dict[str, LayerKind] = {
@@ -22,6 +24,9 @@ LAYERS: dict[str, LayerKind] = {
     "concat": concat.KIND,
     "global_avg_pool2d": global_pool.KIND,
     "upsample_nearest2d": upsample.KIND,
+    "softmax": softmax.KIND,
+    "batch_norm2d": batch_norm.BN2D,
+    "batch_norm1d": batch_norm.BN1D,
 }
 """Every layer kind by its spec ``type``."""
 

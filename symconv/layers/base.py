@@ -65,7 +65,8 @@ class LayerNet:
     output of layer k); ``batch``: N for a batched network (per-example tensors then have the
     leading axis N), 0 otherwise; ``intermediates``: named intermediates the layer defines before
     its carrier, each with the tensor of its ∂C/∂ symbols, in forward order (batch norm's mean,
-    standard deviation and normalised input).
+    standard deviation and normalised input); ``constants``: scalar symbols its definitions read
+    that are no one's output and have no gradient (batch norm's symbolic ε).
     """
 
     index: int
@@ -82,6 +83,7 @@ class LayerNet:
     reads: tuple[int, ...] = ()
     batch: int = 0
     intermediates: tuple[tuple[SymTensor, SymTensor], ...] = ()
+    constants: tuple = ()
 
     def __post_init__(self):
         if not self.sources:
@@ -282,6 +284,11 @@ class LayerKind:
     def estimate(self, spec, in_shape: tuple[int, ...], out_shape: tuple[int, ...]) -> int:
         """Product terms of the chain-rule sums this layer adds for one example (the unit of the
         size guard), for an input of ``in_shape`` (its output is ``out_shape``)."""
+        return 0
+
+    def parameters(self, spec, in_shape: tuple[int, ...], out_shape: tuple[int, ...]) -> int:
+        """How many parameter symbols (kernel, weights, biases, γ, β) the layer creates, for an
+        input of ``in_shape`` (a budget of :mod:`symconv.size`; shared by a batch's examples)."""
         return 0
 
     def estimate_of(self, spec, in_shapes: tuple[tuple[int, ...], ...], out_shape: tuple[int, ...],

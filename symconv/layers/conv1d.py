@@ -107,6 +107,10 @@ class Conv1dKind(Conv2dKind):
     def estimate(self, spec: Conv1d, in_shape, out_shape) -> int:
         return super().estimate(spec.as_2d(), (in_shape[0], 1, in_shape[1]), (out_shape[0], 1, out_shape[1]))
 
+    def parameters(self, spec: Conv1d, in_shape, out_shape) -> int:
+        """The kernel ``(C_out, C_in/groups, k)`` and the bias: conv2d's count of the 1-row view."""
+        return super().parameters(spec.as_2d(), (in_shape[0], 1, in_shape[1]), (out_shape[0], 1, out_shape[1]))
+
     def build(self, spec: Conv1d, position: int, sources, table: SymbolTable, where: str, batch: int = 0) -> LayerNet:
         inputs = sources[0]
         in_shape = example_shape(inputs, batch)

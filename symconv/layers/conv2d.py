@@ -204,6 +204,11 @@ class Conv2dKind(LayerKind):
         reads = spec.kernel_size[0] * spec.kernel_size[1] * max(in_shape[0] // spec.groups, 1)
         return spec.out_channels * oh * ow * (2 * reads + int(spec.bias))
 
+    def parameters(self, spec: Conv2d, in_shape, out_shape) -> int:
+        """The kernel ``(C_out, C_in/groups, kh, kw)`` and the bias ``(C_out,)``."""
+        per_group = max(in_shape[0] // spec.groups, 1)
+        return spec.out_channels * (per_group * spec.kernel_size[0] * spec.kernel_size[1] + int(spec.bias))
+
     def build(self, spec: Conv2d, position: int, sources, table: SymbolTable, where: str, batch: int = 0) -> LayerNet:
         inputs = sources[0]
         in_shape = example_shape(inputs, batch)

@@ -136,6 +136,11 @@ class ConvTranspose2dKind(LayerKind):
         reads = spec.kernel_size[0] * spec.kernel_size[1] * max(spec.out_channels // spec.groups, 1)
         return 2 * c_in * h * w * reads + int(spec.bias) * out_shape[0] * out_shape[1] * out_shape[2]
 
+    def parameters(self, spec: ConvTranspose2d, in_shape, out_shape) -> int:
+        """The kernel ``(C_in, C_out/groups, kh, kw)`` and the bias ``(C_out,)``."""
+        per_group = max(spec.out_channels // spec.groups, 1)
+        return in_shape[0] * per_group * spec.kernel_size[0] * spec.kernel_size[1] + int(spec.bias) * spec.out_channels
+
     def build(self, spec: ConvTranspose2d, position: int, sources, table: SymbolTable, where: str,
               batch: int = 0) -> LayerNet:
         inputs = sources[0]

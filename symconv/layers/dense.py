@@ -59,6 +59,10 @@ class DenseKind(LayerKind):
         the input's gradient, plus one in the bias's."""
         return spec.out_features * (2 * in_shape[0] + int(spec.bias))
 
+    def parameters(self, spec: Dense, in_shape, out_shape) -> int:
+        """The weight matrix ``(out_features, in_features)`` and the bias ``(out_features,)``."""
+        return spec.out_features * (in_shape[0] + int(spec.bias))
+
     def build(self, spec: Dense, position: int, sources, table: SymbolTable, where: str, batch: int = 0) -> LayerNet:
         inputs = sources[0]
         in_shape = example_shape(inputs, batch)

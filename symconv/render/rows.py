@@ -24,35 +24,75 @@ TABLE_ROWS = 8  # rows of a receptive-field table before it is truncated (unless
 VALUE_CHARS = 120  # printed characters above which an irrational exact value is shown as a decimal
 
 
-def expr_rows(p: NotationPrinter, expr) -> list[str]:
-    """``expr`` printed as rows of at most ``ROW_WIDTH`` visible characters where possible: a sum
+def expr_rows(p: NotationPrinter, expr, width: int = ROW_WIDTH, nested: bool = False) -> list[str]:
+    """``expr`` printed as rows of at most ``width`` visible characters where possible: a sum
     is split between terms; a wide product between factors (later rows start with ``\\cdot``),
-    and a wide sum inside it is split inside ``\\bigl( … \\bigr)``."""
+    and a wide sum inside it is split inside ``\\bigl( … \\bigr)``. With ``nested`` the
+    breaking recurses: a term of a sum wider than a row is itself broken between its factors,
+    and a wide sum inside a product as a sum again (``symconv formula``'s fitted rows)."""
     if isinstance(expr, sympy.Add):
-        return split_rows(expr_terms(p, expr))
+        if nested:
+            return _nested_sum_rows(p, expr, width)
+        return split_rows(expr_terms(p, expr), width=width)
     text = p.doprint(expr)
-    if not isinstance(expr, sympy.Mul) or visible_len(text) <= ROW_WIDTH:
+    if not isinstance(expr, sympy.Mul) or visible_len(text) <= width:
         return [text]
     rows = [""]
 
     def put(piece: str) -> None:
-        if rows[-1] and visible_len(rows[-1]) + visible_len(piece) > ROW_WIDTH:
+        if rows[-1] and visible_len(rows[-1]) + visible_len(piece) > width:
             rows.append(r"\cdot " + piece)
         else:
             rows[-1] = (rows[-1] + " " + piece).strip()
 
-    for f in expr.as_ordered_factors():
+    factors = expr.as_ordered_factors()
+    coeff = sympy.Mul(*[f for f in factors if f.is_Number])  # one coefficient: -2, not "-1 2"
+    if coeff != 1:
+        put("-" if coeff == -1 else p.doprint(coeff))
+    for f in factors:
+        if f.is_Number:
+            continue
         if isinstance(f, sympy.Add):
             inner = rf"\left({p.doprint(f)}\right)"
-            if visible_len(inner) <= ROW_WIDTH:
+            if visible_len(inner) <= width:
                 put(inner)
                 continue
-            body = split_rows(expr_terms(p, f))
+            body = expr_rows(p, f, width, nested) if nested else split_rows(expr_terms(p, f), width=width)
             put(r"\bigl(" + body[0])
             rows.extend(body[1:])
             rows[-1] += r"\bigr)"
         else:
             put(product_latex(p, [f]))
+    return rows
+
+
+def _signed(row: str) -> str:
+    """A row continuing a sum: ``+ row``, or ``- rest`` for a row that starts with a minus."""
+    return "- " + row[1:].lstrip() if row.startswith("-") else "+ " + row
+
+
+def _nested_sum_rows(p: NotationPrinter, expr, width: int) -> list[str]:
+    """Rows of a sum whose terms may each be wider than a row: runs of narrow terms are packed by
+    :func:`~symconv.latex.split_rows`, a wide term is broken by :func:`expr_rows` (nested)."""
+    rows: list[str] = []
+    run: list[str] = []
+
+    def add(chunk: list[str]) -> None:
+        if rows and chunk:
+            chunk[0] = _signed(chunk[0])
+        rows.extend(chunk)
+
+    for term in expr.args:
+        text = p._print(term)
+        if visible_len(text) <= width or not isinstance(term, sympy.Mul):
+            run.append(text)
+            continue
+        if run:
+            add(split_rows(run, width=width))
+            run = []
+        add(expr_rows(p, term, width, nested=True))
+    if run:
+        add(split_rows(run, width=width))
     return rows
 
 

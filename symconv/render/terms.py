@@ -67,14 +67,16 @@ class TermPrinter:
                 if t is None:
                     t = self.p._print(x)
                 w = visible_len(t)
-                got = (x, t, w, t, w)
+                got = (x, t, w, t, w, t, w)
             else:
                 f = x if _unit_sum(x) else sympy.factor_terms(x)
                 t = self.p._print(f)
                 w = visible_len(t)
                 paren = isinstance(f, sympy.Add) or (isinstance(f, sympy.Number) and f < 0)
                 pt, pw = (rf"\left({t}\right)", w + 2) if paren else (t, w)
-                got = (x, t, w, pt, pw)
+                # after the first factor, a leading minus is parenthesised too (a product, not a difference)
+                qt, qw = (rf"\left({t}\right)", w + 2) if paren or t.lstrip().startswith("-") else (t, w)
+                got = (x, t, w, pt, pw, qt, qw)
             self._factor[id(x)] = got
         return got
 
@@ -91,7 +93,7 @@ class TermPrinter:
             return ("1", 1) if fb is None else (fb[1], fb[2])
         if fb is None:
             return fa[1], fa[2]
-        return f"{fa[3]}{self.sep}{fb[3]}", fa[4] + fb[4] + self.sep_width
+        return f"{fa[3]}{self.sep}{fb[5]}", fa[4] + fb[6] + self.sep_width
 
     def product(self, factors: Sequence) -> tuple[str, int]:
         """:func:`~symconv.latex.product_latex` of ``factors`` and its visible width."""
@@ -100,7 +102,8 @@ class TermPrinter:
             return "1", 1
         if len(fs) == 1:
             return fs[0][1], fs[0][2]
-        return self.sep.join(f[3] for f in fs), sum(f[4] for f in fs) + self.sep_width * (len(fs) - 1)
+        texts = [fs[0][3]] + [f[5] for f in fs[1:]]
+        return self.sep.join(texts), fs[0][4] + sum(f[6] for f in fs[1:]) + self.sep_width * (len(fs) - 1)
 
     def grad(self, x) -> tuple[str, int]:
         """``∂C/∂x`` as a fraction and its visible width."""
