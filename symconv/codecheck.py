@@ -212,7 +212,10 @@ class _Harness:
 
 def _call(fn, model, harness: _Harness):
     """Call ``fn`` through the adapter its signature selects; returns {tensor: flat floats}."""
-    import numpy as np
+    try:
+        import numpy as np
+    except ImportError:
+        raise SpecError("FUNCTION", "a backward function takes NumPy arrays; install NumPy (pip install numpy)") from None
 
     L = harness.L
     c, h, w = L.inputs.shape

@@ -1,4 +1,4 @@
-"""The user's network, as frozen data: loading and validation of TOML specs and dicts.
+r"""The user's network, as frozen data: loading and validation of TOML specs and dicts.
 
 It turns a TOML file, a dict or a built-in example name into a :class:`Spec` and rejects bad
 input with a one-line :class:`~symconv.errors.SpecError` that names the key

@@ -97,3 +97,12 @@ def test_garbage_layers_and_targets_give_one_line(capsys, parts, target):
     assert status in (0, 1, 2)
     if status == 2:
         assert captured.err.startswith("symconv: error: ") and captured.err.count("\n") == 1, captured.err
+
+
+def test_without_numpy_the_error_names_what_to_install(monkeypatch):
+    """check-code hands NumPy arrays to the user's function: without NumPy it says so in one line."""
+    from symconv.errors import SpecError
+
+    monkeypatch.setitem(sys.modules, "numpy", None)  # makes `import numpy` raise ImportError
+    with pytest.raises(SpecError, match=r"^FUNCTION: a backward function takes NumPy arrays; install NumPy \(pip install numpy\)$"):
+        check_backward(lambda x, w, dout: (x, w), OVERLAP)
