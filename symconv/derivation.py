@@ -323,15 +323,19 @@ def _flats(tensor, show) -> set[int]:
     return {k for k, s in enumerate(tensor.symbols) if s in show}
 
 
-def _display(grads, s):
-    """The substituted form for display: factored when small; None when the element reads more
+def substituted_shown(grads, s) -> bool:
+    """Whether a document shows the substituted form of ∂C/∂s: False when the element reads more
     than ``FACTOR_UP_TO`` outputs or its substituted form would exceed ``DISPLAY_SIZE_LIMIT``
-    symbol occurrences (a few terms can still reach thousands of outputs downstream). The
-    document then shows the sum of products, whose δ are defined above, instead of a
-    substitution nobody could read (and that ``factor_terms`` would take minutes over)."""
-    if len(grads[s].terms) > FACTOR_UP_TO or grads.named_size(s) > DISPLAY_SIZE_LIMIT:
-        return None
-    return sympy.factor_terms(grads.named(s))
+    symbol occurrences (a few terms can still reach thousands of outputs downstream). A document
+    then shows the sum of products, whose δ are defined in it, instead of a substitution nobody
+    could read (and that ``factor_terms`` would take minutes over). Decided from the chain
+    terms, without building the substitution."""
+    return len(grads[s].terms) <= FACTOR_UP_TO and grads.named_size(s) <= DISPLAY_SIZE_LIMIT
+
+
+def _display(grads, s):
+    """The substituted form for display, factored; None where :func:`substituted_shown` says no."""
+    return sympy.factor_terms(grads.named(s)) if substituted_shown(grads, s) else None
 
 
 def _certify_closed(g, products, layer_deltas, index: dict) -> Certificate:

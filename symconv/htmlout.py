@@ -12,6 +12,7 @@ inputs its gradient's chain-rule terms read). Layout and wording live in
 
 from __future__ import annotations
 
+from .derivation import substituted_shown
 from .errors import ToolMissing
 from .formulas import _tensors, formula, gradient_lhs
 
@@ -46,9 +47,14 @@ def _element_formulas(model, s, written: bool, count: int) -> list[dict]:
     out = []
     if _has_closed(model, s):
         out.append({"label": "closed form", "math": mathml(formula(model, s.name, form="closed").latex)})
-    for form, label in (("sum", "chain rule: Σ upstream gradient · local partial"),
-                        ("named", "upstream gradients substituted")):
-        out.append({"label": label, "math": mathml(formula(model, s.name, form=form).latex)})
+    out.append({"label": "chain rule: Σ upstream gradient · local partial",
+                "math": mathml(formula(model, s.name, form="sum").latex)})
+    if substituted_shown(model.gradients, s):
+        out.append({"label": "upstream gradients substituted",
+                    "math": mathml(formula(model, s.name, form="named").latex)})
+    else:
+        out.append({"label": "upstream gradients substituted: too large to write (the sum above reads "
+                             "the upstream gradients by name)", "math": ""})
     return out
 
 
