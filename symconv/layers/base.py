@@ -301,8 +301,19 @@ class LayerKind:
               batch: int = 0) -> LayerNet:
         """Create the layer's tensors (fresh symbols in ``table``); ``sources`` are the tensors it
         reads, in ``inputs`` order; ``batch`` is N (0: unbatched). Per-example tensors are made
-        with :func:`example_tensor`."""
-        raise NotImplementedError
+        with :func:`example_tensor`. This default serves a layer without parameters that reads
+        one tensor: its output o (shape :meth:`output_shape`) and the adjoint ∂C/∂o."""
+        return self.map_layer(spec, position, sources, table, where, batch)
+
+    def map_layer(self, spec, position: int, sources, table: SymbolTable, where: str, batch: int,
+                  **extra) -> LayerNet:
+        """A parameter-free layer reading ``sources[0]``: output o and adjoint ∂C/∂o of
+        :meth:`output_shape`; ``extra`` goes to :class:`LayerNet` (e.g. ``pad``)."""
+        inputs = sources[0]
+        shape = self.output_shape(spec, example_shape(inputs, batch), where)
+        out = example_tensor(table, "activation", position, shape, batch)
+        adjoint = example_tensor(table, "adjoint", position, shape, batch)
+        return LayerNet(position, spec, inputs, out, adjoint=adjoint, batch=batch, **extra)
 
     def example_definitions(self, layer: LayerNet, ctx: Context) -> list[Definition]:
         """Exact definitions of one example's outputs with their local partials, row-major

@@ -20,9 +20,8 @@ import sympy
 from ..identities import ClosedForm
 from ..indices import range_sum
 from ..ops import Term, multilinear
-from ..tensors import SymbolTable
 from .base import (
-    Context, Formulas, LayerKind, LayerNet, PrintContext, example_index, example_shape, example_tensor, feature_map,
+    Context, Formulas, LayerKind, LayerNet, PrintContext, example_index, example_shape, feature_map,
 )
 
 
@@ -51,13 +50,6 @@ class GlobalAvgPool2dKind(LayerKind):
         """One term per input element (each is read once)."""
         c, h, w = in_shape
         return c * h * w
-
-    def build(self, spec, position: int, sources, table: SymbolTable, where: str, batch: int = 0) -> LayerNet:
-        inputs = sources[0]
-        shape = self.output_shape(spec, example_shape(inputs, batch), where)
-        out = example_tensor(table, "activation", position, shape, batch)
-        adjoint = example_tensor(table, "adjoint", position, shape, batch)
-        return LayerNet(position, spec, inputs, out, adjoint=adjoint, batch=batch)
 
     def example_definitions(self, layer: LayerNet, ctx: Context):
         c, h, w = layer.inputs.shape

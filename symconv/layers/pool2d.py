@@ -29,9 +29,9 @@ from ..functions import ROUTE_LATEX, TIE_CODES, MaxRoute
 from ..indices import range_sum, window_geometry
 from ..ops import Definition, Term, multilinear
 from ..shapes import Padding, output_shape, parse_padding, taps
-from ..tensors import SymbolTable, SymTensor
+from ..tensors import SymbolTable
 from .base import (
-    Context, Formulas, LayerKind, LayerNet, PrintContext, example_index, example_shape, example_tensor, feature_map,
+    Context, Formulas, LayerKind, LayerNet, PrintContext, example_index, feature_map,
 )
 
 TIE_RULES = tuple(TIE_CODES)
@@ -119,11 +119,7 @@ class Pool2dKind(LayerKind):
         return c * oh * ow * spec.kernel_size[0] * spec.kernel_size[1]
 
     def build(self, spec: Pool2d, position: int, sources, table: SymbolTable, where: str, batch: int = 0) -> LayerNet:
-        inputs = sources[0]
-        shape = self.output_shape(spec, example_shape(inputs, batch), where)
-        out = example_tensor(table, "activation", position, shape, batch)
-        adjoint = example_tensor(table, "adjoint", position, shape, batch)
-        return LayerNet(position, spec, inputs, out, adjoint=adjoint, pad=spec.padding.amounts, batch=batch)
+        return self.map_layer(spec, position, sources, table, where, batch, pad=spec.padding.amounts)
 
     def example_definitions(self, layer: LayerNet, ctx: Context) -> list[Definition]:
         spec = layer.spec

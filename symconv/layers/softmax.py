@@ -25,10 +25,8 @@ import sympy
 
 from ..identities import ClosedForm
 from ..ops import Definition
-from ..tensors import SymbolTable
 from .base import (
-    Context, Formulas, LayerKind, LayerNet, PrintContext, example_index, example_shape, example_tensor,
-    general_index,
+    Context, Formulas, LayerKind, LayerNet, PrintContext, example_index, example_shape, general_index,
 )
 
 
@@ -55,13 +53,6 @@ class SoftmaxKind(LayerKind):
         """Every output reads every input of its example: n² terms for n features."""
         n = math.prod(in_shape)
         return n * n
-
-    def build(self, spec, position: int, sources, table: SymbolTable, where: str, batch: int = 0) -> LayerNet:
-        inputs = sources[0]
-        shape = example_shape(inputs, batch)
-        out = example_tensor(table, "activation", position, shape, batch)
-        adjoint = example_tensor(table, "adjoint", position, shape, batch)
-        return LayerNet(position, spec, inputs, out, adjoint=adjoint, batch=batch)
 
     def example_definitions(self, layer: LayerNet, ctx: Context) -> list[Definition]:
         xs, os_ = layer.inputs.symbols, layer.out.symbols

@@ -22,9 +22,8 @@ from ..identities import ClosedForm
 from ..fields import pair
 from ..indices import range_sum
 from ..ops import Term, multilinear
-from ..tensors import SymbolTable
 from .base import (
-    Context, Formulas, LayerKind, LayerNet, PrintContext, example_index, example_shape, example_tensor, feature_map,
+    Context, Formulas, LayerKind, LayerNet, PrintContext, example_index, feature_map,
 )
 
 
@@ -54,13 +53,6 @@ class UpsampleNearest2dKind(LayerKind):
         """One term per output element (each copies one input element)."""
         c, oh, ow = out_shape
         return c * oh * ow
-
-    def build(self, spec, position: int, sources, table: SymbolTable, where: str, batch: int = 0) -> LayerNet:
-        inputs = sources[0]
-        shape = self.output_shape(spec, example_shape(inputs, batch), where)
-        out = example_tensor(table, "activation", position, shape, batch)
-        adjoint = example_tensor(table, "adjoint", position, shape, batch)
-        return LayerNet(position, spec, inputs, out, adjoint=adjoint, batch=batch)
 
     def example_definitions(self, layer: LayerNet, ctx: Context):
         sh, sw = layer.spec.scale_factor
