@@ -41,7 +41,7 @@ import math
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from ..claims.lexer import Token, tokenize
+from ..claims.lexer import Token, TokenCursor
 from ..errors import SpecError
 
 MAX_CONFIG_ELEMENTS = 400_000
@@ -126,25 +126,7 @@ _RELATIONS = {"=": "eq", "le": "le", "leq": "le", "<": "lt", "ge": "ge", "geq": 
               "ne": "ne", "neq": "ne", "mid": "mid"}
 
 
-class _GParser:
-    def __init__(self, text: str):
-        self.text = text
-        self.toks = tokenize(text)
-        self.k = 0
-
-    @property
-    def tok(self) -> Token:
-        return self.toks[self.k]
-
-    def at(self, text: str) -> bool:
-        t = self.tok
-        return (t.kind == "op" and t.text == text) or (t.kind == "cmd" and "\\" + t.text == text)
-
-    def take(self) -> Token:
-        t = self.tok
-        self.k += 1
-        return t
-
+class _GParser(TokenCursor):
     def error(self, message: str) -> SpecError:
         t = self.tok
         shown = "end of claim" if t.kind == "end" else f"'{t.text}'"

@@ -49,6 +49,30 @@ _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 _TEXT_GRADIENT = re.compile(r"d([A-Za-z][A-Za-z0-9_]*)/d([A-Za-z][A-Za-z0-9_]*)")
 
 
+class TokenCursor:
+    """A position in a claim's tokens, shared by the claim parser and the general-claim parser:
+    ``tok`` is the current token, ``at(text)`` tests it (an operator, or a command written with
+    its backslash), ``take()`` consumes it."""
+
+    def __init__(self, text: str, names: frozenset | set | dict = frozenset()):
+        self.text = text
+        self.toks = tokenize(text, names)
+        self.k = 0
+
+    @property
+    def tok(self) -> Token:
+        return self.toks[self.k]
+
+    def at(self, text: str) -> bool:
+        t = self.tok
+        return (t.kind == "op" and t.text == text) or (t.kind == "cmd" and "\\" + t.text == text)
+
+    def take(self) -> Token:
+        t = self.tok
+        self.k += 1
+        return t
+
+
 def tokenize(text: str, names: frozenset | set | dict = frozenset()) -> list[Token]:
     """Split LaTeX into tokens; braces, parentheses and brackets must balance.
 

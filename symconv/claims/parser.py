@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import sympy
 
 from ..errors import SpecError
-from .lexer import _FRACS, _FUNCTIONS, _MULS, _PAIRS, Token, _display, tokenize
+from .lexer import _FRACS, _FUNCTIONS, _MULS, _PAIRS, Token, TokenCursor, _display
 from .vocabulary import Vocabulary, _head_text, _show_head
 
 
@@ -48,26 +48,10 @@ class Claim:
 # ----------------------------------------------------------------------------- parser
 
 
-class _Parser:
+class _Parser(TokenCursor):
     def __init__(self, text: str, voc: Vocabulary):
-        self.text = text
-        self.toks = tokenize(text, voc.names)
-        self.k = 0
+        super().__init__(text, voc.names)
         self.voc = voc
-
-    # token helpers
-    @property
-    def tok(self) -> Token:
-        return self.toks[self.k]
-
-    def at(self, text: str) -> bool:
-        t = self.tok
-        return (t.kind == "op" and t.text == text) or (t.kind == "cmd" and "\\" + t.text == text)
-
-    def take(self) -> Token:
-        t = self.tok
-        self.k += 1
-        return t
 
     def expect(self, text: str, what: str) -> Token:
         if not self.at(text):
