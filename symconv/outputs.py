@@ -1,17 +1,20 @@
 """Write a derivation's files atomically as a whole: NAME.md, NAME.tex, NAME.pdf, NAME.json, NAME.html.
 
-All texts are produced first. Then every file is written to a temporary file next to its target
-(``.NAME.md.XXXX.tmp`` in the output folder), and only when every temporary is complete are they
-renamed into place together. Any failure (or SIGINT/SIGTERM, see :func:`install_signal_handlers`)
-removes every temporary, so a failure never leaves a half-written file nor some formats without
-the others.
+Every file is written to a temporary file next to its target (``.NAME.md.XXXX.tmp`` in the output
+folder), and only when every temporary is complete are they renamed into place together. The
+Markdown and LaTeX documents are streamed: the template's pieces go to the temporary as they are
+rendered, so memory does not grow with the document (``--full`` of large networks). Any failure
+(or SIGINT/SIGTERM, see :func:`install_signal_handlers`) removes every temporary, so a failure
+never leaves a half-written file nor some formats without the others.
 """
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import tempfile
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -91,25 +94,53 @@ def check_targets(paths, field: str = "out") -> None:
                                    "give a folder you can write to") from None
 
 
-def write_files(files: Mapping[Path, bytes], field: str = "out") -> list[Path]:
-    """Write every ``path → bytes`` of ``files`` all or nothing; returns the paths in order.
+CHUNK_CHARS = 1 << 16  # streamed text is encoded and written in pieces of about this many characters
+
+
+def _write_stream(fh, pieces: Iterable[str]) -> None:
+    """Write consecutive text ``pieces`` as UTF-8, gathered into writes of about
+    :data:`CHUNK_CHARS` characters (a template yields many small pieces)."""
+    batch: list[str] = []
+    size = 0
+    for piece in pieces:
+        batch.append(piece)
+        size += len(piece)
+        if size >= CHUNK_CHARS:
+            fh.write("".join(batch).encode("utf-8"))
+            batch, size = [], 0
+    if batch:
+        fh.write("".join(batch).encode("utf-8"))
+
+
+def write_files(files: Mapping[Path, bytes | Iterable[str]], field: str = "out") -> list[Path]:
+    """Write every ``path → content`` of ``files`` all or nothing; returns the paths in order.
+    A content is bytes, or an iterable of text pieces (a streamed document: each piece is
+    written to the temporary as it comes, UTF-8).
 
     Each is first written to a temporary in its folder (created if needed); when all are
-    complete they are renamed into place (``os.replace``, atomic per file). On any error every
-    temporary is removed and nothing is renamed. An output folder the system refuses raises
-    :class:`SpecError` naming ``field`` (``--out`` on the command line)."""
+    complete they are renamed into place (``os.replace``, atomic per file). On any error (also
+    one raised while a streamed document is produced) every temporary is removed and nothing is
+    renamed. An output folder the system refuses raises :class:`SpecError` naming ``field``
+    (``--out`` on the command line)."""
     check_targets(files, field)
     temps: list[tuple[str, Path]] = []
+    made: list[Path] = []  # folders created here, removed again on failure (a streamed document may fail)
+    done = False
     try:
         try:
             for path, data in files.items():
                 path = Path(path)
+                missing = [f for f in (path.parent, *path.parent.parents) if not f.exists()]
                 path.parent.mkdir(parents=True, exist_ok=True)
+                made.extend(reversed(missing))
                 fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
                 _PENDING.add(tmp)
                 temps.append((tmp, path))
                 with os.fdopen(fd, "wb") as fh:
-                    fh.write(data)
+                    if isinstance(data, bytes | bytearray):
+                        fh.write(data)
+                    else:
+                        _write_stream(fh, data)
                 os.chmod(tmp, _mode())
         except OSError as exc:
             folder = Path(next(iter(files))).parent if files else Path(".")
@@ -122,6 +153,7 @@ def write_files(files: Mapping[Path, bytes], field: str = "out") -> list[Path]:
                 raise SpecError(field, f"cannot write {path} ({exc.strerror or type(exc).__name__}); "
                                        "remove what is in the way or give another folder") from None
             _PENDING.discard(tmp)
+        done = True
     finally:
         for tmp, _ in temps:
             if tmp in _PENDING:
@@ -130,6 +162,12 @@ def write_files(files: Mapping[Path, bytes], field: str = "out") -> list[Path]:
                 except OSError:
                     pass
                 _PENDING.discard(tmp)
+        if not done:
+            for folder in reversed(made):
+                try:
+                    folder.rmdir()
+                except OSError:
+                    pass
     return [Path(p) for p in files]
 
 
@@ -157,22 +195,41 @@ def user_template_failure(exc: BaseException, folders: Sequence) -> SpecError | 
 
 def render_all(model, formats: Sequence[str], full: bool = False, show=(), templates=(),
                values=None, progress: bool = False) -> dict[str, bytes]:
-    """The bytes of each requested format (``md``, ``tex``, ``pdf``, ``json``) of ``model``
-    (anything with ``name``, ``spec``, ``network``, ``forward`` and ``gradients`` built on first
-    use, such as a :class:`symconv.Model`).
+    """The bytes of each requested format (``md``, ``tex``, ``pdf``, ``json``, ``html``) of
+    ``model`` (anything with ``name``, ``spec``, ``network``, ``forward`` and ``gradients`` built
+    on first use, such as a :class:`symconv.Model`).
 
     ``full``/``show`` choose what the documents write out (see :func:`symconv.derivation.derive`),
     ``templates`` are folders searched before the built-in templates, ``values`` a
     :class:`~symconv.values.NumericView` for the numeric view; ``progress`` forces the progress
     line on stderr even when it is not a terminal (``--progress``).
     """
+    meter = _progress(formats, progress)
+    produced = produce_all(model, formats, meter, full=full, show=show, templates=templates, values=values)
+    texts = {fmt: data if isinstance(data, bytes) else "".join(data).encode("utf-8") for fmt, data in produced.items()}
+    meter.done()
+    return texts
+
+
+def _progress(formats: Sequence[str], force: bool):
+    from .progress import Progress
+
+    return Progress(total=5 + len(formats), force=force)
+
+
+def produce_all(model, formats: Sequence[str], progress, full: bool = False, show=(), templates=(),
+                values=None) -> dict[str, bytes | Iterator[str]]:
+    """Each requested format of ``model`` (options as for :func:`render_all`; ``progress`` a
+    :class:`~symconv.progress.Progress`): bytes for ``pdf``, ``json`` and ``html``, and for
+    ``md`` and ``tex`` an iterator of text pieces that renders the document as it is consumed
+    (:func:`symconv.render.render_chunks`; joined, exactly the document's text). The derivation
+    and every certificate are computed before this returns; a template failure is raised by the
+    iterator, as a :class:`SpecError` naming the user template's file and line."""
     from .independent import certificate_of
     from .pdf import build_pdf, require_tex
-    from .progress import Progress
 
     if "pdf" in formats:
         require_tex()  # fail (exit 3) before any work or any file
-    progress = Progress(total=5 + len(formats), force=progress)
     progress.stage("network")
     model.network
     progress.stage("forward pass")
@@ -181,35 +238,39 @@ def render_all(model, formats: Sequence[str], full: bool = False, show=(), templ
     model.gradients
     progress.stage("independent certificate")
     certificate_of(model.gradients)
-    texts: dict[str, bytes] = {}
+    texts: dict[str, bytes | Iterator[str]] = {}
     if "html" in formats:
         from .htmlout import require_mathml
 
         require_mathml()  # fail (exit 3) before any work or any file
     if {"md", "tex", "pdf", "html"} & set(formats):
         from .derivation import derive
-        from .render import render
+        from .render import render_chunks
 
         claims = judge_claims(model)
         progress.stage("derivation and certificates")
         d = derive(model.gradients, full=full, show=show)
 
-        def text(fmt: str) -> str:
+        def pieces(fmt: str, stage: str) -> Iterator[str]:
+            progress.stage(stage)
+            was_enabled = gc.isenabled()
+            gc.disable()  # many small objects, none cyclic (see symconv.gcpause)
             try:
-                return render(d, fmt, templates, values, claims)
+                yield from render_chunks(d, fmt, templates, values, claims)
             except Exception as exc:  # a user template that raises (1/0) while rendering
                 failure = None if isinstance(exc, SymconvError) else user_template_failure(exc, templates)
                 if failure is None:
                     raise
                 raise failure from None
+            finally:
+                if was_enabled:
+                    gc.enable()
 
-        tex = text("tex") if {"tex", "pdf"} & set(formats) else ""
+        tex = "".join(pieces("tex", "LaTeX")) if "pdf" in formats else None
         if "md" in formats:
-            progress.stage("Markdown")
-            texts["md"] = text("md").encode("utf-8")
+            texts["md"] = pieces("md", "Markdown")
         if "tex" in formats:
-            progress.stage("LaTeX")
-            texts["tex"] = tex.encode("utf-8")
+            texts["tex"] = pieces("tex", "LaTeX") if tex is None else tex.encode("utf-8")
         if "pdf" in formats:
             progress.stage("PDF (latexmk)")
             texts["pdf"] = build_pdf(tex, jobname=model.name).pdf
@@ -223,7 +284,6 @@ def render_all(model, formats: Sequence[str], full: bool = False, show=(), templ
 
         progress.stage("JSON")
         texts["json"] = to_json(model).encode("utf-8")
-    progress.done()
     return {fmt: texts[fmt] for fmt in formats}
 
 
@@ -264,9 +324,14 @@ def judge_claims(model) -> list[dict]:
 
 def write_outputs(model, out: Path, formats: Sequence[str], full: bool = False, field: str = "out",
                   **options) -> list[Path]:
-    """Render every format, then write ``out/NAME.<fmt>`` for all of them as a whole
-    (:func:`write_files`); returns the paths written. ``options``: ``show``, ``templates``,
-    ``values`` as for :func:`render_all`; ``field`` names the output folder in errors."""
+    """Write ``out/NAME.<fmt>`` for every format as a whole (:func:`write_files`): the
+    Markdown and LaTeX documents streamed to their temporaries as they render, the other formats
+    produced first (:func:`produce_all`); returns the paths written. ``options``: ``show``,
+    ``templates``, ``values``, ``progress`` as for :func:`render_all`; ``field`` names the
+    output folder in errors."""
     check_targets([Path(out) / f"{model.name}.{fmt}" for fmt in formats], field)
-    data = render_all(model, formats, full=full, **options)
-    return write_files({Path(out) / f"{model.name}.{fmt}": blob for fmt, blob in data.items()}, field)
+    meter = _progress(formats, options.pop("progress", False))
+    data = produce_all(model, formats, meter, full=full, **options)
+    written = write_files({Path(out) / f"{model.name}.{fmt}": blob for fmt, blob in data.items()}, field)
+    meter.done()
+    return written

@@ -121,3 +121,42 @@ def test_a_signal_during_the_tex_build_leaves_nothing(tmp_path, sig, status, wor
     assert len(lines) == 1 and word in lines[0], err
     assert list(tmp.iterdir()) == []
     assert not out.exists() or list(out.iterdir()) == []
+
+
+def test_documents_are_streamed_to_their_temporaries_as_they_render(tmp_path, monkeypatch):
+    # write as you render: when the template yields its last piece, most of the document is
+    # already in the temporary (the text is never held whole), and the file is exactly render()'s
+    import symconv.render as render_module
+
+    model = symconv.load({"input": {"shape": [1, 8, 8]}, "layers": [{"kernel_size": 3}, {"kernel_size": 3}]})
+    seen = []
+    real = render_module.render_chunks
+
+    def spying(d, fmt, *args):
+        pieces = list(real(d, fmt, *args))
+        for k, piece in enumerate(pieces):
+            if k == len(pieces) - 1:
+                (tmp,) = tmp_path.glob(f".network.{fmt}.*.tmp")
+                seen.append((fmt, tmp.stat().st_size, sum(len(p.encode()) for p in pieces)))
+            yield piece
+
+    monkeypatch.setattr(render_module, "render_chunks", spying)
+    model.write(tmp_path, formats="md,tex,json", full=True)
+    assert [fmt for fmt, _, _ in seen] == ["md", "tex"]
+    for fmt, on_disk, total in seen:
+        assert total > 200_000 and on_disk >= total - 2 * (1 << 17), (fmt, on_disk, total)
+    monkeypatch.setattr(render_module, "render_chunks", real)
+    for fmt in ("md", "tex"):
+        assert (tmp_path / f"network.{fmt}").read_text(encoding="utf-8") == model.render(fmt, full=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["network.json", "network.md", "network.tex"]
+
+
+def test_a_template_failing_midway_through_a_streamed_document_leaves_nothing(tmp_path):
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "derivation.md.j2").write_text('{% extends "builtin/derivation.md.j2" %}'
+                                                '{% block certificates %}{{ 1 / 0 }}{% endblock %}')
+    out = tmp_path / "out"
+    with pytest.raises(SpecError, match=r"derivation\.md\.j2:1: template error: ZeroDivisionError"):
+        symconv.load("example:seed").write(out, formats="json,md,tex", templates=[templates])
+    assert not out.exists() or list(out.iterdir()) == []

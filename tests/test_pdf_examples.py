@@ -85,3 +85,14 @@ def test_every_layer_type_with_irrational_values_compiles():
     assert r"\mathrm{route}_{\max}\left(0;\ 10, 0, 0, 1\right)" in tex
     assert "output it feeds & upstream gradient & local partial" in tex
     _assert_clean(tex, "mixed")
+
+
+def test_full_document_of_a_two_layer_16x16_network_builds():
+    # --full writes every element of every tensor (6264 product terms, about 2 MB of LaTeX)
+    _require_tex()
+    spec = spec_from_dict({"input": {"shape": [1, 16, 16]}, "layers": [{"kernel_size": 3}, {"kernel_size": 3}],
+                           "cost": {"type": "half_sse"}}, name="two16")
+    tex = render_all(Model(spec), ["tex"], full=True)["tex"].decode("utf-8")
+    assert len(tex) > 1_500_000 and tex.count(r"\subsubsection{Worked element") == 9 + 9 + 196 + 256
+    result = build_pdf(tex, jobname="two16")
+    assert result.pdf.startswith(b"%PDF") and result.errors == ()
