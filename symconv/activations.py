@@ -71,6 +71,21 @@ def _sigmoid(z: sympy.Expr) -> sympy.Expr:
     return 1 / (1 + sympy.exp(-z))
 
 
+def _tanh(z: sympy.Expr) -> sympy.Expr:
+    """tanh(z). Of a symbol (every element of a layer), built without sympy's evaluation pass,
+    which has nothing to simplify there and costs tens of µs per element: the same object."""
+    return sympy.tanh(z, evaluate=False) if z.is_Symbol else sympy.tanh(z)
+
+
+def _tanh_prime(z: sympy.Expr) -> sympy.Expr:
+    """tanh'(z) = 1 − tanh(z)²; of a symbol built as sympy's canonical form ``Add(1, Mul(−1,
+    Pow(tanh(z), 2)))`` directly (equal to ``1 - tanh(z)**2``, args in the same order)."""
+    if not z.is_Symbol:
+        return 1 - sympy.tanh(z) ** 2
+    square = sympy.Pow(_tanh(z), 2, evaluate=False)
+    return sympy.Add(sympy.S.One, sympy.Mul(sympy.S.NegativeOne, square, evaluate=False), evaluate=False)
+
+
 def rule_for(activation: Activation) -> ActivationRule:
     """The :class:`ActivationRule` for a spec's activation (its settings applied)."""
     kind = activation.kind
@@ -100,7 +115,7 @@ def rule_for(activation: Activation) -> ActivationRule:
     if kind == "sigmoid":
         return ActivationRule("sigmoid", _sigmoid, lambda z: _sigmoid(z) * (1 - _sigmoid(z)), "")
     if kind == "tanh":
-        return ActivationRule("tanh", sympy.tanh, lambda z: 1 - sympy.tanh(z) ** 2, "")
+        return ActivationRule("tanh", _tanh, _tanh_prime, "")
     if kind == "f":
         return ActivationRule("f", f, fprime, "")
     raise ValueError(f"unknown activation {kind!r}")

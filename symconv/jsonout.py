@@ -29,8 +29,9 @@ Keys (added to over time, never renamed or dropped):
 
 from __future__ import annotations
 
-import functools
 import json
+from itertools import repeat
+from operator import attrgetter, is_, is_not, itemgetter
 
 import sympy
 
@@ -47,28 +48,31 @@ def leaf_size_estimate(model) -> int:
     symbols, counted from the definitions without building any expression.
 
     ``F[s]``: leaf size of a forward symbol (1 for a leaf, 1 + Σ F of what its definition reads);
-    ``G[s]``: leaf size of ∂C/∂s = Σ over its chain-rule terms of G[via] + F(partial).
+    ``G[s]``: leaf size of ∂C/∂s = Σ over its chain-rule terms of G[via] + F(partial). The count
+    stops once it passes ten times :data:`LEAF_SIZE_LIMIT` (the answer is then "named").
     """
-    fsize: dict = {}
+    fsize: dict = {}  # by id: a network's symbols are unique objects
+    get = fsize.get
     for d in model.forward.definitions:
-        fsize[d.target] = 1 + sum(fsize.get(v, 1) for v, _ in d.partials)
+        reads = list(map(id, map(_first, d.partials)))
+        fsize[id(d.target)] = 1 + sum(map(get, reads, repeat(1, len(reads))))
 
     def partial_size(p) -> int:
         if p.is_Symbol:
-            return fsize.get(p, 1)
+            return get(id(p), 1)
         if p.is_Number:
             return 1
-        return 1 + sum(fsize.get(x, 1) for x in p.free_symbols)
+        return 1 + sum(get(id(x), 1) for x in p.free_symbols)
 
     grads = model.gradients
-    gsize: dict = {model.network.cost: 1}
-    total = fsize[model.network.cost]
+    gsize: dict = {id(model.network.cost): 1}
+    total = fsize[id(model.network.cost)]
     for d in reversed(model.forward.definitions):
         for v, _ in d.partials:
-            if v in gsize:
+            if id(v) in gsize:
                 continue
-            gsize[v] = sum(gsize.get(t.via, 1) + partial_size(t.partial) for t in grads[v].terms)
-            total += gsize[v]
+            gsize[id(v)] = sum(gsize.get(id(t.via), 1) + partial_size(t.partial) for t in grads[v].terms)
+            total += gsize[id(v)]
             if total > 10 * LEAF_SIZE_LIMIT:
                 return total
     return total
@@ -82,6 +86,7 @@ def to_json(model) -> str:
     table = model.network.table
     grads = model.gradients
     leaf_form = leaf_size_estimate(model) <= LEAF_SIZE_LIMIT
+    pieces: dict = {}  # each distinct partial printed once (see _product_text)
     symbols = [
         {"name": i.name, "latex": i.latex, "role": i.role, "layer": i.layer, "index": list(i.index)}
         for s, i in table.info.items() if i.role in ROLES
@@ -101,7 +106,7 @@ def to_json(model) -> str:
         elif s in defined_upstream:
             gradients.append({"wrt": i.name, "expr": defined_upstream[s]})
         else:
-            gradients.append({"wrt": i.name, "expr": _chain_text(grads[s])})
+            gradients.append({"wrt": i.name, "expr": _chain_text(grads[s], pieces)})
     deltas = []
     for layer in model.network.layers:
         if layer.delta is None:
@@ -124,11 +129,11 @@ def to_json(model) -> str:
         "functions": ["MaxRoute", "f", "fprime", "Heaviside", "Max", "Piecewise"],
     }
     if not leaf_form:
-        definitions = [{"name": d.target.name, "expr": _definition_text(d)} for d in model.forward.definitions]
+        definitions = [{"name": d.target.name, "expr": _definition_text(d, pieces)} for d in model.forward.definitions]
         for d in reversed(model.forward.definitions[:-1]):
             up = grads.upstream_of.get(d.target)
             if isinstance(up, sympy.Symbol):
-                definitions.append({"name": up.name, "expr": _chain_text(grads[d.target])})
+                definitions.append({"name": up.name, "expr": _chain_text(grads[d.target], pieces)})
         doc["definitions"] = definitions
     doc["certificates"] = [{"name": "independent", **certificate_of(grads).as_dict()}]
     return dumps(doc)
@@ -146,18 +151,27 @@ def _text(expr) -> str:
     return sympy.sstr(expr, order="none") if large else str(expr)
 
 
-def _chain_text(gradient) -> str:
+_first, _second, _third = itemgetter(0), itemgetter(1), itemgetter(2)
+_name = attrgetter("name")
+_is_symbol = attrgetter("is_Symbol")
+_product = "{}*{}".format
+
+
+def _chain_text(gradient, pieces: dict) -> str:
     """``Σ upstream·partial`` of a gradient's chain-rule terms, in their order, written with
     plain string formatting from the symbols' names and the printed partials (each distinct
     partial printed by sympy once; no sympy expression is built per term), when every upstream
     factor is a symbol; otherwise sympy's printing of :attr:`Gradient.delta_form` (the cost's
-    own terms, whose upstream is 1)."""
-    pieces = []
-    for t in gradient.terms:
-        if not t.upstream.is_Symbol:
-            return _text(gradient.delta_form)
-        pieces.append(_product_text(t.upstream.name, t.partial))
-    return _join(pieces)
+    own terms, whose upstream is 1). ``pieces``: :func:`_partial_pieces` by ``id`` of the
+    partial, shared by one document's calls."""
+    terms = gradient.terms
+    ups = list(map(_second, terms))
+    if not all(map(_is_symbol, ups)):
+        return _text(gradient.delta_form)
+    partials = list(map(_third, terms))
+    if all(map(_is_symbol, partials)):  # the common case (conv, dense): "delta1_1*i1_1 + …"
+        return " + ".join(map(_product, map(_name, ups), map(_name, partials))) if terms else "0"
+    return _join(list(map(_product_text, map(_name, ups), partials, repeat(pieces, len(partials)))))
 
 
 def _join(pieces) -> str:
@@ -170,12 +184,15 @@ def _join(pieces) -> str:
     return "".join(out)
 
 
-def _product_text(name: str, partial) -> str:
+def _product_text(name: str, partial, pieces: dict) -> str:
     """``name · partial`` as sympy's ``str`` would read it back: ``name`` (partial 1),
     ``name*w`` (a symbol), ``name/4``, ``-3*name/4``, ``name*(1 - tanh(z)**2)``."""
     if partial.is_Symbol:
         return f"{name}*{partial.name}"
-    kind, a, b = _partial_pieces(partial)
+    got = pieces.get(id(partial))
+    if got is None:
+        got = pieces[id(partial)] = (partial, *_partial_pieces(partial))  # keeps the partial alive
+    _, kind, a, b = got
     if kind == "one":
         return name
     if kind == "rational":
@@ -183,7 +200,6 @@ def _product_text(name: str, partial) -> str:
     return f"{name}*{a}"
 
 
-@functools.lru_cache(maxsize=4096)  # partials repeat (1/4 of every pooled element)
 def _partial_pieces(partial) -> tuple[str, str, str]:
     """How a partial joins a name in a product: ``("one"|"rational"|"expr", before, after)``."""
     from sympy.printing.precedence import PRECEDENCE, precedence
@@ -200,16 +216,21 @@ def _partial_pieces(partial) -> tuple[str, str, str]:
     return ("expr", text, "")
 
 
-def _definition_text(d) -> str:
+def _definition_text(d, pieces: dict) -> str:
     """A forward definition's expression: ``w*x + … + b`` from its terms when it is multilinear
     with rational coefficients (in the written order), ``f(z)`` for a function of one symbol,
     else sympy's printing of ``d.expr``."""
-    if d.terms and all(t.coeff.is_Rational for t in d.terms):
-        pieces = [_product_text(t.value.name if t.weight is None else f"{t.weight.name}*{t.value.name}", t.coeff)
-                  for t in d.terms]
+    terms = d.terms
+    if terms and all(map(is_, map(_first, terms), repeat(sympy.S.One))) and all(map(is_not, map(_second, terms), repeat(None))):
+        # coefficients 1, every term weighted (conv, dense): "w1_1*i1_1 + … + b1_1"
+        text = " + ".join(map(_product, map(_name, map(_second, terms)), map(_name, map(_third, terms))))
+        return text if d.bias is None else f"{text} + {d.bias.name}"
+    if terms and all(t.coeff.is_Rational for t in terms):
+        texts = [_product_text(t.value.name if t.weight is None else f"{t.weight.name}*{t.value.name}", t.coeff,
+                               pieces) for t in terms]
         if d.bias is not None:
-            pieces.append(d.bias.name)
-        return _join(pieces)
+            texts.append(d.bias.name)
+        return _join(texts)
     if not d.terms and d.given_expr is not None:
         e = d.given_expr
         if e.is_Function and len(e.args) == 1 and e.args[0].is_Symbol and _plain_function(type(e)):
@@ -229,6 +250,9 @@ def _plain_function(cls) -> bool:
     return False
 
 
+_encode = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(v, ensure_ascii=False), built once
+
+
 def dumps(doc: dict) -> str:
     """JSON with one line per list item (readable diffs, stable bytes)."""
     lines = ["{"]
@@ -236,7 +260,7 @@ def dumps(doc: dict) -> str:
     for k, (key, value) in enumerate(items):
         comma = "," if k < len(items) - 1 else ""
         if isinstance(value, list):
-            inner = [json.dumps(v, ensure_ascii=False) for v in value]
+            inner = list(map(_encode, value))
             body = ",\n".join("    " + x for x in inner)
             lines.append(f"  {json.dumps(key)}: [\n{body}\n  ]{comma}" if inner else f"  {json.dumps(key)}: []{comma}")
         else:

@@ -220,9 +220,10 @@ def _progress(formats: Sequence[str], force: bool):
 def produce_all(model, formats: Sequence[str], progress, full: bool = False, show=(), templates=(),
                 values=None) -> dict[str, bytes | Iterator[str]]:
     """Each requested format of ``model`` (options as for :func:`render_all`; ``progress`` a
-    :class:`~symconv.progress.Progress`): bytes for ``pdf``, ``json`` and ``html``, and for
-    ``md`` and ``tex`` an iterator of text pieces that renders the document as it is consumed
-    (:func:`symconv.render.render_chunks`; joined, exactly the document's text). The derivation
+    :class:`~symconv.progress.Progress`): bytes for ``pdf`` and ``html``; for ``md`` and ``tex``
+    an iterator of text pieces that renders the document as it is consumed
+    (:func:`symconv.render.render_chunks`; joined, exactly the document's text), for ``json`` an
+    iterator that makes the JSON text when it is consumed (after the documents). The derivation
     and every certificate are computed before this returns; a template failure is raised by the
     iterator, as a :class:`SpecError` naming the user template's file and line."""
     from .independent import certificate_of
@@ -282,8 +283,11 @@ def produce_all(model, formats: Sequence[str], progress, full: bool = False, sho
     if "json" in formats:
         from .jsonout import to_json
 
-        progress.stage("JSON")
-        texts["json"] = to_json(model).encode("utf-8")
+        def json_text() -> Iterator[str]:  # made when written, after the documents (stages in order)
+            progress.stage("JSON")
+            yield to_json(model)
+
+        texts["json"] = json_text()
     return {fmt: texts[fmt] for fmt in formats}
 
 

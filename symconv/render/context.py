@@ -4,6 +4,7 @@ forms, index formulas, general δ) come printed from :mod:`symconv.statements`."
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from typing import NamedTuple
 
 import sympy
@@ -82,11 +83,52 @@ def _certificates_row(pr: Printer, t: TensorProof, letter: str, count: int) -> d
 
 
 
-def _element(pr: Printer, e: ElementProof) -> dict:
+class ElementContext(MutableMapping):
+    """One element's context (a mapping, ``e.sum`` or ``e["sum"]`` in a template) whose
+    printed entries are made when the template first reads them, then kept. A ``--full``
+    document walks a tensor's elements several times (the result section reads ``result``, the
+    derivation's filters read ``worked`` and ``numeric``, its worked elements everything): each
+    pass builds the element afresh (:class:`Lazy`), and now prints only what that pass reads.
+    Code between the context and the template may set or delete entries as in a dict."""
+
+    __slots__ = ("_values", "_makers")
+
+    def __init__(self, values: dict, makers: dict):
+        self._values = values
+        self._makers = makers
+
+    def __getitem__(self, key: str):
+        try:
+            return self._values[key]
+        except KeyError:
+            make = self._makers[key]  # KeyError for a key the context does not have
+            value = self._values[key] = make()
+            return value
+
+    def __setitem__(self, key: str, value) -> None:
+        self._values[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        found = key in self._values or key in self._makers
+        self._values.pop(key, None)
+        self._makers.pop(key, None)
+        if not found:
+            raise KeyError(key)
+
+    def __iter__(self):
+        yield from self._values
+        yield from (k for k in self._makers if k not in self._values)
+
+    def __len__(self) -> int:
+        return len(self._values.keys() | self._makers.keys())
+
+
+def _element(pr: Printer, e: ElementProof) -> ElementContext:
     """One element's context. Every chain-rule term is printed by string formatting from cached
-    factors (:mod:`.terms`): a ``--full`` document costs microseconds per term."""
+    factors (:mod:`.terms`): a ``--full`` document costs microseconds per term; each entry is
+    printed only when a template reads it (:class:`ElementContext`)."""
     written = e.written
-    terms = list(e.terms)
+    terms = e.terms
     tp = pr.terms
     wrt = e.wrt
 
@@ -97,44 +139,61 @@ def _element(pr: Printer, e: ElementProof) -> dict:
         gt, gw = tp.grad(t.via)
         return f"{gt} {pt}", gw + pw
 
-    chain = sized_rows(terms, chain_piece, written, HEAD_TERMS)
+    def chain():
+        return sized_rows(terms, chain_piece, written, HEAD_TERMS)
+
     shown_touches = terms if written else terms[:TABLE_ROWS]
-    text = tp.text
-    touches = [Touch(text(t.via)[0], text(t.upstream)[0], text(t.partial)[0]) for t in shown_touches]
-    products = sized_rows(terms, lambda t: tp.product2(t.upstream, t.partial), written, HEAD_TERMS)
-    closed = None
-    if e.closed is not None:
+
+    def touches():
+        text = tp.text
+        return [Touch(text(t.via)[0], text(t.upstream)[0], text(t.partial)[0]) for t in shown_touches]
+
+    def products():
+        return sized_rows(terms, lambda t: tp.product2(t.upstream, t.partial), written, HEAD_TERMS)
+
+    def closed():
+        if e.closed is None:
+            return None
         kind, pairs, cert = e.closed  # the closed form's products (a, b), meaning Σ a·b
-        closed = {"kind": kind, "rows": sized_rows(
+        return {"kind": kind, "rows": sized_rows(
             list(pairs), lambda ab: tp.product2(ab[0], 1 if ab[1] is None else ab[1]), written, HEAD_TERMS),
             "certificate": _cert_text(cert), "ok": cert.equal}
-    named = readable_rows(pr, e.named)
+
     inline = rf"\partial {pr.namer.latex_letter('cost')} / \partial {pr(e.wrt)}"
-    numeric = None
-    if pr.numeric is not None:
+
+    def numeric():
+        if pr.numeric is None:
+            return None
         numbers = sized_rows(terms, lambda t: pr.nterms.product2(t.upstream, t.partial), written, HEAD_TERMS)
-        numeric = {"numbers": numbers, "value": value_equation(pr.numeric.grad[e.wrt])}
-    return {
+        return {"numbers": numbers, "value": value_equation(pr.numeric.grad[e.wrt])}
+
+    def compact():
+        n = context["numeric"]
+        return ([{"lhs": inline, "rows": context["sum"] if e.terms else ["0"]}]
+                + ([{"lhs": "", "rows": n["numbers"]}, n["value"]] if n is not None else []))
+
+    context = ElementContext({
         "wrt": pr(e.wrt),
         "name": e.wrt.name,
         "grad": pr.grad(e.wrt),
         "grad_inline": inline,
         "written": written,
         "count": len(terms),
-        "chain": chain,
-        "touches": touches,
         "touches_omitted": len(terms) - len(shown_touches),
-        "sum": products,
-        "named": named,
-        "closed": closed,
-        "numeric": numeric,
         "full": _cert_text(e.full) if e.full is not None else None,
         "zero": not e.terms,
-        "result": {"lhs": inline, "rows": named or (products if e.terms else ["0"])},
-        "compact": ([{"lhs": inline, "rows": products if e.terms else ["0"]}]
-                    + ([{"lhs": "", "rows": numeric["numbers"]}, numeric["value"]] if numeric is not None else [])),
         "worked": e.wrt in pr.worked,  # one fully worked element per kind (:func:`worked_elements`)
-    }
+    }, {
+        "chain": chain,
+        "touches": touches,
+        "sum": products,
+        "named": lambda: readable_rows(pr, e.named),
+        "closed": closed,
+        "numeric": numeric,
+        "result": lambda: {"lhs": inline, "rows": context["named"] or (context["sum"] if e.terms else ["0"])},
+        "compact": compact,
+    })
+    return context
 
 
 _PARAMETER_ROLES = frozenset(PARAMETER_ROLES)
