@@ -396,7 +396,6 @@ def rules_used(derivations) -> list:
 
 def expected_results() -> dict:
     """The final forms stated in the issue, built directly (for comparison by canonical form)."""
-    m1, n1 = ivar("m'"), ivar("n'")
     return {
         "dw": TermSum((Term(1, ((i, 0, HOUT), (j, 0, WOUT)), (),
                             (Tensor("delta", (q, i, j)), Tensor("xp", (c, S * i + D * m, S * j + D * n)))),)),
