@@ -195,8 +195,10 @@ class _Geometry:
         return Grid(title, title_latex, self.where(t, lead), t.role, x, 0.0, rows, cols, tuple(cells))
 
     def note(self, w) -> Label:
+        """A kernel tap as a cell note: its letter and index (the kernel grid's title names the
+        layer)."""
         title, _ = self.title(self.tensor_of[w])
-        return Label(title.letter, title.sup, self.sub(w))
+        return Label(title.letter, "", self.sub(w))
 
     def too_big(self, t) -> str:
         rows = t.shape[-2] if self.spatial == 2 else 1
@@ -244,7 +246,7 @@ def _chars(grids) -> int:
     n = 1
     for g in grids:
         for c in g.cells:
-            n = max(n, len(c.sub), len(c.note.sub) + len(c.note.letter) + 1 if c.note else 0)
+            n = max(n, len(c.sub), len(c.note.sub) + len(c.note.letter) if c.note else 0)
     return n
 
 

@@ -62,7 +62,7 @@ def test_input_figure_marks_each_output_with_its_kernel_tap(seed_files):
     assert highlighted(path) == {"i1_5", "w1_1", "w1_2", "w1_3", "w1_4", "o1_1", "o1_2", "o1_3", "o1_4"}
     root = ET.parse(path).getroot()
     notes = ["".join(t.itertext()) for t in root.iter(SVG + "text") if t.get("class") == "note"]
-    assert notes == ["w14", "w13", "w12", "w11"]  # o_1 by w_4, o_2 by w_3, o_3 by w_2, o_4 by w_1
+    assert notes == ["w4", "w3", "w2", "w1"]  # o_1 by w_4, o_2 by w_3, o_3 by w_2, o_4 by w_1
 
 
 def test_network_figure_is_the_chain_3x3_2x2_1x1(seed_files):
