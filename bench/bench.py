@@ -15,7 +15,7 @@ Derivation, per network (every gradient: kernel weights, inputs, activations):
 * ``symengine``: the fastest symbolic peer doing the same structured derivation: forward
   definitions as symengine expressions, local partials by symengine ``diff``, reverse
   accumulation into chain-rule sums of named upstream symbols (δ), exactly symconv's structure
-  (no certificate).
+  (no certificate) — in a subprocess, killed after ``--naive-timeout`` s.
 * ``torch``: PyTorch's numeric backward (float64, CPU): the floor, numbers instead of formulas.
 
 Rendering, per product term of the same networks:
@@ -216,13 +216,26 @@ def run_naive(spec: dict, timeout: float) -> float | None:
 # ----------------------------------------------------------------------------- symengine
 
 
-def run_symengine(spec: dict) -> float | None:
-    """The same structured derivation in symengine: forward definitions (z = Σ w·a), cost, local
-    partials by ``diff``, reverse accumulation into Σ δ·partial with δ named per output."""
+def run_symengine(spec: dict, timeout: float) -> float | None:
+    """Seconds of :func:`symengine_derive` in a fresh process; ``math.inf`` when killed after
+    ``timeout`` s, None without symengine."""
     try:
-        import symengine as se
+        import symengine  # noqa: F401
     except ImportError:
         return None
+    got = in_child(_symengine_child, spec, timeout)
+    return math.inf if got is None else got
+
+
+def _symengine_child(spec: dict, queue) -> None:
+    queue.put(symengine_derive(spec))
+
+
+def symengine_derive(spec: dict) -> float:
+    """The same structured derivation in symengine: forward definitions (z = Σ w·a), cost, local
+    partials by ``diff``, reverse accumulation into Σ δ·partial with δ named per output."""
+    import symengine as se
+
     t0 = time.perf_counter()
     (c, h, w), convs = _layers(spec)
     a = [[[se.Symbol(f"i_{k}_{i}_{j}") for j in range(w)] for i in range(h)] for k in range(c)]
@@ -349,7 +362,7 @@ def main() -> None:
             r = median3(lambda: run_symconv(spec))
             r.update(kind=kind, h=h)
             r["naive"] = run_naive(spec, args.naive_timeout) if kind != "three-channel" or h <= 16 else None
-            r["symengine"] = run_symengine(spec)
+            r["symengine"] = run_symengine(spec, args.naive_timeout)
             r["torch"] = run_torch(spec)
             rows.append(r)
             print(f"{kind:13} H={h:3} terms={r['terms']:7} derive={r['derive']:7.3f}s render={r['render']:7.3f}s "
@@ -369,7 +382,7 @@ def main() -> None:
 
 
 def _s(t) -> str:
-    return "n/a" if t is None else f"{t:.4f}s"
+    return "n/a" if t is None else "timeout" if t == math.inf else f"{t:.4f}s"
 
 
 def exponent(rows, kind, key, lo=16, hi=64):
@@ -383,6 +396,8 @@ def exponent(rows, kind, key, lo=16, hi=64):
 
 
 def _ratio(x, y) -> str:
+    if x == math.inf:
+        return "> timeout"
     return "—" if x is None or y is None or y == 0 else f"{x / y:.3g}×"
 
 

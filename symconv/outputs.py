@@ -1,4 +1,5 @@
-"""Write a derivation's files atomically as a whole: NAME.md, NAME.tex, NAME.pdf, NAME.json, NAME.html.
+"""Write a derivation's files atomically as a whole: NAME.md, NAME.tex, NAME.pdf, NAME.json, NAME.html,
+and with the Markdown the SVG figures it links to (NAME.figures/ID.svg).
 
 Every file is written to a temporary file next to its target (``.NAME.md.XXXX.tmp`` in the output
 folder), and only when every temporary is complete are they renamed into place together. The
@@ -194,7 +195,7 @@ def user_template_failure(exc: BaseException, folders: Sequence) -> SpecError | 
 
 
 def render_all(model, formats: Sequence[str], full: bool = False, show=(), templates=(),
-               values=None, progress: bool = False) -> dict[str, bytes]:
+               values=None, progress: bool = False, figures: dict | None = None) -> dict[str, bytes]:
     """The bytes of each requested format (``md``, ``tex``, ``pdf``, ``json``, ``html``) of
     ``model`` (anything with ``name``, ``spec``, ``network``, ``forward`` and ``gradients`` built
     on first use, such as a :class:`symconv.Model`).
@@ -202,10 +203,13 @@ def render_all(model, formats: Sequence[str], full: bool = False, show=(), templ
     ``full``/``show`` choose what the documents write out (see :func:`symconv.derivation.derive`),
     ``templates`` are folders searched before the built-in templates, ``values`` a
     :class:`~symconv.values.NumericView` for the numeric view; ``progress`` forces the progress
-    line on stderr even when it is not a terminal (``--progress``).
+    line on stderr even when it is not a terminal (``--progress``). ``figures``: a dict that,
+    when Markdown is rendered, receives the SVG files it links to (``{path relative to the
+    Markdown: bytes}``, see :func:`symconv.render.figure_files`).
     """
     meter = _progress(formats, progress)
-    produced = produce_all(model, formats, meter, full=full, show=show, templates=templates, values=values)
+    produced = produce_all(model, formats, meter, full=full, show=show, templates=templates, values=values,
+                           figures=figures)
     texts = {fmt: data if isinstance(data, bytes) else "".join(data).encode("utf-8") for fmt, data in produced.items()}
     meter.done()
     return texts
@@ -218,14 +222,15 @@ def _progress(formats: Sequence[str], force: bool):
 
 
 def produce_all(model, formats: Sequence[str], progress, full: bool = False, show=(), templates=(),
-                values=None) -> dict[str, bytes | Iterator[str]]:
+                values=None, figures: dict | None = None) -> dict[str, bytes | Iterator[str]]:
     """Each requested format of ``model`` (options as for :func:`render_all`; ``progress`` a
     :class:`~symconv.progress.Progress`): bytes for ``pdf`` and ``html``; for ``md`` and ``tex``
     an iterator of text pieces that renders the document as it is consumed
     (:func:`symconv.render.render_chunks`; joined, exactly the document's text), for ``json`` an
     iterator that makes the JSON text when it is consumed (after the documents). The derivation
     and every certificate are computed before this returns; a template failure is raised by the
-    iterator, as a :class:`SpecError` naming the user template's file and line."""
+    iterator, as a :class:`SpecError` naming the user template's file and line. ``figures`` as
+    for :func:`render_all` (filled here, with the Markdown requested)."""
     from .independent import certificate_of
     from .pdf import build_pdf, require_tex
 
@@ -270,6 +275,10 @@ def produce_all(model, formats: Sequence[str], progress, full: bool = False, sho
         tex = "".join(pieces("tex", "LaTeX")) if "pdf" in formats else None
         if "md" in formats:
             texts["md"] = pieces("md", "Markdown")
+            if figures is not None:
+                from .render import figure_files
+
+                figures.update({path: svg.encode("utf-8") for path, svg in figure_files(d, templates).items()})
         if "tex" in formats:
             texts["tex"] = pieces("tex", "LaTeX") if tex is None else tex.encode("utf-8")
         if "pdf" in formats:
@@ -332,10 +341,14 @@ def write_outputs(model, out: Path, formats: Sequence[str], full: bool = False, 
     Markdown and LaTeX documents streamed to their temporaries as they render, the other formats
     produced first (:func:`produce_all`); returns the paths written. ``options``: ``show``,
     ``templates``, ``values``, ``progress`` as for :func:`render_all`; ``field`` names the
-    output folder in errors."""
+    output folder in errors. With the Markdown go the SVG figures it links to
+    (``out/NAME.figures/ID.svg``), in the same atomic set."""
     check_targets([Path(out) / f"{model.name}.{fmt}" for fmt in formats], field)
     meter = _progress(formats, options.pop("progress", False))
-    data = produce_all(model, formats, meter, full=full, **options)
-    written = write_files({Path(out) / f"{model.name}.{fmt}": blob for fmt, blob in data.items()}, field)
+    figures: dict[str, bytes] = {}
+    data = produce_all(model, formats, meter, full=full, figures=figures, **options)
+    files = {Path(out) / f"{model.name}.{fmt}": blob for fmt, blob in data.items()}
+    files.update((Path(out) / path, blob) for path, blob in sorted(figures.items()))
+    written = write_files(files, field)
     meter.done()
     return written
