@@ -45,34 +45,18 @@ LEAF_SIZE_LIMIT = 50_000  # estimated leaf size of cost + gradients above which 
 
 def leaf_size_estimate(model) -> int:
     """Estimated size (in symbol occurrences) of the cost and every gradient written in leaf
-    symbols, counted from the definitions without building any expression.
-
-    ``F[s]``: leaf size of a forward symbol (1 for a leaf, 1 + Σ F of what its definition reads);
-    ``G[s]``: leaf size of ∂C/∂s = Σ over its chain-rule terms of G[via] + F(partial). The count
-    stops once it passes ten times :data:`LEAF_SIZE_LIMIT` (the answer is then "named").
-    """
-    fsize: dict = {}  # by id: a network's symbols are unique objects
-    get = fsize.get
-    for d in model.forward.definitions:
-        reads = list(map(id, map(_first, d.partials)))
-        fsize[id(d.target)] = 1 + sum(map(get, reads, repeat(1, len(reads))))
-
-    def partial_size(p) -> int:
-        if p.is_Symbol:
-            return get(id(p), 1)
-        if p.is_Number:
-            return 1
-        return 1 + sum(get(id(x), 1) for x in p.free_symbols)
-
+    symbols, counted from the definitions without building any expression
+    (:meth:`symconv.forward.Forward.leaf_size`, :meth:`symconv.gradients.Gradients.leaf_size`);
+    stops counting once it passes ten times :data:`LEAF_SIZE_LIMIT`."""
     grads = model.gradients
-    gsize: dict = {id(model.network.cost): 1}
-    total = fsize[id(model.network.cost)]
+    total = model.forward.leaf_size(model.network.cost)
+    seen: set = set()
     for d in reversed(model.forward.definitions):
         for v, _ in d.partials:
-            if id(v) in gsize:
+            if v in seen:
                 continue
-            gsize[id(v)] = sum(gsize.get(id(t.via), 1) + partial_size(t.partial) for t in grads[v].terms)
-            total += gsize[id(v)]
+            seen.add(v)
+            total += grads.leaf_size(v)
             if total > 10 * LEAF_SIZE_LIMIT:
                 return total
     return total
