@@ -27,6 +27,7 @@ class Forward:
     definitions: tuple[Definition, ...]
     by_target: dict = field(repr=False)
     _leaf_cache: dict = field(default_factory=dict, repr=False, compare=False)
+    _leaf_sizes: dict = field(default_factory=dict, repr=False, compare=False)
 
     def definition(self, symbol: sympy.Symbol) -> Definition:
         return self.by_target[symbol]
@@ -38,6 +39,23 @@ class Forward:
             for d in self.definitions:
                 cache[d.target] = d.expr.xreplace(cache)
         return sympy.sympify(expr, strict=True).xreplace(cache)
+
+    def leaf_size(self, expr: sympy.Expr) -> int:
+        """An estimate of the size (symbol occurrences) of :meth:`leaf` ``(expr)``, counted from
+        the definitions without building any expression: a leaf symbol counts 1, a named
+        intermediate 1 + the sizes of the symbols its definition reads (``partials``), and a
+        compound ``expr`` 1 + the sizes of its free symbols. Deep networks make this grow
+        exponentially with depth (each element reads a window of the layer before), which is
+        what the budgets of :mod:`symconv.size` need to see before a leaf form is built."""
+        sizes = self._leaf_sizes
+        if not sizes:
+            for d in self.definitions:
+                sizes[d.target] = 1 + sum(sizes.get(v, 1) for v, _ in d.partials)
+        if isinstance(expr, sympy.Symbol):
+            return sizes.get(expr, 1)
+        if expr.is_Number:
+            return 1
+        return 1 + sum(sizes.get(x, 1) for x in expr.free_symbols)
 
     @property
     def cost(self) -> Definition:

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 
 import sympy
 
-from ..claims import Claim, Side, parse_claim, to_leaf
+from ..claims import Claim, Side, leaf_size, parse_claim, to_leaf
+from ..size import COMPARE_SIZE_LIMIT, form_budget
 from ..verify import Comparison, _evaluator, compare, symbols_of
 from .mistakes import MISTAKES, mistaken_forms, to_named
 
@@ -135,11 +136,21 @@ def _intermediate_values(model: Model, exprs, point: dict) -> tuple:
 def check_claim(model: Model, claim: Claim | str) -> Verdict:
     """Check every right-hand side of ``claim`` (text or parsed) against the exact ∂C/∂wrt.
 
-    Raises :class:`~symconv.errors.SpecError` for a malformed claim (see :mod:`symconv.claims`).
+    Raises :class:`~symconv.errors.SpecError` for a malformed claim (see :mod:`symconv.claims`),
+    and (field ``claim``) when the exact gradient or a side, written in leaf symbols as they are
+    compared, would pass :data:`~symconv.size.COMPARE_SIZE_LIMIT` (deep networks), unless the
+    model allows large work.
     """
     if isinstance(claim, str):
         claim = parse_claim(model, claim)
     wrt = claim.wrt
+    allow = getattr(model, "allow_large", False)
+    fix = "check the claim on a smaller or shallower network"
+    form_budget(model.gradients.leaf_size(wrt), COMPARE_SIZE_LIMIT, "claim",
+                f"the exact ∂C/∂{wrt.name} in leaf symbols (what a claim is compared with)", fix, allow)
+    for side in claim.rhs:
+        form_budget(leaf_size(model, side.expr), COMPARE_SIZE_LIMIT, "claim",
+                    "its right-hand side in leaf symbols", fix, allow)
     truth_named = model.gradients.named(wrt)
     truth_leaf = to_leaf(model, truth_named)
     steps = []
