@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import sympy
 
-from .costs import cost_definition
+from .costs import cost_definition, one_hot_substitution
 from .gcpause import gc_paused
 from .layers import Context, LayerNet, kind_of
 from .network import Network
@@ -26,6 +26,10 @@ class Forward:
     network: Network
     definitions: tuple[Definition, ...]
     by_target: dict = field(repr=False)
+    assumed: dict = field(default_factory=dict, repr=False)
+    """The assumption on the targets as a substitution (:func:`~symconv.costs.one_hot_substitution`
+    under one-hot targets; empty: none). Gradients hold where it holds: compare them with an exact
+    derivative after :meth:`assume`."""
     _leaf_cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     def definition(self, symbol: sympy.Symbol) -> Definition:
@@ -38,6 +42,10 @@ class Forward:
             for d in self.definitions:
                 cache[d.target] = d.expr.xreplace(cache)
         return sympy.sympify(expr, strict=True).xreplace(cache)
+
+    def assume(self, expr: sympy.Expr) -> sympy.Expr:
+        """``expr`` under the assumption on the targets (:attr:`assumed`; unchanged without one)."""
+        return expr.xreplace(self.assumed) if self.assumed else expr
 
     @property
     def cost(self) -> Definition:
@@ -54,10 +62,12 @@ def build_forward(network: Network) -> Forward:
     definitions.append(
         cost_definition(
             network.spec.cost.type, network.cost, network.output.symbols, network.targets.symbols,
-            max(network.batch, 1), network.spec.cost.reduction,
+            max(network.batch, 1), network.spec.cost.reduction, network.spec.cost.targets == "one_hot",
         )
     )
-    return Forward(network, tuple(definitions), {d.target: d for d in definitions})
+    assumed = (one_hot_substitution(network.targets.symbols, max(network.batch, 1))
+               if network.spec.cost.targets == "one_hot" else {})
+    return Forward(network, tuple(definitions), {d.target: d for d in definitions}, assumed)
 
 
 def layer_definitions(layer: LayerNet, flip: bool) -> list[Definition]:

@@ -209,6 +209,14 @@ class Statements:
         paths = self.paths(readers) if readers else None
         return paths[2] if paths is not None else ""
 
+    def targets_assumption(self) -> str | None:
+        """The assumption on the targets, ``Σ_k y_k = 1`` (one-hot targets, each example),
+        or None when the spec assumes nothing (``[cost] targets = "any"``)."""
+        if self.network.spec.cost.targets != "one_hot":
+            return None
+        y = self.namer.element_latex("target", None, self.target_index())
+        return rf"\sum_{{k}} {y} = 1"
+
     def cross_entropy_general(self, outputs: int) -> str:
         """The cross-entropy cost in general (``-Σ_k y_k (o_k - log Σ_j e^{o_j})``) with its count
         of ``outputs`` terms, for a cost too long to write in full."""

@@ -384,6 +384,7 @@ def build_context(d: Derivation, numeric=None, claims=()) -> dict:
         "index_base": nm.base,
         "style": nm.style,
         "seed_note": pr.st.seed_note(),
+        "assumption": pr.st.targets_assumption(),
         "full": d.full,
         "numeric": numeric is not None,
         "certificates": d.certificate_count,
