@@ -118,14 +118,33 @@ def one_hot_substitution(targets: Sequence[sympy.Symbol], examples: int = 1) -> 
     return {ys[-1]: 1 - sympy.Add(*ys[:-1]) for ys in one_hot_blocks(targets, examples)}
 
 
+def softmax_definitions(outputs: Sequence[sympy.Symbol], probabilities: Sequence[sympy.Symbol],
+                        examples: int = 1) -> list[Definition]:
+    """``p_k = exp(o_k) / Σ_j exp(o_j)`` over each example's outputs (``examples`` equal blocks,
+    row-major): the softmax the cross-entropy cost reads, named so that the cost's partials read
+    ``p_k``. The definitions have no partials: the cost is defined from ``o`` directly, so the
+    chain rule never passes through ``p`` (``p`` abbreviates its partials)."""
+    n = len(outputs) // examples
+    defs = []
+    for e in range(examples):
+        os_ = outputs[e * n:(e + 1) * n]
+        total = sympy.Add(*[sympy.exp(o) for o in os_])
+        defs.extend(Definition(p, sympy.exp(o) / total, (), "softmax")
+                    for o, p in zip(os_, probabilities[e * n:(e + 1) * n]))
+    return defs
+
+
 def cost_definition(
     kind: str, cost: sympy.Symbol, outputs: Sequence[sympy.Symbol], targets: Sequence[sympy.Symbol],
     examples: int = 1, reduction: str = "sum", one_hot: bool = False,
+    probabilities: Sequence[sympy.Symbol] | None = None,
 ) -> Definition:
     """``C = cost(o, y)`` over flattened outputs ``o`` and targets ``y`` (same length, row-major):
     for a batch, ``examples`` blocks of equal length, each example's cost summed, or averaged
     under ``reduction = "mean"``. ``one_hot`` (cross-entropy): Σ_k y_k = 1 is assumed for each
     example and the partials are p_k − y_k (p = softmax(o)), not p_k Σ_j y_j − y_k.
+    ``probabilities`` (cross-entropy): the symbols p_k the partials are written in (defined by
+    :func:`softmax_definitions`); without them the partials spell softmax(o)_k out.
 
     The expression is built on first use; the partials are built at once (one small expression
     per output).
@@ -140,7 +159,9 @@ def cost_definition(
             norm = sympy.log(total)
             exprs.append(-sympy.Add(*[y * (o - norm) for o, y in zip(os_, ys)]))
             y_sum = 1 if one_hot else sympy.Add(*ys)  # softmax(o)_k Σ_j y_j − y_k
-            partials.extend((o, scale * (sympy.exp(o) / total * y_sum - y)) for o, y in zip(os_, ys))
+            ps = ([sympy.exp(o) / total for o in os_] if probabilities is None
+                  else probabilities[e * n:(e + 1) * n])
+            partials.extend((o, scale * (p * y_sum - y)) for o, p, y in zip(os_, ps, ys))
         expr = exprs[0] if examples == 1 else scale * sympy.Add(*exprs)
         return Definition(cost, expr, tuple(partials), kind)
     partials = _partials(kind, outputs, targets, n, scale)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import sympy
 
-from .costs import cost_definition, one_hot_substitution
+from .costs import cost_definition, one_hot_substitution, softmax_definitions
 from .gcpause import gc_paused
 from .layers import Context, LayerNet, kind_of
 from .network import Network
@@ -21,7 +21,8 @@ from .ops import Definition
 
 @dataclass(frozen=True)
 class Forward:
-    """All definitions of a network in forward (topological) order; the cost's comes last."""
+    """All definitions of a network in forward (topological) order: the layers', the softmax
+    p = softmax(o) of a cross-entropy cost, and the cost's last."""
 
     network: Network
     definitions: tuple[Definition, ...]
@@ -59,10 +60,15 @@ def build_forward(network: Network) -> Forward:
     definitions: list[Definition] = []
     for layer in network.layers:
         definitions.extend(layer_definitions(layer, flip))
+    examples = max(network.batch, 1)
+    probabilities = network.probabilities
+    if probabilities is not None:
+        definitions.extend(softmax_definitions(network.output.symbols, probabilities.symbols, examples))
     definitions.append(
         cost_definition(
             network.spec.cost.type, network.cost, network.output.symbols, network.targets.symbols,
-            max(network.batch, 1), network.spec.cost.reduction, network.spec.cost.targets == "one_hot",
+            examples, network.spec.cost.reduction, network.spec.cost.targets == "one_hot",
+            probabilities.symbols if probabilities is not None else None,
         )
     )
     assumed = (one_hot_substitution(network.targets.symbols, max(network.batch, 1))

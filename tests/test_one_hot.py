@@ -15,6 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import symconv
+from symconv.check import check_claim, render_text
+from symconv.check.verdict import ASSUMED_NOTE
 from symconv.cli import main
 from symconv.costs import one_hot_substitution
 from symconv.derivation import derive
@@ -22,6 +24,7 @@ from symconv.errors import SpecError
 from symconv.gradients import build_gradients
 from symconv.independent import certify_gradients
 from symconv.jsonout import to_json
+from symconv.values import random_values, values_from_mapping
 from symconv.verify import certify_equal
 from tests.oracle import compare, random_values
 from tests.test_graph_batch import _garbage, _toml
@@ -59,7 +62,7 @@ def test_one_hot_needs_cross_entropy():
     assert str(err.value).startswith("cost.targets: \"one_hot\"") and "cross_entropy" in str(err.value)
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(targets=_garbage, kind=st.sampled_from(["cross_entropy", "sse", "bce"]))
 def test_garbage_targets_exit_2_in_one_line_and_write_nothing(targets, kind, tmp_path_factory, capsys):
     folder = tmp_path_factory.mktemp("fuzz")
@@ -106,7 +109,7 @@ def test_substitution_is_the_last_target_of_each_example():
 
 @pytest.mark.parametrize("layers", [
     DENSE["layers"],
-    [{"type": "conv2d", "kernel_size": 1, "out_channels": 2, "bias": True, "activation": "tanh"},
+    [{"type": "conv2d", "kernel_size": 1, "out_channels": 2, "bias": True},
      {"type": "flatten"}, {"type": "dense", "out_features": 3}],
 ])
 @pytest.mark.parametrize("shape,reduction", [([1, 2, 2], "sum"), ([2, 1, 2, 2], "mean")])
@@ -156,7 +159,7 @@ def one_hot_networks(draw):
                      "reduction": draw(st.sampled_from(["sum", "mean"]))}}
 
 
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(one_hot_networks(), st.integers(0, 10_000))
 def test_one_hot_equals_torch_at_one_hot_targets(spec, seed):
     model = symconv.load(spec)
@@ -194,3 +197,97 @@ def test_document_states_the_assumption_only_under_one_hot():
     md = symconv.load(_spec(targets="one_hot")).render("md")
     assert "Assumed: $\\sum_{k} y_{k} = 1$ for each example" in md
     assert "Assumed:" not in symconv.load(_spec()).render("md")
+
+
+# ----------------------------------------------------------------------------- check
+
+
+@pytest.mark.parametrize("claim", [
+    r"\frac{\partial C}{\partial o_1^2} = p_1 - y_1",
+    r"\delta_1^2 = p_1 - y_1",
+    r"\frac{\partial C}{\partial o_1^2} = \frac{e^{o_1^2}}{e^{o_1^2} + e^{o_2^2} + e^{o_3^2}} - y_1",
+    r"\frac{\partial C}{\partial w_1^2} = (p_1 - y_1) i_1^1",
+    r"\frac{\partial C}{\partial b_2^2} = p_2 (y_1 + y_2 + y_3) - y_2",
+])
+def test_check_accepts_p_minus_y_under_one_hot_saying_so(claim):
+    verdict = check_claim(symconv.load(_spec(targets="one_hot")), claim)
+    assert verdict.ok
+    assert all(ASSUMED_NOTE in s.comparison.note for s in verdict.steps)
+    assert "sum to 1 (one-hot targets)" in render_text(verdict)
+
+
+@pytest.mark.parametrize("claim, label", [
+    (r"\delta_1^2 = p_1 - y_1", "p_{1} - y_{1}"),
+    (r"\frac{\partial C}{\partial w_1^2} = (p_1 - y_1) i_1^1", r"i^{1}_{1} \left(p_{1} - y_{1}\right)"),
+])
+def test_check_without_one_hot_says_wrong_but_holds_when_targets_sum_to_1(claim, label):
+    verdict = check_claim(symconv.load(_spec()), claim)
+    assert not verdict.ok
+    step = verdict.steps[0]
+    assert [d.kind for d in step.diagnoses] == ["one_hot_assumed"]
+    assert ASSUMED_NOTE not in step.comparison.note
+    text = render_text(verdict)
+    assert "holds when $\\sum_k y_k = 1$" in text and f"proven: the claim equals {label}" in text
+    # the counterexample has targets that do not sum to 1
+    point = step.comparison.point
+    ys = symconv.load(_spec()).network.targets.symbols
+    assert sum(point.get(y, 0) for y in ys) != 1
+
+
+def test_check_under_one_hot_still_finds_a_wrong_claim_with_a_consistent_counterexample():
+    model = symconv.load(_spec(targets="one_hot"))
+    verdict = check_claim(model, r"\delta_1^2 = p_1 - y_2")
+    assert not verdict.ok
+    point = verdict.steps[0].comparison.point
+    assert sum(point.get(y, 0) for y in model.network.targets.symbols) == 1
+
+
+# ----------------------------------------------------------------------------- the document
+
+
+def test_document_names_the_softmax_and_shows_p_minus_y_under_one_hot():
+    md = symconv.load(_spec(targets="one_hot")).render("md")
+    assert "### Softmax" in md
+    assert r"p_{k} &= \frac{e^{o^{2}_{k}}}{\sum_{j} e^{o^{2}_{j}}} \\" in md
+    assert r"\delta^{2}_{1} &= p_{1} - y_{1}" in md
+    assert "This is the textbook $p_{k} - y_{k}$" in md
+    notation = md[md.index("Notation"):md.index("## 3. Network")]
+    assert r"| $p_{k}$ | softmax of the last layer's outputs" in notation
+    assert r"$p_{k} = \frac{e^{o^{2}_{k}}}{\sum_{j} e^{o^{2}_{j}}}$" in notation
+
+
+def test_document_without_one_hot_keeps_the_general_form_and_says_why():
+    md = symconv.load(_spec()).render("md")
+    assert r"\delta^{2}_{1} &= p_{1} \left(y_{1} + y_{2} + y_{3}\right) - y_{1}" in md
+    assert ("The textbook $p_{k} - y_{k}$ holds only when $\\sum_{k} y_{k} = 1$ (one-hot or probability targets); "
+            "this spec does not assume it") in md
+
+
+def test_certificates_table_says_the_comparisons_are_made_where_the_targets_sum_to_1():
+    md = symconv.load(_spec(targets="one_hot")).render("md")
+    table = md[md.index("Certificates"):]
+    assert "after substituting the last target of each example by 1 minus the others" in table
+    assert "at targets drawn summing to 1 in each example" in table
+
+
+def test_probability_letter_moves_aside_for_a_user_letter_and_index_letters_avoid_p():
+    model = symconv.load(dict(_spec(), notation={"weight": "p"}))
+    assert model.network.table.info[model.network.probabilities.symbols[0]].latex == r"\hat{y}_{1}"
+    conv = {"input": {"shape": [1, 3, 3]}, "layers": [{"type": "conv2d", "kernel_size": 2}, {"type": "flatten"},
+                                                        {"type": "dense", "out_features": 2}],
+            "cost": {"type": "cross_entropy", "targets": "one_hot"}}
+    md = symconv.load(conv).render("md")
+    assert r"z^{1}_{(r,g,h)}" not in md and r"o^{1}_{(r,g,h)}" in md  # positions g, h: p is the softmax
+    sse = dict(conv, cost={"type": "sse"}, layers=conv["layers"][:1])
+    assert r"o^{1}_{(r,p,q)}" in symconv.load(sse).render("md")  # unchanged without a softmax
+
+
+def test_values_honour_one_hot_targets():
+    model = symconv.load(_spec(targets="one_hot"))
+    ys = model.network.targets.symbols
+    drawn = random_values(model, 5)
+    assert sum(drawn[y] for y in ys) == 1
+    given = {s.name: v for s, v in drawn.items()}
+    given["y_1"] = given["y_1"] + 1
+    with pytest.raises(SpecError, match=r'^--values: y_1 \+ y_2 \+ y_3 = 2, but \[cost\] targets = "one_hot"'):
+        values_from_mapping(model, given)
