@@ -1,10 +1,17 @@
 r"""Check a user's backward code (NumPy) against the exact gradient, and name the mistake.
 
-:func:`check_backward` ``(fn, layer)`` runs ``fn`` at random small-integer values (exactly
-representable in float64, so sums and products stay exact; outputs are compared with a relative
-tolerance of ``1e-9`` to allow the user's own divisions), compares every element of every
-gradient it returns with symconv's exact gradient of the same layer, and, where they differ,
-names the mistake by matching its output with the mistaken forms evaluated at the same values:
+:func:`check_backward` ``(fn, layer)`` runs ``fn`` at random small-integer values, compares every
+element of every gradient it returns with symconv's exact gradient of the same layer, and, where
+they differ, names the mistake by matching its output with the mistaken forms evaluated at the
+same values. Arithmetic: exact rationals where the code allows — ``fn`` is first called with
+object-dtype NumPy arrays of :class:`fractions.Fraction`, and when every element it returns is
+still an integer or a ``Fraction`` the comparison is exact equality; when it raises or returns
+anything else (a float array, e.g. from ``np.zeros(shape)``), it is called again with float64
+arrays of the same values and compared with a relative tolerance of ``1e-9`` (the values are
+small integers, exactly representable, so only the code's own divisions round). The report
+states which arithmetic was used (:attr:`BackwardReport.arithmetic`).
+
+Mistaken forms:
 
 * from the mistake catalogue (:mod:`symconv.check.mistakes`, built on the layers' own rules):
   stride zeros not inserted, kernel not rotated, padding not cropped, convolution and
@@ -34,6 +41,7 @@ from __future__ import annotations
 import inspect
 import random
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
 import sympy
@@ -53,6 +61,15 @@ class BackwardReport:
     wrong: dict = field(default_factory=dict)
     mistakes: tuple = ()
     text: str = ""
+    arithmetic: str = ""
+    """How the outputs were compared: :data:`EXACT` or :data:`FLOAT` (per trial, ``"; "``-joined
+    when the trials differ)."""
+
+
+EXACT = "exact rationals (object arrays of fractions.Fraction)"
+"""The arithmetic when ``fn`` computes with Fraction arrays and returns integers or Fractions."""
+FLOAT = "float64, relative tolerance 1e-9"
+"""The arithmetic when ``fn`` needs float arrays (it raised with Fractions, or returned floats)."""
 
 
 EXTRA = {
@@ -210,23 +227,71 @@ class _Harness:
         return found
 
 
-def _call(fn, model, harness: _Harness):
-    """Call ``fn`` through the adapter its signature selects; returns {tensor: flat floats}."""
+def _fraction(v) -> Fraction:
+    """A sympy Rational as a :class:`fractions.Fraction`."""
+    v = sympy.Rational(v)
+    return Fraction(int(v.p), int(v.q))
+
+
+def _exact_element(v) -> Fraction | None:
+    """An element ``fn`` returned from Fraction arrays, as a Fraction when it is exact (a Python
+    or NumPy integer, a bool, a Fraction), else None."""
+    import numbers
+
+    if isinstance(v, Fraction):
+        return v
+    if isinstance(v, numbers.Integral):  # int, bool, numpy integers
+        return Fraction(int(v))
+    return None
+
+
+def _call_exact(fn, model, harness: _Harness):
+    """``fn`` called with object arrays of Fractions: ``{tensor: [Fraction, …]}`` (or a shape
+    mismatch), or None when the code does not keep the arithmetic exact (it raised, or returned
+    something other than integers and Fractions)."""
+    try:
+        got = _call(fn, model, harness, exact=True)
+    except SpecError:
+        raise
+    except Exception:  # noqa: BLE001 - the code needs floats; it is called again with float64
+        return None
+    for name, v in got.items():
+        if isinstance(v, tuple):
+            continue
+        values = [_exact_element(a) for a in v]
+        if any(a is None for a in values):
+            return None
+        got[name] = values
+    return got
+
+
+def _call(fn, model, harness: _Harness, exact: bool = False):
+    """Call ``fn`` through the adapter its signature selects; returns {tensor: flat values}
+    (floats; with ``exact``, the arrays passed hold Fractions (object dtype) and the elements
+    come back as returned)."""
     try:
         import numpy as np
     except ImportError:
         raise SpecError("FUNCTION", "a backward function takes NumPy arrays; install NumPy (pip install numpy)") from None
 
+    def array(values, shape):
+        if exact:
+            a = np.empty(len(values), dtype=object)
+            a[:] = [_fraction(v) for v in values]
+            return a.reshape(shape)
+        return np.array([float(v) for v in values]).reshape(shape)
+
     L = harness.L
     c, h, w = L.inputs.shape
-    x = np.array([float(harness.point[s]) for s in L.inputs.symbols]).reshape(1, c, h, w)
-    dout = np.array([float(v) for v in harness.dout]).reshape((1, *L.out.shape))
+    x = array([harness.point[s] for s in L.inputs.symbols], (1, c, h, w))
+    dout = array(harness.dout, (1, *L.out.shape))
     params = list(inspect.signature(fn).parameters)
     stride = getattr(L.spec, "stride", (1, 1))[0]
     weighted = L.weight is not None
     if weighted:
-        wt = np.array([float(harness.point[s]) for s in L.weight.symbols]).reshape(L.weight.shape)
-        bias = np.array([float(harness.point[s]) for s in L.bias.symbols]) if L.bias is not None else np.zeros(L.weight.shape[0])
+        wt = array([harness.point[s] for s in L.weight.symbols], L.weight.shape)
+        bias = array([harness.point[s] for s in L.bias.symbols] if L.bias is not None else [0] * L.weight.shape[0],
+                     (L.weight.shape[0],))
         pad = L.pad[0][0] if L.pad else 0
         if params[:2] == ["dout", "cache"]:
             out = fn(dout, (x, wt, bias, {"stride": stride, "pad": pad}))
@@ -246,18 +311,22 @@ def _call(fn, model, harness: _Harness):
         names = ["dx"]
     result = {}
     for name, arr in zip(names, out):
-        a = np.asarray(arr, dtype=float)
+        a = np.asarray(arr, dtype=object if exact else float)
         t = harness.tensors.get(name)
         if t is None:
             continue
         if a.size != len(t.symbols):
             result[name] = ("shape", a.shape)
             continue
-        result[name] = [float(v) for v in a.reshape(-1)]
+        result[name] = [v if exact else float(v) for v in a.reshape(-1)]
     return result
 
 
-def _close(a: float, b) -> bool:
+def _close(a, b) -> bool:
+    """``a`` (what the code returned: a Fraction, compared exactly, or a float) against the
+    exact value ``b`` (a sympy Rational)."""
+    if isinstance(a, Fraction):
+        return a == _fraction(b)
     b = float(b)
     return abs(a - b) <= TOLERANCE * max(1.0, abs(b))
 
@@ -274,10 +343,14 @@ def check_backward(fn, layer, seed: int = 0) -> BackwardReport:
     lines = []
     named: list = []
     wrong_total: dict = {}
+    arithmetic: list[str] = []
     for trial, ties in enumerate((False, True)):
         harness = _Harness(model, seed + trial, ties)
         try:
-            got = _call(fn, model, harness)
+            got = _call_exact(fn, model, harness)
+            arithmetic.append(EXACT if got is not None else FLOAT)
+            if got is None:
+                got = _call(fn, model, harness)
         except SpecError:
             raise
         except Exception as exc:  # noqa: BLE001 - the user's code failed: that is the report
@@ -303,8 +376,9 @@ def check_backward(fn, layer, seed: int = 0) -> BackwardReport:
             if count:
                 k = next(i for i, (a, b) in enumerate(zip(got[n], truth[n])) if not _close(a, b))
                 sym = harness.tensors[n].symbols[k]
+                yours = got[n][k] if isinstance(got[n][k], Fraction) else f"{got[n][k]:g}"
                 lines.append(f"{n}: {count} of {len(got[n])} elements wrong ({where}); first at {sym}: "
-                             f"yours {got[n][k]:g}, exact {truth[n][k]}")
+                             f"yours {yours}, exact {truth[n][k]}")
         forms = {(k, EXTRA[k]): v for k, v in harness.term_forms().items()}
         forms.update(harness.catalogue_forms(truth))
         def differs(vec):
@@ -320,15 +394,18 @@ def check_backward(fn, layer, seed: int = 0) -> BackwardReport:
                 named.append(key[:2])
         break
     ok = not lines
+    used = "; ".join(dict.fromkeys(arithmetic))
     head = "backward correct: every element of " + ", ".join(_names(model)) + " equals the exact gradient " \
-        "(two trials: distinct inputs, inputs with ties; float64, tolerance 1e-9)" if ok else "backward WRONG"
+        f"(two trials: distinct inputs, inputs with ties; {used})" if ok else "backward WRONG"
     text = [head] + ["  " + line for line in lines]
+    if not ok:
+        text.append(f"  arithmetic: {used}")
     if not ok:
         if named:
             text += [f"  mistake: {title}" for _, title in named]
         else:
             text.append("  mistake: matches no known mistake")
-    return BackwardReport(ok, wrong_total, tuple(named), "\n".join(text) + "\n")
+    return BackwardReport(ok, wrong_total, tuple(named), "\n".join(text) + "\n", used)
 
 
 def _names(model):
@@ -381,5 +458,5 @@ def load_function(target: str):
     return fn
 
 
-__all__ = ["EXTRA", "TOLERANCE", "BackwardReport", "assert_backward_correct", "check_backward", "load_function",
+__all__ = ["EXACT", "EXTRA", "FLOAT", "TOLERANCE", "BackwardReport", "assert_backward_correct", "check_backward", "load_function",
            "parse_layer"]

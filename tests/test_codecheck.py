@@ -106,3 +106,58 @@ def test_without_numpy_the_error_names_what_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "numpy", None)  # makes `import numpy` raise ImportError
     with pytest.raises(SpecError, match=r"^FUNCTION: a backward function takes NumPy arrays; install NumPy \(pip install numpy\)$"):
         check_backward(lambda x, w, dout: (x, w), OVERLAP)
+
+
+def test_exact_rationals_where_the_code_allows_else_float64_stated():
+    from symconv.codecheck import EXACT, FLOAT
+
+    np = pytest.importorskip("numpy")
+    exact = check_backward(impls.conv_backward, STRIDED)
+    assert exact.ok and exact.arithmetic == EXACT and EXACT in exact.text
+    # np.zeros(shape) makes float arrays: the outputs are floats, so the comparison is float64
+    textbook = check_backward(impls.conv_backward_textbook, STRIDED)
+    assert textbook.ok and textbook.arithmetic == FLOAT and FLOAT in textbook.text
+
+    def refuses_fractions(dout, cache):
+        x, w, b, param = cache
+        x, w, dout = (np.asarray(a, dtype=np.float64) for a in (x, w, dout))
+        return impls.conv_backward(dout, (x, w, np.asarray(b, dtype=np.float64), param))
+
+    floated = check_backward(refuses_fractions, STRIDED)
+    assert floated.ok and floated.arithmetic == FLOAT
+
+
+def test_exact_arithmetic_sees_an_error_below_the_float_tolerance():
+    from fractions import Fraction
+
+    def almost(dout, cache):  # every gradient off by one part in 10^12: inside float64's 1e-9
+        dx, dw, db = impls.conv_backward(dout, cache)
+        return dx * Fraction(10**12 + 1, 10**12), dw, db
+
+    report = check_backward(almost, STRIDED)
+    assert not report.ok and report.wrong["dx"] > 0 and report.wrong["dw"] == 0
+    assert "arithmetic: exact rationals (object arrays of fractions.Fraction)" in report.text
+
+    def almost_float(dout, cache):  # the same error in floats: within the stated tolerance
+        dx, dw, db = impls.conv_backward(dout, cache)
+        return (dx * Fraction(10**12 + 1, 10**12)).astype(float), dw, db
+
+    assert check_backward(almost_float, STRIDED).ok
+
+
+def test_exact_division_of_an_average_pool():
+    import numpy as np
+
+    def avgpool_backward(dout, cache):
+        x, param = cache
+        k, s = param["pool_height"], param["stride"]
+        dx = np.zeros_like(x)
+        _, C, Ho, Wo = dout.shape
+        for c in range(C):
+            for i in range(Ho):
+                for j in range(Wo):
+                    dx[0, c, i * s:i * s + k, j * s:j * s + k] += dout[0, c, i, j] / (k * k)
+        return dx
+
+    report = check_backward(avgpool_backward, "avg_pool2d:kernel_size=3,stride=1,input=1x4x4")
+    assert report.ok and report.arithmetic.startswith("exact"), report.text

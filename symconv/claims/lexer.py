@@ -46,6 +46,7 @@ _UNICODE = {  # pasted math: read as the LaTeX command it shows
     "⌉": ("cmd", "rceil"), "≤": ("cmd", "le"), "≥": ("cmd", "ge"),
 }
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+_QUERY_EQUALS = re.compile(r"\s*\{\s*\?\s*\}\s*\{\s*=\s*\}")
 _TEXT_GRADIENT = re.compile(r"d([A-Za-z][A-Za-z0-9_]*)/d([A-Za-z][A-Za-z0-9_]*)")
 
 
@@ -80,7 +81,8 @@ def tokenize(text: str, names: frozenset | set | dict = frozenset()) -> list[Tok
     such a name is one ``name`` token, so the plain-text form that ``symconv formula --format
     text`` prints (``dC/dw1_1 = delta1_1*i1_1 + ...``, ``**`` for powers, sympy's function names)
     reads too. Markdown/LaTeX wrappers are skipped: ``$``, ``$$``, ``\\begin{aligned}``,
-    ``\\end{...}``, ``&``, the row break ``\\\\``.
+    ``\\end{...}``, ``&``, the row break ``\\\\``; a question mark ending the claim (``… \\ ?``)
+    too, and ``\\overset{?}{=}`` (``\\stackrel{?}{=}``) reads as ``=``.
 
     Raises :class:`SpecError` (field ``claim``) for an unexpected character or an unbalanced
     delimiter, naming it and its column.
@@ -134,6 +136,12 @@ def tokenize(text: str, names: frozenset | set | dict = frozenset()) -> list[Tok
                     continue
                 if name in _SKIP_COMMANDS:
                     continue
+                if name in ("overset", "stackrel"):  # \overset{?}{=}: the verdict documents' "is it equal?"
+                    m2 = _QUERY_EQUALS.match(text, i)
+                    if m2:
+                        tokens.append(Token("op", "=", col))
+                        i = m2.end()
+                        continue
                 if name in _ENVIRONMENTS:  # \\begin{aligned}, \\end{aligned}: layout only
                     m2 = re.compile(r"\s*\{[A-Za-z*]*\}").match(text, i)
                     if m2:
@@ -160,6 +168,9 @@ def tokenize(text: str, names: frozenset | set | dict = frozenset()) -> list[Tok
             continue
         if ch in _OPS:
             tokens.append(Token("op", ch, col))
+            i += 1
+            continue
+        if ch == "?" and not text[i + 1:].strip(" \t\r\n$."):  # "… = x ?": the claim asked as a question
             i += 1
             continue
         if ch in _UNICODE:

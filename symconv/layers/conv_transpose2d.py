@@ -98,6 +98,7 @@ class ConvTranspose2dKind(LayerKind):
     keys = ("type", "out_channels", "kernel_size", "stride", "padding", "output_padding", "dilation", "groups",
             "bias") + ACTIVATION_KEYS
     weighted = True
+    mistake_modes = ("true", "unrotated", "no_stride_zeros", "uncropped")
 
     def parse(self, table: Mapping[str, Any], where: str) -> ConvTranspose2d:
         stride = pair(table.get("stride", 1), f"{where}.stride")
@@ -202,6 +203,62 @@ class ConvTranspose2dKind(LayerKind):
             forms.append(ClosedForm("bias", "bias", tuple(
                 tuple((v, None) for row in deltas[o] for v in row) for o in range(c_out))))
         return forms
+
+    def example_mistaken_partials(self, layer: LayerNet, mode: str, ctx: Context) -> dict:
+        """The (symbol, partial) pairs of every output ``z[o, y, x']`` under a placement ``mode``,
+        0-based, with ``(m', n') = (m, n)`` (or the flipped tap under ``convention =
+        "convolution"``) and ``(m, i)`` the taps of :func:`spread`, ``s·i + d·m − p = y``:
+
+        * ``"true"``: the exact partials, ∂z/∂W[c, o, m', n'] = x[c, i, j] and
+          ∂z/∂x[c, i, j] = W[c, o, m', n'].
+        * ``"unrotated"`` (the kernel's orientation wrong in the input gradient): ∂z/∂x[c, i, j]
+          taken as ``W[c, o, kh−1−m', kw−1−n']``, i.e. ∂C/∂x = Σ δ[o, s·i + d·m − p, …]
+          · W[c, o, kh−1−m, …]: the input gradient computed with the 180°-rotated kernel (as if
+          it were conv2d's, a full convolution), where the transposed layer's input gradient is
+          the plain strided cross-correlation of δ with the kernel as stored.
+        * ``"no_stride_zeros"`` (the input not zero-inserted by the stride): the taps read as if
+          the stride were 1, ``i + d·m − p = y``, for ∂/∂W and ∂/∂x: ∂C/∂x[c, i, j] =
+          Σ δ[o, i + d·m − p, j + d·n − p] W[c, o, m, n] and ∂C/∂W[c, o, m, n] =
+          Σ δ[o, i + d·m − p, j + d·n − p] x[c, i, j] (out-of-range reads dropped).
+        * ``"uncropped"`` (padding not cropped): the input gradient reads δ in uncropped
+          coordinates, ``s·i + d·m = y``; ∂/∂W unchanged.
+        """
+        spec: ConvTranspose2d = layer.spec
+        c_in, h, w = layer.inputs.shape
+        c_out, ho, wo = layer.out.shape
+        kh, kw = spec.kernel_size
+        (sh, sw), (dh, dw), (ph, pw) = spec.stride, spec.dilation, spec.padding
+        cg, og = c_in // spec.groups, c_out // spec.groups
+
+        def taps(stride_h, stride_w, pad_h, pad_w):
+            return (spread(h, ho, kh, stride_h, dh, pad_h), spread(w, wo, kw, stride_w, dw, pad_w))
+
+        true = taps(sh, sw, ph, pw)
+        weight_taps = taps(1, 1, ph, pw) if mode == "no_stride_zeros" else true
+        input_taps = {"no_stride_zeros": weight_taps, "uncropped": taps(sh, sw, 0, 0)}.get(mode, true)
+        x, wt = layer.inputs, layer.weight
+
+        def tap(c, ol, m, n, rotated=False):
+            mm, nn = (kh - 1 - m, kw - 1 - n) if ctx.flip else (m, n)
+            return wt.at(c, ol, kh - 1 - mm, kw - 1 - nn) if rotated else wt.at(c, ol, mm, nn)
+
+        out = {}
+        carriers = layer.carrier
+        for o in range(c_out):
+            g, ol = divmod(o, og)
+            for y in range(ho):
+                for xx in range(wo):
+                    pairs = []
+                    for c in range(g * cg, (g + 1) * cg):
+                        rows, cols = weight_taps
+                        pairs += [(tap(c, ol, m, n), x.at(c, i, j)) for m, i in rows[y] for n, j in cols[xx]]
+                        rows, cols = input_taps
+                        pairs += [(x.at(c, i, j), tap(c, ol, m, n, mode == "unrotated"))
+                                  for m, i in rows[y] for n, j in cols[xx]]
+                    if layer.bias is not None:
+                        pairs.append((layer.bias.symbols[o], sympy.Integer(1)))
+                    out[carriers.at(o, y, xx)] = pairs
+        return out
 
     def summary(self, layer: LayerNet) -> dict:
         spec = layer.spec

@@ -40,7 +40,8 @@ def expr_rows(p: NotationPrinter, expr, width: int = ROW_WIDTH, nested: bool = F
     rows = [""]
 
     def put(piece: str) -> None:
-        if rows[-1] and visible_len(rows[-1]) + visible_len(piece) > width:
+        # a lone sign stays with the factor it negates ("- \cdot x" would read as nonsense)
+        if rows[-1] and rows[-1] != "-" and visible_len(rows[-1]) + visible_len(piece) > width:
             rows.append(r"\cdot " + piece)
         else:
             rows[-1] = (rows[-1] + " " + piece).strip()
