@@ -129,7 +129,7 @@ def softmax_definitions(outputs: Sequence[sympy.Symbol], probabilities: Sequence
     for e in range(examples):
         os_ = outputs[e * n:(e + 1) * n]
         total = sympy.Add(*[sympy.exp(o) for o in os_])
-        defs.extend(Definition(p, sympy.exp(o) / total, (), "softmax")
+        defs.extend(Definition(p, sympy.exp(o) / total, (), "cross_entropy_softmax")
                     for o, p in zip(os_, probabilities[e * n:(e + 1) * n]))
     return defs
 
