@@ -258,7 +258,7 @@ def test_document_names_the_softmax_and_shows_p_minus_y_under_one_hot():
 
 def test_document_without_one_hot_keeps_the_general_form_and_says_why():
     md = symconv.load(_spec()).render("md")
-    assert r"\delta^{2}_{1} &= p_{1} \left(y_{1} + y_{2} + y_{3}\right) - y_{1}" in md
+    assert r"\delta^{2}_{1} &= - y_{1} + p_{1} \left(y_{1} + y_{2} + y_{3}\right)" in md
     assert ("The textbook $p_{k} - y_{k}$ holds only when $\\sum_{k} y_{k} = 1$ (one-hot or probability targets); "
             "this spec does not assume it") in md
 
