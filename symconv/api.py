@@ -119,14 +119,22 @@ class Model:
         ``form``: ``"delta"`` (Σ δ · local partial), ``"named"`` (in forward intermediates o, z and
         leaves; δ substituted) or ``"leaf"`` (inputs, weights, biases, targets only). With
         ``factor`` the common factors are pulled out (``sympy.factor_terms``; an exact rewrite).
+        Raises :class:`SpecError` naming ``wrt`` for an unknown symbol, ``form`` for an unknown
+        form or when the named / leaf form's estimated size passes
+        :data:`~symconv.size.FORM_SIZE_LIMIT` (:data:`~symconv.size.COMPARE_SIZE_LIMIT` without
+        ``factor``; deep networks), unless ``allow_large``.
         """
         s = self.gradient_symbol(wrt)
         if form == "delta":
             expr = self.gradients[s].delta_form
-        elif form == "named":
-            expr = self.gradients.named(s)
-        elif form == "leaf":
-            expr = self.gradients.leaf(s)
+        elif form in ("named", "leaf"):
+            from .size import COMPARE_SIZE_LIMIT, FORM_SIZE_LIMIT, form_budget
+
+            limit = FORM_SIZE_LIMIT if factor else COMPARE_SIZE_LIMIT  # factoring is the costly step
+            size = self.gradients.named_size(s) if form == "named" else self.gradients.leaf_size(s)
+            fix = 'write it as the chain-rule sum (--form sum; form="delta" in Python) or ask for a gradient nearer the cost'
+            form_budget(size, limit, "form", f"∂C/∂{s.name} in {form} form", fix, self.allow_large)
+            expr = self.gradients.named(s) if form == "named" else self.gradients.leaf(s)
         else:
             raise SpecError("form", f"must be one of {', '.join(FORMS)}; got {form!r}")
         return sympy.factor_terms(expr) if factor else expr
@@ -233,11 +241,19 @@ class Model:
         return Checked(self, claim)
 
     def cost(self, form: str = "leaf") -> sympy.Expr:
-        """The cost C in leaf symbols (``form="leaf"``) or in the last layer's outputs (``"named"``)."""
+        """The cost C in leaf symbols (``form="leaf"``) or in the last layer's outputs (``"named"``).
+        Raises :class:`SpecError` naming ``form`` when the leaf form's estimated size passes
+        :data:`~symconv.size.FORM_SIZE_LIMIT` (unless ``allow_large``)."""
         if form not in ("leaf", "named"):
             raise SpecError("form", f"must be leaf or named; got {form!r}")
         expr = self.forward.cost.expr
-        return self.forward.leaf(expr) if form == "leaf" else expr
+        if form == "named":
+            return expr
+        from .size import FORM_SIZE_LIMIT, form_budget
+
+        form_budget(self.forward.leaf_size(self.network.cost), FORM_SIZE_LIMIT, "form", "the cost in leaf form",
+                    "ask for form named", self.allow_large)
+        return self.forward.leaf(expr)
 
 
 def load(source: Spec | str | Path | Mapping[str, Any], allow_large: bool = False) -> Model:

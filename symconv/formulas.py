@@ -157,10 +157,8 @@ def formula(model, target: str, form: str = "closed", fmt: str = "tex", width: A
         g = grads[s]
         expr = (lambda: g.delta_form) if fmt != "text" else g.delta_form
         terms = [product_latex(p, [t.upstream, t.partial]) for t in g.terms]
-    elif form == "named":
-        expr = sympy.factor_terms(grads.named(s))
-    elif form == "leaf":
-        expr = sympy.factor_terms(grads.leaf(s))
+    elif form in ("named", "leaf"):
+        expr = model.gradient(s, form=form)  # factored; refused above the size budget
     lhs = gradient_lhs(model, s)
     if fmt == "text":
         return Formula(f"d{nm.ident('cost')}/d{s.name} = {expr}\n", f"{lhs} = {p.doprint(expr)}",

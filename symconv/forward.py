@@ -32,6 +32,7 @@ class Forward:
     under one-hot targets; empty: none). Gradients hold where it holds: compare them with an exact
     derivative after :meth:`assume`."""
     _leaf_cache: dict = field(default_factory=dict, repr=False, compare=False)
+    _leaf_sizes: dict = field(default_factory=dict, repr=False, compare=False)
 
     def definition(self, symbol: sympy.Symbol) -> Definition:
         return self.by_target[symbol]
@@ -47,6 +48,25 @@ class Forward:
     def assume(self, expr: sympy.Expr) -> sympy.Expr:
         """``expr`` under the assumption on the targets (:attr:`assumed`; unchanged without one)."""
         return expr.xreplace(self.assumed) if self.assumed else expr
+
+    def leaf_size(self, expr: sympy.Expr) -> int:
+        """An estimate of the size (symbol occurrences) of :meth:`leaf` ``(expr)``, counted from
+        the definitions without building any expression: a leaf symbol counts 1, a named
+        intermediate 1 + the sizes of the symbols its definition reads (``partials``), and a
+        compound ``expr`` 1 + the sizes of its free symbols. Deep networks make this grow
+        exponentially with depth (each element reads a window of the layer before), which is
+        what the budgets of :mod:`symconv.size` need to see before a leaf form is built."""
+        sizes = self._leaf_sizes
+        if not sizes:
+            for d in self.definitions:
+                # a definition without partials (the cost's softmax p) reads its expression's symbols
+                reads = [v for v, _ in d.partials] or (d.given_expr.free_symbols if d.given_expr is not None else ())
+                sizes[d.target] = 1 + sum(sizes.get(v, 1) for v in reads)
+        if isinstance(expr, sympy.Symbol):
+            return sizes.get(expr, 1)
+        if expr.is_Number:
+            return 1
+        return 1 + sum(sizes.get(x, 1) for x in expr.free_symbols)
 
     @property
     def cost(self) -> Definition:

@@ -66,6 +66,7 @@ class Gradients:
     target_of: dict = field(repr=False)  # δ or adjoint symbol -> the target it is ∂C/∂ of
     _memo: dict = field(default_factory=dict, repr=False, compare=False)  # named forms
     _sizes: dict = field(default_factory=dict, repr=False, compare=False)  # named_size memo
+    _leaf_sizes: dict = field(default_factory=dict, repr=False, compare=False)  # leaf_size memo
     # results later stages compute from these gradients, by name (the independent certificate);
     # not copied by dataclasses.replace, so changed gradients never inherit them
     derived: dict = field(default_factory=dict, init=False, repr=False, compare=False)
@@ -98,6 +99,15 @@ class Gradients:
         size(via) + size(partial) (sympy may merge a few nodes). Memoised; no recursion."""
         return self._fold(self.target_of.get(symbol, symbol), self._sizes, 1,
                           lambda terms, sizes: sum(sizes[t.via] + _size(t.partial) for t in terms))
+
+    def leaf_size(self, symbol: sympy.Symbol) -> int:
+        """An estimate of the size (symbol occurrences) of :meth:`leaf` ``(symbol)``, without
+        building it: for ``v``, Σ over its chain-rule terms of leaf_size(via) + the leaf size of
+        the local partial (:meth:`Forward.leaf_size <symconv.forward.Forward.leaf_size>`), 1 for
+        the cost. Memoised; no recursion."""
+        leaf_size = self.forward.leaf_size
+        return self._fold(self.target_of.get(symbol, symbol), self._leaf_sizes, 1,
+                          lambda terms, sizes: sum(sizes[t.via] + leaf_size(t.partial) for t in terms))
 
     def _fold(self, v, memo: dict, at_cost, combine):
         """``memo[v]`` by reverse accumulation: ``memo[cost] = at_cost`` and, for every other

@@ -49,33 +49,21 @@ LEAF_SIZE_LIMIT = 50_000  # estimated leaf size of cost + gradients above which 
 
 def leaf_size_estimate(model) -> int:
     """Estimated size (in symbol occurrences) of the cost and every gradient written in leaf
-    symbols, counted from the definitions without building any expression.
-
-    ``F[s]``: leaf size of a forward symbol (1 for a leaf, 1 + Σ F of what its definition reads);
-    ``G[s]``: leaf size of ∂C/∂s = Σ over its chain-rule terms of G[via] + F(partial).
-    """
-    fsize: dict = {}
-    for d in model.forward.definitions:
-        fsize[d.target] = 1 + sum(fsize.get(v, 1) for v, _ in d.partials)
-
-    def partial_size(p) -> int:
-        if p.is_Symbol:
-            return fsize.get(p, 1)
-        if p.is_Number:
-            return 1
-        return 1 + sum(fsize.get(x, 1) for x in p.free_symbols)
-
+    symbols, counted from the definitions without building any expression
+    (:meth:`symconv.forward.Forward.leaf_size`, :meth:`symconv.gradients.Gradients.leaf_size`);
+    stops counting once it passes ten times :data:`LEAF_SIZE_LIMIT`."""
     grads = model.gradients
-    gsize: dict = {model.network.cost: 1}
-    total = fsize[model.network.cost]
+    total = model.forward.leaf_size(model.network.cost)
+    seen: set = set()
     for d in reversed(model.forward.definitions):
         for v, _ in d.partials:
-            if v in gsize:
+            if v in seen:
                 continue
-            gsize[v] = sum(gsize.get(t.via, 1) + partial_size(t.partial) for t in grads[v].terms)
-            total += gsize[v]
+            seen.add(v)
+            total += grads.leaf_size(v)
             if total > 10 * LEAF_SIZE_LIMIT:
                 return total
+    return total
     return total
 
 

@@ -44,6 +44,16 @@ MAX_EXPANDED_TERMS = 4_000
 about 1.5 ms per such term on this machine type; plain summed terms do not count)."""
 MAX_FUNCTION_DEPTH = 3
 """Deepest nesting of exp, log, tanh and σ in a claim."""
+FORM_SIZE_LIMIT = 10_000
+"""Largest estimated size of one gradient written out in named or leaf form on request
+(``formula --form named|leaf``, :meth:`symconv.Model.gradient`, :meth:`symconv.Model.cost`):
+factoring and printing cost about 0.7 ms per unit on this machine type (a U-Net step's largest
+leaf form, 36,000, took 24 s)."""
+COMPARE_SIZE_LIMIT = 200_000
+"""Largest estimated size of an expression built to be evaluated or compared rather than printed:
+the exact gradient (and the claim) that ``check`` compares in leaf symbols, and an unfactored
+:meth:`symconv.Model.gradient`. The small LeNet's largest leaf form (114,000) fits; a ResNet
+block's (about 10^12) or LeNet-5's (10^23) does not."""
 
 
 @dataclass(frozen=True)
@@ -107,6 +117,22 @@ def guard(spec: Spec, allow_large: bool) -> int:
             f"{SYMBOL_LIMIT:,}, roughly {seconds:.0f} s or more); make it smaller or pass --allow-large",
         )
     return est.terms
+
+
+def _about(n: int) -> str:
+    """``12,345`` below ten million, else ``10^k`` (estimates of deep networks reach 10^50)."""
+    return f"{n:,}" if n < 10_000_000 else f"10^{len(str(n)) - 1}"
+
+
+def form_budget(size: int, limit: int, field: str, what: str, fix: str, allow_large: bool = False) -> None:
+    """Refuse (:class:`SpecError` naming ``field``) to build ``what`` when its estimated size
+    (:meth:`symconv.gradients.Gradients.leaf_size`, :meth:`~symconv.gradients.Gradients.named_size`:
+    counted without building it) passes ``limit``, unless ``allow_large``. Deep networks make
+    these sizes grow exponentially with depth: a 40-layer dense net's leaf form has about 10^97
+    symbol occurrences, so building it would never end."""
+    if size > limit and not allow_large:
+        raise SpecError(field, f"{what} would have about {_about(size)} symbol occurrences (budget "
+                               f"{limit:,}); {fix}, or pass --allow-large")
 
 
 # ----------------------------------------------------------------------------- claims and numbers

@@ -39,6 +39,7 @@ CERTIFY_EXPAND_LIMIT = 4000  # certify_equal: sympy.count_ops(a − b) above whi
 EXPAND_LIMIT = 20_000  # compare: tree nodes of a − b above which random evaluation is used
 RANDOM_POINTS = 8
 SEARCH_POINTS = 60
+SHRINK_WORK = 400_000  # tree nodes evaluated (both sides, all trials) while shrinking a counterexample
 
 
 @dataclass(frozen=True)
@@ -334,16 +335,23 @@ def _nonzero(v: sympy.Expr) -> bool | None:
     return abs(num) > sympy.Float("1e-40")
 
 
-def _shrink(fa, fb, point: dict) -> tuple[dict, sympy.Expr, sympy.Expr]:
+def _shrink(fa, fb, point: dict, trials: int | None = None) -> tuple[dict, sympy.Expr, sympy.Expr]:
     """Make a counterexample smaller: set each unknown to 0, else 1, while the sides still differ.
 
-    ``fa``, ``fb``: evaluators (see :func:`_evaluator`) of the two sides.
+    ``fa``, ``fb``: evaluators (see :func:`_evaluator`) of the two sides; ``trials``: at most
+    this many evaluations of both sides (None: no limit). Large expressions get few trials
+    (:data:`SHRINK_WORK`), so a wrong claim about a large network is answered within seconds
+    with a counterexample that is less small.
     """
     point = dict(point)
     for s in sorted(point, key=sympy.default_sort_key) * 2:
         for candidate in (sympy.Integer(0), sympy.Integer(1)):
             if point[s] == candidate:
                 break
+            if trials is not None:
+                if trials <= 0:
+                    return point, fa(point), fb(point)
+                trials -= 1
             trial = {**point, s: candidate}
             va, vb = fa(trial), fb(trial)
             if va is not None and vb is not None and _nonzero(va - vb):
@@ -411,7 +419,11 @@ def compare(claim: sympy.Expr, truth: sympy.Expr, seed: int = 0, shrink: bool = 
         return Comparison(True, "expansion", "the two sides are identical")
     rng = random.Random(seed)
     fa, fb = _evaluator(a), _evaluator(b)
-    found, tried_any, claim_undefined = _search(fa, fb, unknowns, rng, search, shrink)
+    # shrinking evaluates both sides again and again: bound the work (sympy's own evaluation of
+    # non-rational expressions costs about 100 times the compiled rational evaluator's)
+    slow = 1 if isinstance(fa, _FastRational) and isinstance(fb, _FastRational) else 100
+    trials = SHRINK_WORK // (slow * max(1, tree_size(a) + tree_size(b)))
+    found, tried_any, claim_undefined = _search(fa, fb, unknowns, rng, search, shrink, trials)
     if found is not None:
         point, va, vb = found
         shown = {generic.get(s, s): v for s, v in point.items()}
@@ -479,7 +491,7 @@ def compare(claim: sympy.Expr, truth: sympy.Expr, seed: int = 0, shrink: bool = 
     return Comparison(True, "numeric", "not proven: claim - truth was 0 (to 60 digits) at every point tried")
 
 
-def _search(fa, fb, unknowns, rng: random.Random, count: int, shrink: bool):
+def _search(fa, fb, unknowns, rng: random.Random, count: int, shrink: bool, trials: int | None = None):
     """Try ``count`` small-integer points (radius growing every 10): ``(found, tried_any,
     claim_undefined)`` where ``found`` is ``(point, claim value, truth value)`` of a point where
     the two differ, or None."""
@@ -496,7 +508,7 @@ def _search(fa, fb, unknowns, rng: random.Random, count: int, shrink: bool):
         tried_any = True
         if _nonzero(va - vb):
             if shrink:
-                point, va, vb = _shrink(fa, fb, point)
+                point, va, vb = _shrink(fa, fb, point, trials)
             return (point, va, vb), tried_any, claim_undefined
     return None, tried_any, claim_undefined
 

@@ -51,6 +51,12 @@ REFUSED = [
      "derivation.md.j2:1: template error: ZeroDivisionError"),
     ("check --out empty", ["check", "--example", "seed", D + "0", "--out", ""], "--out: is empty"),
     ("--out /proc", ["derive", "--example", "seed", "--format", "md", "--out", "/proc"], "--out: cannot write into /proc"),
+    ("leaf form of a deep net", ["formula", "deep_dense.toml", "w2_1", "--form", "leaf"],
+     "--form: ∂C/∂w2_1 in leaf form would have about 10^21 symbol occurrences (budget 10,000)"),
+    ("named form of a deep net", ["formula", "deep_dense.toml", "w2_1", "--form", "named"],
+     "--form: ∂C/∂w2_1 in named form would have about 10^"),
+    ("claim on a deep net", ["check", "deep_dense.toml", r"\partial C/\partial w_1^{13} = 0"],
+     "claim: the exact ∂C/∂w13_1 in leaf symbols (what a claim is compared with) would have about 10^11"),
 ]
 
 

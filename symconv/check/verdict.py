@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 
 import sympy
 
-from ..claims import Claim, Side, parse_claim, to_leaf
+from ..claims import Claim, Side, leaf_size, parse_claim, to_leaf
+from ..size import COMPARE_SIZE_LIMIT, form_budget
 from ..verify import Comparison, _evaluator, compare, symbols_of
 from .mistakes import MISTAKES, mistaken_forms, to_named
 
@@ -154,11 +155,21 @@ def _assumed(model: Model, cmp: Comparison) -> Comparison:
 def check_claim(model: Model, claim: Claim | str) -> Verdict:
     """Check every right-hand side of ``claim`` (text or parsed) against the exact ∂C/∂wrt.
 
-    Raises :class:`~symconv.errors.SpecError` for a malformed claim (see :mod:`symconv.claims`).
+    Raises :class:`~symconv.errors.SpecError` for a malformed claim (see :mod:`symconv.claims`),
+    and (field ``claim``) when the exact gradient or a side, written in leaf symbols as they are
+    compared, would pass :data:`~symconv.size.COMPARE_SIZE_LIMIT` (deep networks), unless the
+    model allows large work.
     """
     if isinstance(claim, str):
         claim = parse_claim(model, claim)
     wrt = claim.wrt
+    allow = getattr(model, "allow_large", False)
+    fix = "check the claim on a smaller or shallower network"
+    form_budget(model.gradients.leaf_size(wrt), COMPARE_SIZE_LIMIT, "claim",
+                f"the exact ∂C/∂{wrt.name} in leaf symbols (what a claim is compared with)", fix, allow)
+    for side in claim.rhs:
+        form_budget(leaf_size(model, side.expr), COMPARE_SIZE_LIMIT, "claim",
+                    "its right-hand side in leaf symbols", fix, allow)
     truth_named = model.gradients.named(wrt)
     assume = model.forward.assume  # one-hot targets: judged where Σ_k y_k = 1 (y_K = 1 − Σ_{k<K} y_k)
     truth_leaf = assume(to_leaf(model, truth_named))

@@ -45,12 +45,12 @@ Every error is a :class:`~symconv.errors.SpecError` whose message names the offe
 its 1-based column, e.g. ``unknown symbol 'q' at column 12``.
 """
 
-from .evaluator import MAX_SUM_TERMS, parse_claim, parse_expression, to_leaf, vocabulary
+from .evaluator import MAX_SUM_TERMS, leaf_size, parse_claim, parse_expression, to_leaf, vocabulary
 from .lexer import Token, tokenize
 from .parser import Claim, Node, Side
 from .vocabulary import Vocabulary
 
 __all__ = [
-    "MAX_SUM_TERMS", "Claim", "Node", "Side", "Token", "Vocabulary", "parse_claim", "parse_expression",
+    "MAX_SUM_TERMS", "Claim", "Node", "Side", "Token", "Vocabulary", "leaf_size", "parse_claim", "parse_expression",
     "to_leaf", "tokenize", "vocabulary",
 ]

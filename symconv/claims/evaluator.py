@@ -284,6 +284,16 @@ def to_leaf(model: Model, expr: sympy.Expr) -> sympy.Expr:
     return model.forward.leaf(expr)
 
 
+def leaf_size(model: Model, expr: sympy.Expr) -> int:
+    """An estimate of the size of :func:`to_leaf` ``(model, expr)`` without building it: 1 plus,
+    for each free symbol, its leaf size (a δ or adjoint: its gradient's,
+    :meth:`~symconv.gradients.Gradients.leaf_size`; an intermediate or leaf:
+    :meth:`~symconv.forward.Forward.leaf_size`)."""
+    ups = model.gradients.upstream_symbols()
+    return 1 + sum(model.gradients.leaf_size(s) if s in ups else model.forward.leaf_size(s)
+                   for s in sympy.sympify(expr, strict=True).free_symbols)
+
+
 def vocabulary(model: Model) -> Vocabulary:
     """The (cached) :class:`Vocabulary` of a model's symbol table."""
     voc = getattr(model, "_claims_vocabulary", None)
