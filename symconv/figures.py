@@ -94,8 +94,10 @@ class Arrow(NamedTuple):
 
 class Figure(NamedTuple):
     """One picture: ``id`` (its file stem, e.g. ``rf-w1_1``), ``kind`` (``weight``, ``input``,
-    ``network``), ``caption`` (plain text), ``caption_latex``, the ``grids`` and ``arrows``, and
-    its ``width`` × ``height`` in cell units; ``chars`` the longest cell text (for cell size)."""
+    ``network``), ``caption`` (plain text, a sentence), ``caption_latex`` (a phrase, lower case,
+    for "(figure: …)"; the network's a sentence), the ``grids`` and ``arrows``, and
+    its ``width`` × ``height`` in cell units; ``chars`` the longest cell text (for cell size);
+    ``notes``: some cells carry a kernel tap besides their index."""
 
     id: str
     kind: str
@@ -106,6 +108,7 @@ class Figure(NamedTuple):
     width: int
     height: int
     chars: int
+    notes: bool = False
 
 
 class Skipped(NamedTuple):
@@ -275,8 +278,8 @@ def element_figure(net, e) -> Figure | Skipped | None:
         cells = len({t.partial for t in terms})
         caption = (f"{s.name}: the {cells} input cells it pairs with, the weight in its kernel, "
                    f"and the {len(terms)} outputs it touches.")
-        caption_latex = (rf"The cells of ${geo.title(t_in)[1]}$ that ${name}$ pairs with (left), "
-                         rf"${name}$ in its kernel, and the outputs it touches (right).")
+        caption_latex = (rf"the cells of ${geo.title(t_in)[1]}$ that ${name}$ pairs with, ${name}$ in "
+                         "its kernel, and the outputs it touches")
         notes = None
     else:
         outputs = _slices(geo, [t.via for t in terms])
@@ -293,8 +296,8 @@ def element_figure(net, e) -> Figure | Skipped | None:
         kind = "input"
         caption = (f"{s.name} and the {len(terms)} outputs it feeds"
                    + (", each marked with the kernel tap that carries it." if notes else "."))
-        caption_latex = (rf"${name}$ (left) and the {len(terms)} outputs it feeds (right)"
-                         + (", each marked with the kernel tap that carries it." if notes else "."))
+        caption_latex = (rf"${name}$, the kernel taps it meets and the {len(terms)} outputs it feeds, each "
+                         "marked with its tap" if notes else rf"${name}$ and the {len(terms)} outputs it feeds")
     for group in parts:
         if len(group) > MAX_SLICES:
             return Skipped(f"its chain rule reads {len(group)} slices of one tensor, more than {MAX_SLICES}")
@@ -306,7 +309,7 @@ def element_figure(net, e) -> Figure | Skipped | None:
     grids, arrows, height = _row(geo, groups, notes)
     width = grids[-1].x + grids[-1].cols
     return Figure(f"rf-{s.name}", kind, caption, caption_latex, tuple(grids),
-                  tuple(_arrows_at_middle(arrows, height)), width, height, _chars(grids))
+                  tuple(_arrows_at_middle(arrows, height)), width, height, _chars(grids), bool(notes))
 
 
 def network_figure(net) -> Figure | Skipped | None:
@@ -338,3 +341,32 @@ def network_figure(net) -> Figure | Skipped | None:
     width = grids[-1].x + grids[-1].cols
     return Figure("network", "network", caption, caption_latex, tuple(grids), tuple(arrows), width, height,
                   _chars(grids))
+
+
+def kernel_field(net, gradients) -> dict | None:
+    """The ``--format html`` page's receptive field: the input's first channel as a grid
+    (``cells``: ``row``, ``col``, ``id`` ``x{r}_{c}``, ``label`` LaTeX; 0-based), the first kernel
+    (output 0, input 0) as a grid (``kernel``: ``row``, ``col``, ``id`` ``k{m}_{n}``, ``label``,
+    ``touches`` the ids of the input cells its gradient's chain-rule terms read, ``count``),
+    ``height``, ``width``, ``kh``, ``kw``; None when the first layer has no 2-D kernel over an
+    unbatched input."""
+    table = net.table
+    first = net.layers[0]
+    if net.batch or first.weight is None or len(first.weight.shape) != 4 or len(net.input.shape) != 3:
+        return None
+    _, height, width = net.input.shape
+    inputs = set(net.input.symbols)
+    kernel = []
+    for w in first.weight.symbols:
+        o, c, m, n = table.info[w].index
+        if o or c:
+            continue
+        touched = sorted({table.info[t.partial].index[1:] for t in gradients[w].terms
+                          if t.partial in inputs and table.info[t.partial].index[0] == 0})
+        kernel.append({"row": m, "col": n, "id": f"k{m}_{n}", "label": table.info[w].latex,
+                       "touches": " ".join(f"x{r}_{q}" for r, q in touched), "count": len(touched)})
+    cells = [{"row": r, "col": q, "id": f"x{r}_{q}",
+              "label": table.info[net.input.symbols[r * width + q]].latex}
+             for r in range(height) for q in range(width)]
+    kh, kw = first.weight.shape[2:]
+    return {"cells": cells, "kernel": kernel, "height": height, "width": width, "kh": kh, "kw": kw}

@@ -86,31 +86,15 @@ def _results(model) -> list[dict]:
 
 
 def _receptive_field(model) -> dict | None:
-    """The picture's data: the input's first channel as a grid, the first kernel (output 0,
-    input 0) as a grid, and for each weight the input cells its gradient's terms read; None
-    when the first layer has no 2-D kernel over an unbatched input."""
-    net = model.network
-    table = net.table
-    first = net.layers[0]
-    if net.batch or first.weight is None or len(first.weight.shape) != 4 or len(net.input.shape) != 3:
+    """The picture's layout around the geometry of :func:`symconv.figures.kernel_field`
+    (which input cells each weight of the first kernel multiplies); None when there is none."""
+    from .figures import kernel_field
+
+    field = kernel_field(model.network, model.gradients)
+    if field is None:
         return None
-    _, height, width = net.input.shape
-    inputs = set(net.input.symbols)
-    kernel = []
-    for w in first.weight.symbols:
-        o, c, m, n = table.info[w].index
-        if o or c:
-            continue
-        touched = sorted({table.info[t.partial].index[1:] for t in model.gradients[w].terms
-                          if t.partial in inputs and table.info[t.partial].index[0] == 0})
-        kernel.append({"row": m, "col": n, "id": f"k{m}_{n}", "label": table.info[w].latex,
-                       "touches": " ".join(f"x{r}_{q}" for r, q in touched), "count": len(touched)})
-    cells = [{"row": r, "col": q, "id": f"x{r}_{q}",
-              "label": table.info[net.input.symbols[r * width + q]].latex}
-             for r in range(height) for q in range(width)]
-    kh, kw = first.weight.shape[2:]
-    return {"cells": cells, "kernel": kernel, "height": height, "width": width, "kh": kh, "kw": kw,
-            "cell": CELL, "gap": 2 * CELL,
+    width, height, kh, kw = field["width"], field["height"], field["kh"], field["kw"]
+    return {**field, "cell": CELL, "gap": 2 * CELL,
             "svg_width": (width + kw) * CELL + 3 * CELL, "svg_height": max(height, kh) * CELL + CELL}
 
 

@@ -113,15 +113,38 @@ ROW_SOURCE = 420  # LaTeX source characters per row (keeps Markdown $$ blocks sh
 def split_rows(terms: Sequence[str], per_row: int | None = None, width: int = ROW_WIDTH,
                widths: Sequence[int] | None = None) -> list[str]:
     """Printed terms joined into rows of at most ``width`` visible characters (at least one term
-    a row; ``per_row`` also caps the terms per row); rows after the first start with their
-    operator (``+ a`` or ``- a``). ``widths``: the terms' :func:`visible_len`, when the caller
+    a row; ``per_row`` also caps the terms per row), balanced: as few rows as the greedy packing
+    needs, each as narrow as that count allows, so no last row holds a stranded term. Rows after
+    the first start with their operator (``+ a`` or ``- a``). ``widths``: the terms' :func:`visible_len`, when the caller
     knows them (computed from cached parts, see :mod:`symconv.render.terms`)."""
     if not terms:
         return ["0"]
-    rows: list[list[str]] = [[]]
-    size = source = 0
     if widths is None:
         widths = [visible_len(t) for t in terms]
+    rows = _greedy_rows(terms, widths, per_row, width)
+    if len(rows) > 1:  # balanced: the narrowest width that still needs no more rows (no stranded last term)
+        low, high = max(widths) + 2, width
+        while low < high:
+            mid = (low + high) // 2
+            if len(_greedy_rows(terms, widths, per_row, mid)) > len(rows):
+                low = mid + 1
+            else:
+                high = mid
+        rows = _greedy_rows(terms, widths, per_row, low)
+    out = []
+    for k, chunk in enumerate(rows):
+        text = join_terms(chunk)
+        if k:
+            text = "- " + text[1:].lstrip() if text.startswith("-") else "+ " + text
+        out.append(text)
+    return out
+
+
+def _greedy_rows(terms: Sequence[str], widths: Sequence[int], per_row: int | None, width: int) -> list[list[str]]:
+    """Terms packed left to right into rows of at most ``width`` visible characters (and
+    ``ROW_SOURCE`` source characters, ``per_row`` terms); a term wider than a row gets its own."""
+    rows: list[list[str]] = [[]]
+    size = source = 0
     for t, tw in zip(terms, widths):
         w, n = tw + 2, len(t) + 3
         full = per_row is not None and len(rows[-1]) >= per_row
@@ -131,13 +154,7 @@ def split_rows(terms: Sequence[str], per_row: int | None = None, width: int = RO
         rows[-1].append(t)
         size += w
         source += n
-    out = []
-    for k, chunk in enumerate(rows):
-        text = join_terms(chunk)
-        if k:
-            text = "- " + text[1:].lstrip() if text.startswith("-") else "+ " + text
-        out.append(text)
-    return out
+    return rows
 
 
 def elided_rows(head: Sequence[str], tail: str | None, count: int, width: int = ROW_WIDTH) -> list[str]:

@@ -48,7 +48,7 @@ def test_the_seed_document_answers_the_claim_before_the_result():
     assert md.index(verdict) < md.index("## 1. Result") < md.index("## 2. Your claim") < md.index("## 3. Notation")
     claim = md[md.index("## 2. Your claim"):md.index("## 3. ")]
     # the exact difference, the counterexample, the proven diagnosis and where it departs
-    assert r"\cdot \bigl(i^{1}_{1} w^{2}_{2} + i^{1}_{1} w^{2}_{3}" in claim
+    assert r"\right) \bigl(i^{1}_{1} w^{2}_{2} + i^{1}_{1} w^{2}_{3}" in claim
     assert ("Counterexample: at $i^{1}_{4} = 1$, $w^{2}_{4} = 1$, $y_{1} = 1$ and every other symbol 0, "
             "the claim is $-2$ but the gradient is $0$") in claim
     assert "Diagnosis, proven: the claim equals the **product of sums instead of sum of products**" in claim

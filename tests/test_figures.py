@@ -114,3 +114,27 @@ def test_every_figure_link_in_output_exists_and_parses(md):
         path = md.parent / link
         assert path.is_file(), link
         ET.parse(path)
+
+
+def test_tex_draws_the_seed_figures_with_tikz():
+    tex = (ROOT / "output" / "seed.tex").read_text()
+    assert r"\usepackage{tikz}" in tex
+    assert tex.count(r"\begin{tikzpicture}") == 3  # the network, w_1^1, i_5^1
+    pictures = tex.split(r"\begin{tikzpicture}")[1:]
+    # highlighted cells: none in the network; 4 inputs + the weight + 4 outputs; i_5 + 4 taps + 4 outputs
+    assert [p.split(r"\end{tikzpicture}")[0].count(r"\draw[on]") for p in pictures] == [0, 9, 9]
+    assert r"\draw[on] (1,1) rectangle ++(1,1);" in pictures[1]  # i_5 of the 3x3 input (row 2, column 2)
+
+
+@pytest.mark.parametrize("name", ["seed", "unet_step"])
+def test_pdf_with_figures_builds_without_overfull_boxes(name):
+    from symconv.pdf import build_pdf, tex_command
+
+    from .conftest import IN_CI
+
+    if tex_command() is None:
+        if IN_CI:
+            pytest.fail("TeX is required under CI")
+        pytest.skip("TeX is not installed")
+    result = build_pdf((ROOT / "output" / f"{name}.tex").read_text(), jobname=name)
+    assert result.errors == () and result.overfull == ()

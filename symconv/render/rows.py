@@ -27,7 +27,8 @@ VALUE_CHARS = 120  # printed characters above which an irrational exact value is
 def expr_rows(p: NotationPrinter, expr, width: int = ROW_WIDTH, nested: bool = False) -> list[str]:
     """``expr`` printed as rows of at most ``width`` visible characters where possible: a sum
     is split between terms; a wide product between factors (later rows start with ``\\cdot``),
-    and a wide sum inside it is split inside ``\\bigl( … \\bigr)``. With ``nested`` the
+    and a wide sum inside it is split inside ``\\bigl( … \\bigr)`` (``\\Bigl``/``\\Bigr``
+    around fractions, see :func:`_brackets`). With ``nested`` the
     breaking recurses: a term of a sum wider than a row is itself broken between its factors,
     and a wide sum inside a product as a sum again (``symconv formula``'s fitted rows)."""
     if isinstance(expr, sympy.Add):
@@ -59,12 +60,21 @@ def expr_rows(p: NotationPrinter, expr, width: int = ROW_WIDTH, nested: bool = F
                 put(inner)
                 continue
             body = expr_rows(p, f, width, nested) if nested else split_rows(expr_terms(p, f), width=width)
-            put(r"\bigl(" + body[0])
+            opening, closing = _brackets(body)
+            put(opening + body[0])
             rows.extend(body[1:])
-            rows[-1] += r"\bigr)"
+            rows[-1] += closing
         else:
             put(product_latex(p, [f]))
     return rows
+
+
+def _brackets(body: list[str]) -> tuple[str, str]:
+    """The parentheses around a sum broken over rows (``\\left``/``\\right`` cannot span rows):
+    ``\\Bigl(``/``\\Bigr)`` when a row holds a fraction (as tall as the brackets must be), else
+    ``\\bigl(``/``\\bigr)``."""
+    tall = any(r"\frac" in row for row in body)
+    return (r"\Bigl(", r"\Bigr)") if tall else (r"\bigl(", r"\bigr)")
 
 
 def _signed(row: str) -> str:
