@@ -110,6 +110,23 @@ class Derivation:
     full: bool = False
     show: frozenset = frozenset()  # symbols picked with --show (written in full)
     independent: IndependentCertificate | None = None  # every gradient, by forward mode (issue 15)
+    unread: tuple = ()  # (tensor, flat positions no later layer reads): see unread_elements
+
+
+def unread_elements(grads: Gradients) -> tuple:
+    """``(tensor, flat positions)`` of the network input and of every layer output (before the
+    last layer) whose elements no later layer reads (a pooling window or a stride that skips
+    them): their gradient, and δ of a layer with an activation, is exactly 0. Read from the
+    chain-rule terms (an element with none is read by no definition); tensors read in full are
+    left out."""
+    net = grads.forward.network
+    tensors = [net.input] + [layer.out for layer in net.layers[:-1] if not kind_of(layer).reshape_only]
+    found = []
+    for t in tensors:
+        flats = tuple(k for k, s in enumerate(t.symbols) if not grads[s].terms)
+        if flats:
+            found.append((t, flats))
+    return tuple(found)
 
 
 def corner_indices(shape: tuple[int, ...]) -> list[int]:
@@ -178,7 +195,7 @@ def derive(source, full: bool = False, show=frozenset()) -> Derivation:
         named = _display(grads, s) if written and substitute else None
         cert_full = None
         if expanded_cost is not None:
-            cert_full = certify_equal(grads.leaf(s), _diff_of_cost(fw, expanded_cost, s))
+            cert_full = certify_equal(fw.assume(grads.leaf(s)), fw.assume(_diff_of_cost(fw, expanded_cost, s)))
             count += 1
             if not cert_full:
                 failures.append(f"sympy.diff of the cost at {s}: {cert_full.detail}")
@@ -260,7 +277,7 @@ def derive(source, full: bool = False, show=frozenset()) -> Derivation:
                         + "".join(f"; the gradient by {e.name} is wrong (computed {e.computed}, forward mode "
                                   f"{e.independent})" for e in independent.located))
     return Derivation(net, fw, grads, tuple(layers), fw.cost, input_proof, cost_terms, count, tuple(failures),
-                      full, show, independent)
+                      full, show, independent, unread_elements(grads))
 
 
 def _shown_upstreams(layer) -> list:

@@ -45,7 +45,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
             {"type": "flatten"},
             {"type": "dense", "out_features": 3, "bias": True},
         ],
-        "cost": {"type": "cross_entropy"},
+        "cost": {"type": "cross_entropy", "targets": "one_hot"},
     },
     # examples/lenet5.toml
     "lenet5": {

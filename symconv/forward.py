@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import sympy
 
-from .costs import cost_definition
+from .costs import cost_definition, one_hot_substitution, softmax_definitions
 from .gcpause import gc_paused
 from .layers import Context, LayerNet, kind_of
 from .network import Network
@@ -21,11 +21,16 @@ from .ops import Definition
 
 @dataclass(frozen=True)
 class Forward:
-    """All definitions of a network in forward (topological) order; the cost's comes last."""
+    """All definitions of a network in forward (topological) order: the layers', the softmax
+    p = softmax(o) of a cross-entropy cost, and the cost's last."""
 
     network: Network
     definitions: tuple[Definition, ...]
     by_target: dict = field(repr=False)
+    assumed: dict = field(default_factory=dict, repr=False)
+    """The assumption on the targets as a substitution (:func:`~symconv.costs.one_hot_substitution`
+    under one-hot targets; empty: none). Gradients hold where it holds: compare them with an exact
+    derivative after :meth:`assume`."""
     _leaf_cache: dict = field(default_factory=dict, repr=False, compare=False)
     _leaf_sizes: dict = field(default_factory=dict, repr=False, compare=False)
 
@@ -40,6 +45,10 @@ class Forward:
                 cache[d.target] = d.expr.xreplace(cache)
         return sympy.sympify(expr, strict=True).xreplace(cache)
 
+    def assume(self, expr: sympy.Expr) -> sympy.Expr:
+        """``expr`` under the assumption on the targets (:attr:`assumed`; unchanged without one)."""
+        return expr.xreplace(self.assumed) if self.assumed else expr
+
     def leaf_size(self, expr: sympy.Expr) -> int:
         """An estimate of the size (symbol occurrences) of :meth:`leaf` ``(expr)``, counted from
         the definitions without building any expression: a leaf symbol counts 1, a named
@@ -50,7 +59,9 @@ class Forward:
         sizes = self._leaf_sizes
         if not sizes:
             for d in self.definitions:
-                sizes[d.target] = 1 + sum(sizes.get(v, 1) for v, _ in d.partials)
+                # a definition without partials (the cost's softmax p) reads its expression's symbols
+                reads = [v for v, _ in d.partials] or (d.given_expr.free_symbols if d.given_expr is not None else ())
+                sizes[d.target] = 1 + sum(sizes.get(v, 1) for v in reads)
         if isinstance(expr, sympy.Symbol):
             return sizes.get(expr, 1)
         if expr.is_Number:
@@ -69,13 +80,20 @@ def build_forward(network: Network) -> Forward:
     definitions: list[Definition] = []
     for layer in network.layers:
         definitions.extend(layer_definitions(layer, flip))
+    examples = max(network.batch, 1)
+    probabilities = network.probabilities
+    if probabilities is not None:
+        definitions.extend(softmax_definitions(network.output.symbols, probabilities.symbols, examples))
     definitions.append(
         cost_definition(
             network.spec.cost.type, network.cost, network.output.symbols, network.targets.symbols,
-            max(network.batch, 1), network.spec.cost.reduction,
+            examples, network.spec.cost.reduction, network.spec.cost.targets == "one_hot",
+            probabilities.symbols if probabilities is not None else None,
         )
     )
-    return Forward(network, tuple(definitions), {d.target: d for d in definitions})
+    assumed = (one_hot_substitution(network.targets.symbols, max(network.batch, 1))
+               if network.spec.cost.targets == "one_hot" else {})
+    return Forward(network, tuple(definitions), {d.target: d for d in definitions}, assumed)
 
 
 def layer_definitions(layer: LayerNet, flip: bool) -> list[Definition]:

@@ -177,6 +177,8 @@ def build_gradients(forward: Forward) -> Gradients:
     read: dict = {}
     new = tuple.__new__
     for d in forward.definitions:
+        if not d.partials:  # read by nothing the chain rule follows (the softmax p of the cost's partials)
+            continue
         head = (d.target, upstream_of[d.target])
         for v, partial in d.partials:
             terms = consumers.get(id(v))

@@ -59,6 +59,7 @@ from operator import is_not, itemgetter, lshift, sub
 
 import sympy
 
+from .costs import one_hot_blocks
 from .dual import PIECEWISE, TRANSCENDENTAL, Evaluator, Exact, Fixed, Kink, NotExact, dot, functions_in
 from .gcpause import gc_paused
 from .layers import kind_of
@@ -183,6 +184,11 @@ class _Plan:
                       and info.role != "target")
         self.leaves = leaves
         self.leaf_ids = list(map(id, leaves))
+        # one-hot targets (Σ_k y_k = 1 assumed): each example's last target is drawn as 1 − Σ of
+        # the others, so every point lies where the gradients are claimed to hold
+        position = {id(x): k for k, x in enumerate(leaves)}
+        self.sums_to_one = [(position[id(last)], [position[id(y)] for y in rest])
+                            for last, rest in ((ys[-1], ys[:-1]) for ys in _one_hot_blocks(forward))]
         # leaves that must be positive (ε: a square root of a variance plus ε) are drawn in (0, 1)
         self.positive = [k for k, x in enumerate(leaves) if ROLE[net.table.info[x].role].positive]
         leaf_set = set(self.leaf_ids)
@@ -292,6 +298,8 @@ class _Point:
         coarse = draw(n)
         for k in plan.positive:
             coarse[k] = abs(coarse[k]) or 1
+        for last, rest in plan.sums_to_one:
+            coarse[last] = (1 << arith.L) - sum(coarse[k] for k in rest)
         self.leaf_values = dict(zip(plan.leaf_ids, coarse))
         self.values = dict(zip(plan.leaf_ids, map(lshift, coarse, repeat(up, n)))) if up else self.leaf_values
         self.leaf_directions = dict(zip(plan.leaf_coords, draw(len(plan.leaf_coords))))
@@ -589,8 +597,20 @@ def _poly_degree(expr, deg: dict) -> int:
     raise NotExact(f"{expr} is not a polynomial")
 
 
+def _one_hot_blocks(forward) -> list[tuple]:
+    """The target blocks Σ_k y_k = 1 constrains (one per example), from the forward pass's
+    assumption (none without one-hot targets)."""
+    if not forward.assumed:
+        return []
+    net = forward.network
+    return one_hot_blocks(net.targets.symbols, max(net.batch, 1))
+
+
 def _conventions(plan: _Plan, regime: str) -> tuple[str, ...]:
     out = []
+    if plan.sums_to_one:
+        out.append("one-hot targets: the targets of each example are drawn with sum 1 (the last is 1 minus "
+                   "the sum of the others), where the gradients are claimed to hold")
     for layer, k in sorted(plan.kink_layers.items()):
         if k.zero is not None:
             out.append(f"layer {layer}: the activation's derivative at its kink z = 0 is {k.zero}")

@@ -49,22 +49,31 @@ def range_sum(var: str, size: int, base: int) -> str:
     return rf"\sum_{{{var}={base}}}^{{{size - 1 + base}}}"
 
 
-def position_vars(namer: Namer) -> tuple[str, str]:
+POSITION_PAIRS = (("i", "j"), ("p", "q"), ("g", "h"))
+
+
+def _letters(namer: Namer, letters) -> set:
+    return set(namer.letters.values()) if letters is None else set(letters)
+
+
+def position_vars(namer: Namer, letters=None) -> tuple[str, str]:
     """Names of the output row/column index variables: ``i, j``, or ``p, q`` when a role letter
-    is ``i`` or ``j`` (the seed input is ``i``)."""
-    letters = set(namer.letters.values())
-    return ("p", "q") if {"i", "j"} & letters else ("i", "j")
+    is ``i`` or ``j`` (the seed input is ``i``), or ``g, h`` when ``p`` is taken too (the softmax
+    of a cross-entropy cost). ``letters``: the role letters the document uses (default: every
+    role's)."""
+    taken = _letters(namer, letters)
+    return next((pair for pair in POSITION_PAIRS if taken.isdisjoint(pair)), POSITION_PAIRS[-1])
 
 
-def channel_var(namer: Namer) -> str:
+def channel_var(namer: Namer, letters=None) -> str:
     """Name of the output-channel index variable: ``o``, or ``r`` when a role letter is ``o``."""
-    return "r" if "o" in set(namer.letters.values()) else "o"
+    return "r" if "o" in _letters(namer, letters) else "o"
 
 
-def example_var(namer: Namer) -> str:
+def example_var(namer: Namer, letters=None) -> str:
     """Name of the example (batch) index variable: ``s`` (sample), or ``e`` when a role letter
     is ``s`` (``n`` is taken by the kernel's column)."""
-    return "e" if "s" in set(namer.letters.values()) else "s"
+    return "e" if "s" in _letters(namer, letters) else "s"
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,9 @@ Keys (added to over time, never renamed or dropped):
 * ``deltas``: ``[{"name", "latex", "layer", "index", "expr"}]``: δ = ∂C/∂z per layer (named form).
 * ``functions``: names of non-sympy functions that may appear (``MaxRoute``, ``f``, ``fprime``).
 * ``form``: ``"leaf"`` or ``"named"``; ``convention``, ``title``, ``name``.
+* ``assumptions``: ``[{"name", "expr", "latex", "substitute", "by"}]``: what the gradients
+  assume (``"one_hot"``: ``expr`` = Σ_k y_k − 1 is 0 for each example, under ``[cost] targets =
+  "one_hot"``; certificates substitute ``by`` for ``substitute``); empty: nothing assumed.
 * ``certificates``: ``[{"name", "passed", "method", "regime", "arithmetic", "points", "sample_set",
   "sample_size", "degree", "bound", "tolerance", "covers", "entries", "conventions", "statement",
   "located", "more", "reason"}]``: how the gradients are certified. ``"independent"`` (every
@@ -36,7 +39,9 @@ from operator import attrgetter, is_, is_not, itemgetter
 import sympy
 
 from .gcpause import gc_paused
+from .costs import one_hot_blocks
 from .independent import certificate_of
+from .latex import NotationPrinter
 from .notation import GRADIENT_ROLES, JSON_ROLES
 
 ROLES = JSON_ROLES
@@ -120,7 +125,26 @@ def to_json(model) -> str:
                 definitions.append({"name": up.name, "expr": _chain_text(grads[d.target], pieces)})
         doc["definitions"] = definitions
     doc["certificates"] = [{"name": "independent", **certificate_of(grads).as_dict()}]
+    doc["assumptions"] = assumptions(model)
     return dumps(doc)
+
+
+def assumptions(model) -> list[dict]:
+    """The assumptions the gradients hold under, ``[{"name", "expr", "latex", "substitute",
+    "by"}]``: under one-hot targets one per example, ``expr`` = Σ_k y_k − 1 (assumed 0), and the
+    substitution every certificate makes (``substitute`` = ``by``: the example's last target
+    = 1 − the sum of the others); empty without an assumption."""
+    fw = model.forward
+    if not fw.assumed:
+        return []
+    net = model.network
+    printer = NotationPrinter(net.table)
+    out = []
+    for ys in one_hot_blocks(net.targets.symbols, max(net.batch, 1)):
+        total = sympy.Add(*ys)
+        out.append({"name": "one_hot", "expr": _text(total - 1), "latex": f"{printer.doprint(total)} = 1",
+                    "substitute": ys[-1].name, "by": _text(fw.assumed[ys[-1]])})
+    return out
 
 
 SORTED_TERMS_UP_TO = 64  # terms of a sum up to which sympy's printed (sorted) order is kept

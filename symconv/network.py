@@ -32,6 +32,9 @@ class Network:
     layers: tuple[LayerNet, ...]
     targets: SymTensor
     cost: object  # sympy.Symbol
+    probabilities: SymTensor | None = None
+    """p = softmax(o) of the last layer's outputs, per example (shape of ``targets``), under a
+    cross-entropy cost (None otherwise): named for the document and the cost's partials."""
 
     @property
     def output(self) -> SymTensor:
@@ -98,5 +101,7 @@ def build_network(spec: Spec) -> Network:
             "gradient would be 0); use bce for a single output",
         )
     targets = table.new_tensor("target", None, ((batch,) if batch else ()) + (per_example,))
+    probabilities = (table.new_tensor("probability", None, targets.shape)
+                     if spec.cost.type == "cross_entropy" else None)
     cost = table.scalar("cost")
-    return Network(spec, table, x, tuple(layers), targets, cost)
+    return Network(spec, table, x, tuple(layers), targets, cost, probabilities)

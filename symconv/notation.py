@@ -58,6 +58,8 @@ ROLE_TABLE: tuple[Role, ...] = (
     Role("delta", "delta", "delta", json=False, gradient=False, always=True,
          meaning="error term of layer l: the gradient of the cost with respect to its pre-activation"),
     Role("target", "y", "y", leaf=True, gradient=False, index="target", always=True, meaning="target"),
+    Role("probability", "p", "p", gradient=False, index="target",
+         meaning="softmax of the last layer's outputs, which the cross-entropy cost reads"),
     Role("cost", "C", "C", json=False, gradient=False, scalar=True, index=""),
     Role("gamma", "gamma", "gamma", leaf=True, parameter=True, index="channel",
          meaning="batch-norm scale of layer l, one per channel"),
@@ -108,6 +110,8 @@ _DEFAULTS = {
     "grid": {r.name: r.grid for r in ROLE_TABLE},
 }
 _DEFAULTS["grid0"] = _DEFAULTS["grid"]
+_FALLBACK = {"probability": "yhat"}
+"""The letter of a role whose default another role's chosen letter takes (p → ŷ)."""
 
 _GREEK = {
     "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa",
@@ -203,6 +207,9 @@ class Namer:
         self.letters = {
             role: notation.letter(role, _DEFAULTS[notation.style][role]) for role in ROLES
         }
+        chosen = {letter_identifier(v) for r, v in notation.letters if r != "probability"}
+        if "probability" not in dict(notation.letters) and letter_identifier(self.letters["probability"]) in chosen:
+            self.letters["probability"] = _FALLBACK["probability"]  # a letter the user took for another role
         seen: dict[str, str] = {}
         for role, letter in self.letters.items():
             ident = letter_identifier(letter)
@@ -250,7 +257,7 @@ class Namer:
             return SymbolInfo(ident, letter, role, None, (), 0)
         if self.style == "seed":
             k = flat + 1
-            if role == "target":
+            if ROLE[role].index == "target":  # targets and probabilities: no layer mark
                 return SymbolInfo(f"{ident}_{k}", f"{letter}_{{{k}}}", role, layer, index, flat)
             mark = 1 if role == "input" else layer
             return SymbolInfo(
@@ -259,7 +266,7 @@ class Namer:
         idx = [v + self.base for v in index]
         sub = ",".join(str(v) for v in idx)
         tail = "_".join(str(v) for v in idx)
-        if role == "target":
+        if ROLE[role].index == "target":
             return SymbolInfo(f"{ident}_{tail}", f"{letter}_{{{sub}}}", role, layer, index, flat)
         shown_layer = layer if role != "input" else 0
         return SymbolInfo(
@@ -274,7 +281,7 @@ class Namer:
     def tensor_latex(self, role: str, layer: int | None) -> str:
         """LaTeX of a whole tensor, e.g. ``w^{1}`` or ``W^{(1)}`` (for closed forms)."""
         letter = self.latex_letter(role)
-        if role == "target" or ROLE[role].scalar or layer is None:
+        if ROLE[role].index == "target" or ROLE[role].scalar or layer is None:
             return letter
         mark = 1 if (role == "input" and self.style == "seed") else layer
         if self.style == "seed":
@@ -290,7 +297,7 @@ class Namer:
         sub = ",".join(subscripts)
         if ROLE[role].scalar:
             return self.latex_letter(role)
-        if role == "target":
+        if ROLE[role].index == "target":
             return f"{self.latex_letter(role)}_{{{sub}}}"
         if self.style == "seed" and len(subscripts) > 1:
             sub = f"({sub})"

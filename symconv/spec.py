@@ -28,6 +28,7 @@ The TOML format is a contract (keys are added, never renamed or dropped)::
     [cost]
     type = "sse"                         # sse, half_sse, mse, cross_entropy, bce
     reduction = "sum"                    # or "mean": over the batch (and, for mse, the elements)
+    targets = "any"                      # or "one_hot" (cross_entropy): assume Σ_k y_k = 1 per example
     [notation]
     style = "seed"                       # seed, grid, grid0
     [[claims]]                           # optional: the reader's own claims, judged in the document
@@ -50,6 +51,8 @@ from .notation import ROLES, STYLES, Notation
 CONVENTIONS = ("cross-correlation", "convolution")
 COSTS = ("sse", "half_sse", "mse", "cross_entropy", "bce")
 REDUCTIONS = ("sum", "mean")
+TARGETS = ("any", "one_hot")
+"""``[cost] targets``: ``"any"`` (no assumption on y) or ``"one_hot"`` (Σ_k y_k = 1 per example)."""
 GRAPH_KEYS = ("name", "inputs")
 """Keys every ``[[layers]]`` table may have besides its kind's: its name and what it reads."""
 INPUT_NAME = "input"
@@ -68,10 +71,13 @@ class Cost:
 
     over a batch, ``reduction`` ``"sum"`` adds the examples' costs, ``"mean"`` averages them
     (so mse with ``"mean"`` is the mean over the batch and the elements, as PyTorch's).
+    ``targets`` ``"one_hot"`` (cross_entropy only) assumes Σ_k y_k = 1 for each example, which
+    makes δ of the logits p − y (:func:`symconv.costs.cost_definition`); ``"any"`` assumes nothing.
     """
 
     type: str = "sse"
     reduction: str = "sum"
+    targets: str = "any"
 
 
 @dataclass(frozen=True)
@@ -254,9 +260,13 @@ def spec_from_dict(data: Mapping[str, Any], name: str = "network") -> Spec:
     graph, names = _graph(raw_layers, layers)
     input_shape, batch = _input_shape(shape, layers)
     cost_table = data.get("cost", {})
-    check_keys(cost_table, ("type", "reduction"), "cost")
+    check_keys(cost_table, ("type", "reduction", "targets"), "cost")
     cost = Cost(type=choice(cost_table.get("type", "sse"), COSTS, "cost.type"),
-                reduction=choice(cost_table.get("reduction", "sum"), REDUCTIONS, "cost.reduction"))
+                reduction=choice(cost_table.get("reduction", "sum"), REDUCTIONS, "cost.reduction"),
+                targets=choice(cost_table.get("targets", "any"), TARGETS, "cost.targets"))
+    if cost.targets == "one_hot" and cost.type != "cross_entropy":
+        raise SpecError("cost.targets", f'"one_hot" (Σ_k y_k = 1) applies to cross_entropy only, not {cost.type}; '
+                                        'remove it or set type = "cross_entropy"')
     notation = _notation(data.get("notation", {}))
     return Spec(
         name=name,

@@ -28,8 +28,11 @@ def print_context(network) -> PrintContext:
     """The :class:`~symconv.layers.PrintContext` of ``network``'s document (its namer, its
     convention, index letters that collide with no tensor letter)."""
     namer = network.table.namer
-    return PrintContext(namer, network.spec.convention == "convolution", position_vars(namer),
-                        channel_var(namer), example_var(namer))
+    letters = set(namer.letters.values())
+    if network.probabilities is None:  # the softmax's letter is used only with a cross-entropy cost
+        letters.discard(namer.letters["probability"])
+    return PrintContext(namer, network.spec.convention == "convolution", position_vars(namer, letters),
+                        channel_var(namer, letters), example_var(namer, letters))
 
 
 class Statements:
@@ -174,20 +177,25 @@ class Statements:
         if layer.pre is not None:
             head += rf" = \frac{{\partial {cost}}}{{\partial {o}}} \, f'\left({z}\right)"
         net = self.network
-        if not readers and net.spec.cost.type != "cross_entropy":
+        if not readers:
             os_, ys = sympy.Symbol("o__gen"), sympy.Symbol("y__gen")
             kind = net.spec.cost.type
             examples = max(net.batch, 1)
-            deriv = sympy.diff(summand(kind, os_, ys, len(layer.out) // examples,
-                                       reduction_scale(net.spec.cost.reduction, examples)), os_)
+            scale = reduction_scale(net.spec.cost.reduction, examples)
             target = nm.element_latex("target", None, self.target_index())
+            names = {os_: o, ys: target}
+            if kind == "cross_entropy":  # through the softmax: p_k Σ_j y_j − y_k, or p_k − y_k
+                ps, total = sympy.Symbol("p__gen"), sympy.Symbol("ysum__gen")
+                names[ps] = nm.element_latex("probability", None, self.target_index())
+                names[total] = rf"\sum_{{j}} {nm.element_latex('target', None, self.target_index()[:-1] + ['j'])}"
+                deriv = scale * (ps * (1 if net.spec.cost.targets == "one_hot" else total) - ys)
+            else:
+                deriv = sympy.diff(summand(kind, os_, ys, len(layer.out) // examples, scale), os_)
 
             class _Gen(NotationPrinter):
                 def _print_Symbol(self, expr, style="plain"):
-                    if expr == os_:
-                        return o
-                    if expr == ys:
-                        return target
+                    if expr in names:
+                        return names[expr]
                     return super()._print_Symbol(expr, style)
 
             g = _Gen(self.table).doprint(sympy.factor_terms(deriv))
@@ -208,6 +216,37 @@ class Statements:
         readers = self.direct_readers(layer.out)
         paths = self.paths(readers) if readers else None
         return paths[2] if paths is not None else ""
+
+    def targets_assumption(self) -> str | None:
+        """The assumption on the targets, ``Σ_k y_k = 1`` (one-hot targets, each example),
+        or None when the spec assumes nothing (``[cost] targets = "any"``)."""
+        return self.sum_to_one() if self.network.spec.cost.targets == "one_hot" else None
+
+    def sum_to_one(self) -> str:
+        """``Σ_k y_k = 1``: the targets of an example sum to 1 (assumed or not)."""
+        y = self.namer.element_latex("target", None, self.target_index())
+        return rf"\sum_{{k}} {y} = 1"
+
+    def softmax(self) -> dict | None:
+        """The softmax of a cross-entropy cost in the document's notation (None for another
+        cost): ``formula`` p_k = e^{o_k} / Σ_j e^{o_j} in general, ``p`` and ``y`` the general
+        elements, ``assumed`` whether Σ_k y_k = 1 is (``sum_to_one``; one-hot targets), ``textbook`` p_k − y_k and
+        ``general`` p_k Σ_j y_j − y_k (δ of the logits with and without the assumption)."""
+        net = self.network
+        if net.probabilities is None:
+            return None
+        nm = self.namer
+        last = len(net.layers)
+        idx = self.target_index()
+        p, y = nm.element_latex("probability", None, idx), nm.element_latex("target", None, idx)
+        o = nm.element_latex("activation", last, idx)
+        oj = nm.element_latex("activation", last, idx[:-1] + ["j"])
+        yj = nm.element_latex("target", None, idx[:-1] + ["j"])
+        return {
+            "formula": rf"{p} = \frac{{e^{{{o}}}}}{{\sum_{{j}} e^{{{oj}}}}}",
+            "p": p, "y": y, "assumed": self.targets_assumption() is not None, "sum_to_one": self.sum_to_one(),
+            "textbook": f"{p} - {y}", "general": rf"{p} \sum_{{j}} {yj} - {y}",
+        }
 
     def cross_entropy_general(self, outputs: int) -> str:
         """The cross-entropy cost in general (``-Σ_k y_k (o_k - log Σ_j e^{o_j})``) with its count

@@ -78,7 +78,32 @@ def values_from_mapping(model, data: Mapping[str, Any], option: str = "--values"
     if missing:
         more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
         raise SpecError(option, f"missing values for {', '.join(missing[:5])}{more}; every leaf needs a value")
-    return given
+    return one_hot_values(model, given, (), option)
+
+
+def one_hot_values(model, point: dict, drawn=(), option: str = "--values") -> dict:
+    """``point`` where the spec assumes one-hot targets (Σ_k y_k = 1 per example,
+    :attr:`~symconv.forward.Forward.assumed`): in each example whose targets do not sum to 1, the
+    last target among ``drawn`` (values drawn at random) is set to 1 minus the others. Raises
+    :class:`SpecError` for an example whose given targets do not sum to 1. Unchanged without
+    the assumption."""
+    fw = model.forward
+    if not fw.assumed:
+        return point
+    net = model.network
+    point = dict(point)
+    n = len(net.targets) // max(net.batch, 1)
+    for e in range(0, len(net.targets), n):
+        ys = net.targets.symbols[e:e + n]
+        if any(y not in point for y in ys) or sympy.Add(*[point[y] for y in ys]) == 1:
+            continue
+        free = [y for y in ys if y in drawn]
+        if not free:
+            names = " + ".join(y.name for y in ys)
+            raise SpecError(option, f"{names} = {sympy.Add(*[point[y] for y in ys])}, but [cost] targets = "
+                                    '"one_hot" assumes the targets of each example sum to 1; give values that do')
+        point[free[-1]] = 1 - sympy.Add(*[point[y] for y in ys if y is not free[-1]])
+    return point
 
 
 def load_values(model, path: str | Path) -> dict:
@@ -98,12 +123,14 @@ def load_values(model, path: str | Path) -> dict:
 
 
 def random_values(model, seed: int) -> dict:
-    """Seeded small exact values for every leaf: integers in −3..3 and halves (deterministic)."""
+    """Seeded small exact values for every leaf: integers in −3..3 and halves (deterministic);
+    under one-hot targets the last target of each example is 1 minus the others."""
     rng = random.Random(seed)
     choices = [sympy.Integer(k) for k in range(-3, 4)] + [sympy.Rational(k, 2) for k in (-3, -1, 1, 3)]
     positive = [c for c in choices if c > 0]
     info = model.network.table.info
-    return {s: rng.choice(positive if ROLE[info[s].role].positive else choices) for s in leaves(model)}
+    drawn = {s: rng.choice(positive if ROLE[info[s].role].positive else choices) for s in leaves(model)}
+    return one_hot_values(model, drawn, tuple(drawn))
 
 
 @dataclass(frozen=True)

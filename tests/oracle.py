@@ -44,7 +44,8 @@ RTOL = 1e-10
 def random_values(model, seed: int = 0) -> dict[sympy.Symbol, float]:
     """Random doubles for every leaf (inputs, weights, biases, targets).
 
-    Targets are in (0, 1) for bce; for cross-entropy they are a probability vector.
+    Targets are in (0, 1) for bce; for cross-entropy they are a probability vector (a one-hot
+    vector per example under ``[cost] targets = "one_hot"``).
     """
     rng = random.Random(seed)
     net = model.network
@@ -57,6 +58,12 @@ def random_values(model, seed: int = 0) -> dict[sympy.Symbol, float]:
     if cost == "bce":
         for s in ys:
             values[s] = rng.uniform(0.05, 0.95)
+    elif cost == "cross_entropy" and model.spec.cost.targets == "one_hot":
+        per = len(ys) // max(net.batch, 1)  # one-hot: one class per example is 1, the others 0
+        for e in range(0, len(ys), per):
+            hot = rng.randrange(per)
+            for k in range(per):
+                values[ys[e + k]] = 1.0 if k == hot else 0.0
     elif cost == "cross_entropy":
         raw = [rng.uniform(0.05, 1.0) for _ in ys]
         for s, r in zip(ys, raw):

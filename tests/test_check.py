@@ -32,6 +32,13 @@ def padded():
 
 
 @pytest.fixture(scope="module")
+def softmax_ce():
+    """Softmax cross-entropy with targets not assumed one-hot (the exact δ is p Σy − y)."""
+    return symconv.load({"input": {"shape": [1, 2, 2]}, "layers": [
+        {"type": "flatten"}, {"type": "dense", "out_features": 3}], "cost": {"type": "cross_entropy"}})
+
+
+@pytest.fixture(scope="module")
 def activated():
     return symconv.load({"input": {"shape": [1, 2, 2]}, "layers": [
         {"type": "conv2d", "kernel_size": 2, "activation": "f"}]})
@@ -91,6 +98,7 @@ MISTAKE_CASES = [
      "factor_half"),
     ("seed", r"\frac{\partial C}{\partial w_1^1} = 2(o_1^2 - y_1) o_1^1", "wrong_layer"),
     ("activated", r"\partial C/\partial w_1^1 = 2(o_1^1 - y_1) i_1^1", "missing_activation_derivative"),
+    ("softmax_ce", r"\delta_1^2 = p_1 - y_1", "one_hot_assumed"),
 ]
 
 

@@ -67,8 +67,9 @@ def test_lenet_small_round_trip_with_relu_steps_routes_and_softmax():
         for form in ("closed", "sum"):
             for fmt in FORMATS:
                 seen += _round_trip(model, s, form, fmt)
-    # the printed notation this covers: ReLU's step, max pooling's routes, softmax's exponentials
-    for printed in (r"H\left(", r"\mathrm{route}_{\max}\left(", r"\to", "Heaviside(", "MaxRoute(", "exp("):
+    # the printed notation this covers: ReLU's step, max pooling's routes, the cost's softmax p (one-hot: p - y)
+    for printed in (r"H\left(", r"\mathrm{route}_{\max}\left(", r"\to", "Heaviside(", "MaxRoute(", "p_{3} - y_{3}",
+                    "p_3 - y_3"):
         assert printed in seen, printed
 
 

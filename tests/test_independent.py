@@ -82,7 +82,9 @@ def test_transcendental_network_states_its_tolerance():
         True, "transcendental", 2, None, "dyadic rationals m/2^30 in [-1, 1)")
     assert c.tolerance == "|difference| <= 1e-40 * (1 + sum |direction * gradient|)"
     assert c.arithmetic.startswith("fixed point, 180 fraction bits")
-    assert c.conventions == ("layer 1: the activation's derivative at its kink z = 0 is 0",
+    assert c.conventions == ("one-hot targets: the targets of each example are drawn with sum 1 (the last is 1 minus "
+                             "the sum of the others), where the gradients are claimed to hold",
+                             "layer 1: the activation's derivative at its kink z = 0 is 0",
                              "layer 2: at tied maxima the derivative follows the first maximum (row-major)")
     assert [(t.role, t.layer, t.entries) for t in c.covers] == [
         ("input", 0, 36), ("weight", 1, 18), ("bias", 1, 2), ("pre_activation", 1, 32), ("activation", 1, 32),

@@ -284,14 +284,40 @@ class MissingActivationDerivative(MistakeRule):
         return out
 
 
+class OneHotAssumed(MistakeRule):
+    """Softmax cross-entropy's textbook ``δ_k = p_k − y_k`` where the targets are not assumed to
+    sum to 1: the exact partial is ``p_k Σ_j y_j − y_k`` (:mod:`symconv.costs`); the two agree
+    exactly when Σ_j y_j = 1 (``[cost] targets = "one_hot"`` assumes it)."""
+
+    kind = "one_hot_assumed"
+    title = "the textbook $p - y$, which holds when $\\sum_k y_k = 1$ (one-hot targets)"
+
+    def forms(self, model, wrt):
+        net = model.network
+        if net.probabilities is None or model.spec.cost.targets == "one_hot":
+            return []
+        n = len(net.targets) // max(net.batch, 1)
+        sums = {sympy.Add(*ys): sympy.Integer(1) for ys in (net.targets.symbols[e:e + n]
+                                                            for e in range(0, len(net.targets), n))}
+
+        def textbook(d):
+            if d.target == net.cost:
+                return [(v, partial.xreplace(sums)) for v, partial in d.partials]
+            return None
+
+        return [self._form(model, "targets taken to sum to 1", rebuilt(model, wrt, textbook))]
+
+
 RULES: tuple[MistakeRule, ...] = (
     ProductOfSums(), FactorTwo(), FactorHalf(), WrongLayer(), ConventionSwapped(),
     KernelNotRotated(), StrideZerosMissing(), PaddingNotCropped(), MissingActivationDerivative(),
+    OneHotAssumed(),
 )
 """Every rule, in the order verdicts report them."""
 
 _ORDER = ("product_of_sums", "kernel_not_rotated", "convention_swapped", "stride_zeros_missing",
-          "padding_not_cropped", "factor_2", "factor_half", "wrong_layer", "missing_activation_derivative")
+          "padding_not_cropped", "factor_2", "factor_half", "wrong_layer", "missing_activation_derivative",
+          "one_hot_assumed")
 MISTAKES = {k: next(r.title for r in RULES if r.kind == k) for k in _ORDER}
 """Known mistake kinds: key → the short title shown in verdicts (ASCII; math in ``$...$``)."""
 

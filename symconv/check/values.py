@@ -20,6 +20,7 @@ import sympy
 
 from ..claims import to_leaf
 from ..errors import SpecError
+from ..values import one_hot_values
 from ..verify import _evaluator, symbols_of
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -110,6 +111,7 @@ def judge_at(model: Model, verdict: Verdict, given: dict, seed: int | None) -> t
     rng = random.Random(seed)
     for s in missing:
         point[s] = sympy.Integer(rng.randint(-3, 3))
+    point = one_hot_values(model, point, missing)  # one-hot targets: judged where they sum to 1
     truth = _evaluator(truth_leaf)(point)
     results = tuple(AtValues(k, _evaluator(side)(point), truth) for k, side in enumerate(sides, start=1))
     return point, results

@@ -3,7 +3,7 @@ difference, a counterexample and the proven mistake diagnoses."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import sympy
@@ -107,10 +107,12 @@ def term_rows(claim: sympy.Expr, truth: sympy.Expr, limit: int = MAX_ROWS) -> tu
 
 
 def diagnose(model: Model, wrt: sympy.Symbol, side_leaf: sympy.Expr) -> tuple[Diagnosis, ...]:
-    """The known mistakes the claim (in leaves) equals exactly; empty when none."""
+    """The known mistakes the claim (in leaves) equals exactly (under the spec's assumption on
+    the targets, :meth:`~symconv.forward.Forward.assume`); empty when none."""
     found = []
+    assume = model.forward.assume
     for form in mistaken_forms(model, wrt):
-        cmp = compare(side_leaf, form.leaf, shrink=False)
+        cmp = compare(assume(side_leaf), assume(form.leaf), shrink=False)
         if cmp.equal and cmp.method != "numeric":
             found.append(Diagnosis(form.kind, MISTAKES[form.kind], form.label, tidy(form.named)))
     return tuple(found)
@@ -133,6 +135,23 @@ def _intermediate_values(model: Model, exprs, point: dict) -> tuple:
     return tuple(values)
 
 
+ASSUMED_NOTE = "it holds under the spec's assumption that the targets of each example sum to 1 (one-hot targets)"
+
+
+def _assumed(model: Model, cmp: Comparison) -> Comparison:
+    """``cmp`` of a comparison made under the spec's assumption on the targets: the note says so,
+    and a counterexample gives the substituted targets their values (1 minus the others)."""
+    assumed = model.forward.assumed
+    if not assumed:
+        return cmp
+    point = dict(cmp.point)
+    if point:
+        for y, by in assumed.items():
+            point[y] = by.xreplace({x: point.get(x, sympy.Integer(0)) for x in by.free_symbols})
+    note = f"{cmp.note}; {ASSUMED_NOTE}" if cmp.note else ASSUMED_NOTE
+    return replace(cmp, note=note, point=point)
+
+
 def check_claim(model: Model, claim: Claim | str) -> Verdict:
     """Check every right-hand side of ``claim`` (text or parsed) against the exact ∂C/∂wrt.
 
@@ -152,12 +171,13 @@ def check_claim(model: Model, claim: Claim | str) -> Verdict:
         form_budget(leaf_size(model, side.expr), COMPARE_SIZE_LIMIT, "claim",
                     "its right-hand side in leaf symbols", fix, allow)
     truth_named = model.gradients.named(wrt)
-    truth_leaf = to_leaf(model, truth_named)
+    assume = model.forward.assume  # one-hot targets: judged where Σ_k y_k = 1 (y_K = 1 − Σ_{k<K} y_k)
+    truth_leaf = assume(to_leaf(model, truth_named))
     steps = []
     for side in claim.rhs:
         named = to_named(model, side.expr)
         side_leaf = to_leaf(model, side.expr)
-        cmp = compare(side_leaf, truth_leaf)
+        cmp = _assumed(model, compare(assume(side_leaf), truth_leaf))
         if cmp.equal:
             steps.append(Step(side, cmp, named))
             continue

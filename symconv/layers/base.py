@@ -389,6 +389,12 @@ class LayerKind:
         return [(sym, meaning, "") for sym, meaning in self.legend(layer, pc)] + activation_rows(layer)
 
 
+    def reshape(self, layer: LayerNet, pc: PrintContext) -> dict | None:
+        """For a reshape-only kind (:attr:`reshape_only`): how its output names its input's
+        elements, for the forward pass (``{"source", "shape", "size", "position", "element"}``:
+        element ``position`` of the output is ``element`` of ``source``); None otherwise."""
+        return None
+
     def activation_convention(self, layer: LayerNet) -> str:
         """A sentence (LaTeX) stating the layer's activation's kink convention, or ""."""
         act = getattr(layer.spec, "activation", None)

@@ -10,8 +10,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import sympy
+
+from ..indices import ix
 from ..tensors import SymbolTable, SymTensor
-from .base import LayerKind, LayerNet, example_shape
+from .base import LayerKind, LayerNet, PrintContext, example_shape
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,26 @@ class FlattenKind(LayerKind):
         shape = ((batch,) if batch else ()) + self.output_shape(spec, example_shape(inputs, batch), where)
         flat = SymTensor(inputs.role, inputs.layer, shape, inputs.symbols)
         return LayerNet(position, spec, inputs, flat, batch=batch)
+
+
+    def reshape(self, layer: LayerNet, pc: PrintContext) -> dict:
+        """Element ``position`` of the vector is ``element`` of the feature map: the 1-based
+        row-major position ``k`` (seed style: the map's own flat index), or, with grid indices
+        ``(c, u, v)`` from base b, ``(c − b)·H·W + (u − b)·W + (v − b) + b``."""
+        shape = example_shape(layer.inputs, layer.batch)
+        role, at = pc.source(layer)
+        names = ["c", "u", "v"][:len(shape)] if len(shape) <= 3 else [f"x{k}" for k in range(len(shape))]
+        if pc.namer.style == "seed":
+            position, element = "k", pc.el(layer, role, at, ["k"])
+        else:
+            b = pc.base
+            variables = sympy.symbols(names)
+            flat = sum((v - b) * math.prod(shape[k + 1:]) for k, v in enumerate(variables)) + b
+            position, element = ix(flat), pc.el(layer, role, at, names)
+        if layer.batch:
+            position = f"{pc.example}, {position}"
+        return {"source": pc.tensor(layer, role, at), "shape": "x".join(map(str, shape)),
+                "size": math.prod(shape), "position": position, "element": element}
 
 
 KIND = FlattenKind()

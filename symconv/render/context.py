@@ -81,6 +81,11 @@ def _certificates_row(pr: Printer, t: TensorProof, letter: str, count: int) -> d
         independent = f"random exact evaluation, bound {ind.bound:.2g}"
     else:
         independent = "high-precision numeric"
+    if d.forward.assumed:  # one-hot targets: both comparisons made where the targets sum to 1
+        if compared:
+            diff += "; after substituting the last target of each example by 1 minus the others"
+        if covered and ind.passed:
+            independent += "; at targets drawn summing to 1 in each example"
     return {"letter": letter, "entries": count, "closed": closed, "sympy_diff": diff, "independent": independent}
 
 
@@ -361,6 +366,41 @@ def _cost_equation(pr: Printer, d) -> list[dict]:
     return eqs
 
 
+UNREAD_LISTED = 6  # unread elements listed by name up to this count; more: the first two, ..., the last
+
+
+def _unread(pr: Printer, d) -> list[dict]:
+    """The elements no later layer reads (:func:`~symconv.derivation.unread_elements`), per
+    tensor: ``layer`` (0: the input), their printed names (elided), ``count`` of ``total``, and
+    ``delta`` the layer's δ tensor when it has error terms (theirs are 0 too; else "")."""
+    rows = []
+    for tensor, flats in d.unread:
+        names = [pr(tensor.symbols[k]) for k in flats]
+        if len(names) > UNREAD_LISTED:
+            names = names[:2] + [r"\ldots"] + names[-1:]
+        layer = tensor.layer if tensor.role != "input" else 0
+        carrier = d.network.layers[layer - 1] if layer else None
+        rows.append({"layer": layer, "names": names, "count": len(flats), "total": len(tensor),
+                     "delta": pr.namer.tensor_latex("delta", layer) if carrier is not None and carrier.delta is not None
+                     else ""})
+    return rows
+
+
+def _softmax_equations(pr: Printer, d) -> list[dict]:
+    """The softmax p = softmax(o) a cross-entropy cost reads, element by element (elided as a
+    tensor's elements are, with ``--show`` picks), each followed by its numbers in the numeric
+    view; empty for another cost."""
+    probabilities = d.network.probabilities
+    if probabilities is None:
+        return []
+    idx = shown_indices(probabilities.shape, d.full, {k for k, s in enumerate(probabilities.symbols) if s in d.show})
+    eqs = []
+    for k in idx:
+        x = d.forward.definition(probabilities.symbols[k])
+        eqs.extend(_with_numbers(pr, {"lhs": pr(x.target), "rows": pr.rows(x.expr)}, x))
+    return eqs
+
+
 def worked_elements(proofs, contexts, d: Derivation) -> set:
     """The symbols whose elements are worked in full: one per kind of derivation (a parameter's
     role and its layer's kind; for a tensor layers read, the kinds of those layers: the network
@@ -425,6 +465,7 @@ def build_context(d: Derivation, numeric=None, claims=()) -> dict:
             "forward_omitted": forward_omitted,
             "activation": activation,
             "activation_convention": kind_of(layer).activation_convention(layer),
+            "reshape": kind_of(layer).reshape(layer, pr.pc),
             "delta_formula": pr.st.delta_formula(layer),
             "delta_note": pr.st.delta_note(layer),
             "delta_equations": [eq for s, terms, named, written in lp.deltas
@@ -454,6 +495,9 @@ def build_context(d: Derivation, numeric=None, claims=()) -> dict:
         "input_axes": _input_axes(spec),
         "cost_type": spec.cost.type,
         "cost_equations": _cost_equation(pr, d),
+        "cost_softmax": pr.st.softmax(),
+        "unread": _unread(pr, d),
+        "cost_softmax_equations": _softmax_equations(pr, d),
         "cost_letter": nm.latex_letter("cost"),
         "layers": layers,
         "input": input_tensor,
@@ -464,6 +508,7 @@ def build_context(d: Derivation, numeric=None, claims=()) -> dict:
         "index_base": nm.base,
         "style": nm.style,
         "seed_note": pr.st.seed_note(),
+        "assumption": pr.st.targets_assumption(),
         "full": d.full,
         "numeric": numeric is not None,
         "certificates": d.certificate_count,

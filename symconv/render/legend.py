@@ -27,7 +27,7 @@ def legend(pr) -> list[tuple[str, str]]:
         letter = nm.latex_letter(role.name)
         if role.scalar:
             rows.append((letter, role.meaning))
-        elif role.name == "target":
+        elif role.index == "target":  # targets and the softmax p: no layer mark
             rows.append((rf"{letter}_{{{subscripts['target']}}}", role.meaning))
         else:
             up = ("1" if seed else "(0)") if role.name == "input" else mark
@@ -45,7 +45,9 @@ def notation(pr) -> list[dict]:
     formulas use (:meth:`~symconv.layers.LayerKind.notation`: their legend rows with defining
     formulas), each symbol once."""
     layer_rows = {row for layer in pr.d.network.layers for row in kind_of(layer).legend(layer, pr.pc)}
-    rows = [{"symbol": sym, "meaning": meaning, "formula": ""} for sym, meaning in legend(pr)
+    softmax = pr.st.softmax()
+    defined = {softmax["p"]: softmax["formula"]} if softmax else {}  # p: the cost's softmax
+    rows = [{"symbol": sym, "meaning": meaning, "formula": defined.get(sym, "")} for sym, meaning in legend(pr)
             if (sym, meaning) not in layer_rows]
     seen = {r["symbol"] for r in rows}
     for layer in pr.d.network.layers:
