@@ -164,7 +164,9 @@ class Model:
     def write(self, out: str | Path = "output", formats=None, full: bool = False,
               show=(), templates=(), values=None, progress: bool = False) -> list[Path]:
         """Write ``out/NAME.<fmt>`` atomically for each format (``("md", "json")`` or
-        ``"md,json"``); returns the paths. Nothing is written unless every format renders.
+        ``"md,json"``), and with the Markdown the SVG figures it links to
+        (``out/NAME.figures/ID.svg``); returns the paths, the formats' first. Nothing is written
+        unless every format renders.
         ``formats=None`` writes every format, less the PDF without TeX (then a
         :class:`UserWarning` says so and how to install TeX); asking for ``"pdf"`` without TeX
         raises :class:`~symconv.errors.ToolMissing`. ``progress`` forces the progress line on

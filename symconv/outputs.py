@@ -1,4 +1,5 @@
-"""Write a derivation's files atomically as a whole: NAME.md, NAME.tex, NAME.pdf, NAME.json, NAME.html.
+"""Write a derivation's files atomically as a whole: NAME.md, NAME.tex, NAME.pdf, NAME.json, NAME.html,
+and with the Markdown the SVG figures it links to (NAME.figures/ID.svg).
 
 All texts are produced first. Then every file is written to a temporary file next to its target
 (``.NAME.md.XXXX.tmp`` in the output folder), and only when every temporary is complete are they
@@ -156,7 +157,7 @@ def user_template_failure(exc: BaseException, folders: Sequence) -> SpecError | 
 
 
 def render_all(model, formats: Sequence[str], full: bool = False, show=(), templates=(),
-               values=None, progress: bool = False) -> dict[str, bytes]:
+               values=None, progress: bool = False, figures: dict | None = None) -> dict[str, bytes]:
     """The bytes of each requested format (``md``, ``tex``, ``pdf``, ``json``) of ``model``
     (anything with ``name``, ``spec``, ``network``, ``forward`` and ``gradients`` built on first
     use, such as a :class:`symconv.Model`).
@@ -164,7 +165,9 @@ def render_all(model, formats: Sequence[str], full: bool = False, show=(), templ
     ``full``/``show`` choose what the documents write out (see :func:`symconv.derivation.derive`),
     ``templates`` are folders searched before the built-in templates, ``values`` a
     :class:`~symconv.values.NumericView` for the numeric view; ``progress`` forces the progress
-    line on stderr even when it is not a terminal (``--progress``).
+    line on stderr even when it is not a terminal (``--progress``). ``figures``: a dict that,
+    when Markdown is rendered, receives the SVG files it links to (``{path relative to the
+    Markdown: bytes}``, see :func:`symconv.render.figure_files`).
     """
     from .independent import certificate_of
     from .pdf import build_pdf, require_tex
@@ -207,6 +210,10 @@ def render_all(model, formats: Sequence[str], full: bool = False, show=(), templ
         if "md" in formats:
             progress.stage("Markdown")
             texts["md"] = text("md").encode("utf-8")
+            if figures is not None:
+                from .render import figure_files
+
+                figures.update({path: svg.encode("utf-8") for path, svg in figure_files(d, templates).items()})
         if "tex" in formats:
             progress.stage("LaTeX")
             texts["tex"] = tex.encode("utf-8")
@@ -254,7 +261,11 @@ def write_outputs(model, out: Path, formats: Sequence[str], full: bool = False, 
                   **options) -> list[Path]:
     """Render every format, then write ``out/NAME.<fmt>`` for all of them as a whole
     (:func:`write_files`); returns the paths written. ``options``: ``show``, ``templates``,
-    ``values`` as for :func:`render_all`; ``field`` names the output folder in errors."""
+    ``values`` as for :func:`render_all`; ``field`` names the output folder in errors. With the
+    Markdown go the SVG figures it links to (``out/NAME.figures/ID.svg``), in the same atomic set."""
     check_targets([Path(out) / f"{model.name}.{fmt}" for fmt in formats], field)
-    data = render_all(model, formats, full=full, **options)
-    return write_files({Path(out) / f"{model.name}.{fmt}": blob for fmt, blob in data.items()}, field)
+    figures: dict[str, bytes] = {}
+    data = render_all(model, formats, full=full, figures=figures, **options)
+    files = {Path(out) / f"{model.name}.{fmt}": blob for fmt, blob in data.items()}
+    files.update((Path(out) / path, blob) for path, blob in sorted(figures.items()))
+    return write_files(files, field)

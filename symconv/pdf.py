@@ -81,12 +81,17 @@ def remove_tex_folders() -> None:
 
 
 def _kill(proc: subprocess.Popen) -> None:
-    """Kill the build's whole process group and reap it."""
+    """Kill the build's whole process group and reap it. ``wait`` rather than ``communicate``: a
+    signal that interrupts ``communicate`` before it has set up its pipes leaves the Popen half
+    initialised, and a second ``communicate`` then fails (``_fileobj2output``) with a traceback
+    instead of the exit status of the signal."""
     try:
         os.killpg(proc.pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
-    proc.communicate()
+    proc.wait()
+    if proc.stdout is not None:
+        proc.stdout.close()
 
 
 def build_pdf(tex: str, jobname: str = "document", timeout: float = 300) -> PdfResult:

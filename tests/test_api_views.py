@@ -135,7 +135,8 @@ def test_bad_python_api_input_is_a_one_line_spec_error(seed, tmp_path, call, fie
 
 def test_write_takes_a_comma_separated_string_of_formats(seed, tmp_path):
     paths = seed.write(tmp_path, formats="md, json")
-    assert [p.name for p in paths] == ["seed.md", "seed.json"]
+    assert [p.name for p in paths] == ["seed.md", "seed.json", "network.svg", "rf-i1_5.svg", "rf-w1_1.svg"]
+    assert paths[2].parent == tmp_path / "seed.figures"
 
 
 def test_a_failing_user_template_is_a_spec_error_naming_its_file(seed, tmp_path):

@@ -95,6 +95,19 @@ def test_tex_reads_no_file_outside_its_folder():
     assert build_pdf(r"\documentclass{article}\begin{document}ok\end{document}").pdf.startswith(b"%PDF")
 
 
+def test_a_build_interrupted_inside_communicate_is_still_killed_and_reaped():
+    """A signal that lands as ``communicate`` starts leaves the Popen half set up (CPython marks
+    communication started before it creates its output buffers); killing the build must still
+    reap it, not fail with an AttributeError (seen under load: a traceback instead of exit 130)."""
+    from symconv.pdf import _kill
+
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    proc._communication_started = True  # the state an interrupted communicate() leaves behind
+    _kill(proc)
+    assert proc.returncode == -signal.SIGKILL and proc.stdout.closed
+
+
 @pytest.mark.pdf
 @pytest.mark.parametrize("sig, status, word", [(signal.SIGTERM, 143, "SIGTERM"), (signal.SIGINT, 130, "interrupted")])
 def test_a_signal_during_the_tex_build_leaves_nothing(tmp_path, sig, status, word):

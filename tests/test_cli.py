@@ -28,7 +28,7 @@ def run(argv, capsys):
 def test_derive_example_writes_md_tex_json(tmp_path, capsys):
     status, out, err = run(["derive", "--example", "seed", "--out", str(tmp_path), "--format", "md,tex,json"], capsys)
     assert status == 0, err
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["seed.json", "seed.md", "seed.tex"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["seed.figures", "seed.json", "seed.md", "seed.tex"]
     doc = json.loads((tmp_path / "seed.json").read_text())
     assert doc["form"] == "leaf"
     assert {s["role"] for s in doc["symbols"]} == {"input", "weight", "activation", "target"}

@@ -33,8 +33,10 @@ def test_derive_without_tex_writes_every_other_format_and_exits_0(tmp_path):
                            str(ROOT / "examples" / "seed.toml"), "--out", str(out)],
                           env=_no_tex_env(tmp_path), capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
-    assert sorted(p.name for p in out.iterdir()) == ["seed.html", "seed.json", "seed.md", "seed.tex"]
-    assert proc.stdout.splitlines() == [str(out / n) for n in ("seed.md", "seed.tex", "seed.json", "seed.html")]
+    assert sorted(p.name for p in out.iterdir()) == ["seed.figures", "seed.html", "seed.json", "seed.md", "seed.tex"]
+    assert proc.stdout.splitlines() == [str(out / n) for n in ("seed.md", "seed.tex", "seed.json", "seed.html",
+                                                               "seed.figures/network.svg", "seed.figures/rf-i1_5.svg",
+                                                               "seed.figures/rf-w1_1.svg")]
     assert proc.stderr.count("\n") == 1
     assert proc.stderr.startswith("symconv: PDF skipped: no LaTeX found")
     assert "apt-get install --no-install-recommends texlive-latex-base" in proc.stderr
@@ -58,7 +60,8 @@ def test_python_write_without_tex_warns_once_and_writes_the_rest(tmp_path, monke
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         paths = m.write(tmp_path)
-    assert [p.name for p in paths] == ["seed.md", "seed.tex", "seed.json", "seed.html"]
+    assert [p.name for p in paths] == ["seed.md", "seed.tex", "seed.json", "seed.html",
+                                       "network.svg", "rf-i1_5.svg", "rf-w1_1.svg"]
     assert len(caught) == 1 and str(caught[0].message).startswith("PDF skipped: no LaTeX found")
 
 

@@ -95,7 +95,7 @@ def test_a_claim_of_a_million_characters_is_refused(tmp_path):
 def test_ten_average_pools_before_cross_entropy_give_their_result(tmp_path):
     proc, out, tmp = run(["derive", "pools.toml", "--format", "md,json"], tmp_path, RESULT_TIMEOUT)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert sorted(p.name for p in out.iterdir()) == ["pools.json", "pools.md"]
+    assert sorted(p.name for p in out.iterdir()) == ["pools.figures", "pools.json", "pools.md"]
     assert list(tmp.iterdir()) == []
 
 

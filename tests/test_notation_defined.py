@@ -1,6 +1,7 @@
 """Every symbol is defined (issue 11, item 3): each control sequence and decorated symbol in the
-math of every network document in output/ is defined in the document's Notation section, and no
-summation index is a tensor letter of the document (no letter stands for two things).
+math of every document in output/ (every network document and the general proofs in
+output/general/) is defined in the document's Notation section, and no summation index is a
+tensor letter of the document (no letter stands for two things).
 
 Standard mathematics (fractions, sums, brackets, spacing, ``\\log``, ``\\max``, ...) needs no
 definition; everything else (decorations such as ``\\tilde``, operators such as ``\\star``,
@@ -17,7 +18,7 @@ import pytest
 from .test_katex import math_fragments
 
 ROOT = Path(__file__).resolve().parent.parent
-DOCUMENTS = sorted((ROOT / "output").glob("*.md"))
+DOCUMENTS = sorted((ROOT / "output").glob("*.md")) + sorted((ROOT / "output" / "general").glob("*.md"))
 STANDARD = {
     "begin", "end", "frac", "partial", "sum", "prod", "left", "right", "cdot", "cdots", "ldots", "dots",
     "quad", "qquad", "text", "mathbin", "overset", "bigl", "bigr", "Bigl", "Bigr", "le", "leq", "ge", "geq",
@@ -47,7 +48,7 @@ def notation_rows(md: str) -> list[str]:
     return [line.split("|")[1].strip().strip("$") for line in section.splitlines() if line.startswith("| $")]
 
 
-@pytest.mark.parametrize("path", DOCUMENTS, ids=[p.name for p in DOCUMENTS])
+@pytest.mark.parametrize("path", DOCUMENTS, ids=[str(p.relative_to(ROOT / "output")) for p in DOCUMENTS])
 def test_every_control_sequence_is_defined_in_the_notation_section(path):
     md = path.read_text(encoding="utf-8")
     defined = set().union(*(tokens(sym) for sym in notation_rows(md)))
@@ -55,11 +56,11 @@ def test_every_control_sequence_is_defined_in_the_notation_section(path):
     assert used - defined - STANDARD == set()
 
 
-@pytest.mark.parametrize("path", DOCUMENTS, ids=[p.name for p in DOCUMENTS])
+@pytest.mark.parametrize("path", DOCUMENTS, ids=[str(p.relative_to(ROOT / "output")) for p in DOCUMENTS])
 def test_no_summation_index_is_a_tensor_letter(path):
     md = path.read_text(encoding="utf-8")
     letters = {re.match(r"(\\[A-Za-z]+|\\mathrm\{[^}]*\}|[A-Za-z])", sym).group(1)
-               for sym in notation_rows(md) if re.match(r"(\\[a-z]+|[A-Za-z])\^", sym)}
+               for sym in notation_rows(md) if re.match(r"(\\[a-z]+|[A-Za-z])[\^_]", sym)}
     assert {"C"} | letters >= {"C"} and len(letters) >= 3, letters
     indices = set()
     for fragment in math_fragments(md):

@@ -1,5 +1,5 @@
 """output/ holds the derivations README.md links to; this test regenerates them with the CLI and
-fails on any difference in .md/.tex/.json. With SYMCONV_REGEN=1 it rewrites them instead.
+fails on any difference in .md/.tex/.json and the SVG figures beside the Markdown. With SYMCONV_REGEN=1 it rewrites them instead.
 The PDF is rebuilt too (when TeX is installed, always under CI) and must be byte-identical to
 the committed one, since builds use fixed dates."""
 
@@ -42,6 +42,12 @@ def test_output_is_regenerated_identically(source, name, formats, tmp_path, caps
         assert (tmp_path / f"{name}.{fmt}").read_bytes() == committed.read_bytes(), (
             f"{committed} differs from what symconv now writes; inspect, then regenerate with SYMCONV_REGEN=1"
         )
+    # the SVG figures the Markdown links to (NAME.figures/ID.svg), the same set and bytes
+    made = {p.name: p.read_bytes() for p in sorted((tmp_path / f"{name}.figures").glob("*.svg"))}
+    kept = {p.name: p.read_bytes() for p in sorted((OUTPUT / f"{name}.figures").glob("*.svg"))}
+    assert made.keys() == kept.keys(), f"output/{name}.figures differs; regenerate with SYMCONV_REGEN=1"
+    for figure, data in made.items():
+        assert data == kept[figure], f"output/{name}.figures/{figure} differs; regenerate with SYMCONV_REGEN=1"
 
 
 def test_general_proof_pdfs_are_regenerated_identically(tmp_path, capsys):

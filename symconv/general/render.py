@@ -24,6 +24,8 @@ from pathlib import Path
 import jinja2
 import sympy as sp
 
+from ..identities import OPERATOR_NOTATION
+from ..notation import escape_latex_text
 from .algebra import Diff, Div, Eq, Range, Tensor, Term, TermSum
 from .derivations import SIZES, GeneralProof, i, j, q
 from .rules import RULES, Cond
@@ -40,8 +42,7 @@ NOTATIONS = {
     "seed": {
         "title": "seed notation",
         "tensors": {"x": "i", "w": "w", "b": "b", "z": "o", "xp": r"\tilde{i}", "delta": r"\delta",
-                    "dhat": r"\hat{\delta}", "d0": r"\bar{\delta}", "wrot": r"w^{\mathrm{rot}}",
-                    "dpad": r"\delta^{\mathrm{pad}}", "C": "C",
+                    "dhat": r"\hat{\delta}", "d0": r"\bar{\delta}", "C": "C",
                     "xt": r"i^{\mathrm{T}}", "wt": r"w^{\mathrm{T}}", "zt": r"o^{\mathrm{T}}",
                     "dt": r"\delta^{\mathrm{T}}"},
         "indices": {"q": "q", "c": "c", "i": "y", "j": "x", "m": "m", "n": "n", "u": "u",
@@ -52,18 +53,21 @@ NOTATIONS = {
     "goodfellow": {
         "title": "Goodfellow et al. notation",
         "tensors": {"x": "V", "w": "K", "b": "b", "z": "Z", "xp": r"\tilde{V}", "delta": "G",
-                    "dhat": r"\hat{G}", "d0": r"\bar{G}", "wrot": r"K^{\mathrm{rot}}",
-                    "dpad": r"G^{\mathrm{pad}}", "C": "J",
+                    "dhat": r"\hat{G}", "d0": r"\bar{G}", "C": "J",
                     "xt": r"V^{\mathrm{T}}", "wt": r"K^{\mathrm{T}}", "zt": r"Z^{\mathrm{T}}",
                     "dt": r"G^{\mathrm{T}}"},
         "indices": {"q": "i", "c": "l", "i": "j", "j": "k", "m": "m", "n": "n", "u": "u",
                     "v": "v", "U": r"\bar{u}", "V": r"\bar{v}"},
+        # k is Goodfellow's output column: the kernel's height and width are those of K
+        "sizes": {"k_h": "h_K", "k_w": "w_K"},
         "roles": [("input", "x"), ("kernel", "w"), ("bias", "b"), ("output (pre-activation)", "z"),
                   ("cost", "C")],
     },
 }
 
 ROW_WIDTH = 80
+OPERATORS = ("wrot", "full", "crop")
+"""Tensors printed as operators applied to other tensors (rot180, full cross-correlation, crop)."""
 
 
 class Printer:
@@ -73,10 +77,31 @@ class Printer:
         if notation not in NOTATIONS:
             raise ValueError(f"unknown notation {notation!r}")
         self.nt = NOTATIONS[notation]
+        self.sizes = {**SIZE_TEX, **self.nt.get("sizes", {})}
 
     # ---- atoms
     def tname(self, name: str) -> str:
+        """The printed name of a tensor; the operators (``wrot``, ``full``, ``crop``) by the names
+        the per-network documents give them (:data:`symconv.identities.OPERATOR_NOTATION`)."""
+        if name in OPERATORS:
+            return self.operator(name, None)
         return self.nt["tensors"][name]
+
+    def operator(self, name: str, idx: tuple | None) -> str:
+        """An operator tensor, whole (``idx`` None) or at printed indices ``idx``: ``wrot`` is
+        rot180 of the kernel, ``full`` the full cross-correlation of output channel q's delta with
+        the rotated kernel of (q, c), ``crop`` that cropped by the padding."""
+        t = self.nt["tensors"]
+        if name == "wrot":
+            body = rf"\operatorname{{rot180}}\left({t['w']}\right)"
+            return body if idx is None else f"{body}_{{{', '.join(idx)}}}"
+        if idx is None:
+            pair = rf"{t['delta']} \mathbin{{\star_{{\mathrm{{full}}}}}} \operatorname{{rot180}}\left({t['w']}\right)"
+            return pair if name == "full" else rf"\operatorname{{crop}}\left({pair}\right)"
+        pair = (rf"{t['delta']}_{{{idx[0]}}} \mathbin{{\star_{{\mathrm{{full}}}}}} "
+                rf"\operatorname{{rot180}}\left({t['w']}_{{{idx[0]}, {idx[1]}}}\right)")
+        head = r"\operatorname{crop}" if name == "crop" else ""
+        return rf"{head}\bigl({pair}\bigr)_{{{idx[2]}, {idx[3]}}}"
 
     def var(self, v: sp.Symbol) -> str:
         base = v.name.rstrip("'")
@@ -100,14 +125,14 @@ class Printer:
                 syms = sorted(rest.free_symbols, key=lambda s: SIZE_ORDER.index(s.name))
                 key = (0, ",".join(str(SIZE_ORDER.index(s.name)) for s in syms))
                 body = sp.latex(abs(coeff) * rest if coeff != -1 and coeff != 1 else rest,
-                                symbol_names={s: SIZE_TEX[s.name] for s in rest.free_symbols},
+                                symbol_names={s: self.sizes[s.name] for s in rest.free_symbols},
                                 mul_symbol=None)
             pieces.append((key, "-" if coeff < 0 else "+", body))
         pieces.sort(key=lambda x: x[0])
         return [(sg, b) for _, sg, b in pieces]
 
     def _coef(self, a) -> str:
-        s = sp.latex(a, symbol_names={x: SIZE_TEX[x.name] for x in a.free_symbols})
+        s = sp.latex(a, symbol_names={x: self.sizes[x.name] for x in a.free_symbols})
         return f"({s})" if isinstance(a, sp.Add) else s
 
     def affine(self, e, position: bool) -> str:
@@ -148,6 +173,8 @@ class Printer:
         return out
 
     def tensor(self, t: Tensor) -> str:
+        if t.name in OPERATORS:
+            return self.operator(t.name, tuple(self.affine(e, True) for e in t.idx))
         name = self.tname(t.name)
         if not t.idx:
             return name
@@ -278,13 +305,61 @@ def _env(fmt: str) -> jinja2.Environment:
             comment_start_string=r"\#{", comment_end_string="}",
             line_statement_prefix="%%", line_comment_prefix="%#", **common)
         env.filters["wrap_math"] = lambda x: f"${x}$"
+        env.filters["texescape"] = escape_latex_text
         return env
     env = jinja2.Environment(**common)
     env.filters["wrap_math"] = lambda x: f"${x}$"
     return env
 
 
-DEF_ORDER = ["z", "xp", "dhat", "d0", "wrot", "dpad", "zt"]
+DEF_ORDER = ["z", "xp", "dhat", "d0", "wrot", "full", "crop", "zt"]
+
+
+GENERAL_OPERATORS = ("pad", "zero_insert", "correlate", "full", "rot180", "crop")
+"""The operations of :data:`symconv.identities.OPERATOR_NOTATION` the general proof uses (its
+tilde, hat, star, full cross-correlation, rot180 and crop are those of the per-network documents)."""
+
+
+def notation_rows(pr: Printer) -> list[dict]:
+    """The Notation section: every letter, decoration and operator the general proof prints,
+    ``{"symbol", "meaning", "formula"}`` (LaTeX symbol and formula, meaning in words), 1-based.
+
+    The operators are the rows the per-network documents use (:data:`GENERAL_OPERATORS`), so a
+    reader meets one name for one operation in both."""
+    T, I, S_ = pr.nt["tensors"], pr.nt["indices"], pr.sizes
+    q_, c_, y_, x_, m_, n_, u_, v_ = (I[k] for k in ("q", "c", "i", "j", "m", "n", "u", "v"))
+    cost = T["C"]
+    rows = [
+        (f"{T['x']}_{{{c_},{u_},{v_}}}", f"input: channel {c_}, row {u_}, column {v_}", ""),
+        (f"{T['w']}_{{{q_},{c_},{m_},{n_}}}",
+         f"kernel (weight): output channel {q_}, input channel {c_}, kernel row {m_}, column {n_}", ""),
+        (f"{T['b']}_{{{q_}}}", f"bias of output channel {q_}", ""),
+        (f"{T['z']}_{{{q_},{y_},{x_}}}",
+         f"output (pre-activation: before any nonlinearity): channel {q_}, row {y_}, column {x_}", ""),
+        (f"{T['delta']}_{{{q_},{y_},{x_}}}", "error term: the gradient of the cost with respect to the output",
+         rf"{T['delta']}_{{{q_},{y_},{x_}}} = \frac{{\partial {cost}}}{{\partial {T['z']}_{{{q_},{y_},{x_}}}}}"),
+        (cost, "cost", ""),
+        (rf"{T['xt']}, {T['wt']}, {T['zt']}, {T['dt']}",
+         "input, kernel (input channel first), output and error term of a transposed convolution "
+         "(T marks the transposed layer, not a matrix transpose)", ""),
+        (rf"{T['d0']}", "error term extended by zeros to every integer position",
+         rf"{T['d0']}_{{{q_},{I['U']},{I['V']}}} = {T['delta']}_{{{q_},{I['U']},{I['V']}}} "
+         r"\text{ (0 outside the output)}"),
+        (rf"{I['U']}, {I['V']}", "row and column in a padded, zero-inserted or extended map", ""),
+        (rf"{S_['H']}, {S_['W']}", "input height and width", ""),
+        (rf"{S_['k_h']}, {S_['k_w']}", "kernel height and width", ""),
+        (rf"{S_['s']}, {S_['d']}, {S_['p']}", "stride, dilation, zero padding (the same on all four sides)", ""),
+        (rf"{S_['C_in']}, {S_['C_out']}", "input and output channels", ""),
+        (rf"{S_['H_out']}, {S_['W_out']}", "output height and width (free symbols: no step uses the output-size formula)", ""),
+    ]
+    rows += [OPERATOR_NOTATION[k] for k in GENERAL_OPERATORS]
+    rows += [
+        (r"\bigl[P\bigr]", "Iverson bracket: 1 when the statement P holds, else 0", ""),
+        (r"\bigl[a \mid e\bigr]", "1 when a divides e, else 0", ""),
+        (r"T, S, Z, F, B_T", "in the rules: tensors, an intermediate tensor, factors, the body of a definition of T", ""),
+        (r"\ell, h, \sigma", "in the rules: lower and upper summation bounds, a sign (+1 or -1)", ""),
+    ]
+    return [{"symbol": a, "meaning": b, "formula": f} for a, b, f in rows]
 
 
 def context(proof: GeneralProof, fmt: str) -> dict:
@@ -327,11 +402,12 @@ def context(proof: GeneralProof, fmt: str) -> dict:
         })
     idx_letters = nt["indices"]
     return {
+        "notation_rows": notation_rows(pr),
         "notation": proof.notation,
         "notation_title": nt["title"],
         "T": {k: v for k, v in nt["tensors"].items()},
         "I": {k: v for k, v in idx_letters.items()},
-        "S": SIZE_TEX,
+        "S": pr.sizes,
         "definitions": defs,
         "legend": legend,
         "derivations": ders,

@@ -34,7 +34,7 @@ import sympy
 from ..activations import ACTIVATION_KEYS, Activation, parse_activation
 from ..errors import SpecError
 from ..fields import flag, pair, whole
-from ..identities import ClosedForm, correlate, grid2, pad2, rot180, zero_insert
+from ..identities import OPERATOR_NOTATION, ClosedForm, correlate, grid2, pad2, rot180, zero_insert
 from ..indices import range_sum, window_geometry
 from ..ops import Term
 from ..shapes import Pad2, Padding, output_shape, parse_padding, resolve_padding, taps
@@ -143,25 +143,9 @@ def check_groups(channels: int, groups: int, where: str) -> None:
 TILDE, HAT = r"\tilde", r"\hat"  # the zero-padded input, the zero-inserted δ
 
 
-CLOSED_FORM_NOTATION = (
-    (r"\tilde{A}", "A zero-padded by the layer's padding (P rows and columns before)",
-     r"\tilde{A}_{c,u,v} = A_{c,u-P,v-P} \text{ (0 in the padding)}"),
-    (r"\hat{A}", "A with s - 1 zeros inserted between neighbouring entries (stride s)",
-     r"\hat{A}_{c,s(p-1)+1,s(q-1)+1} = A_{c,p,q} \text{ (0 elsewhere)}"),
-    (r"A \star K", "valid cross-correlation of A with K (K slides over the positions inside A)",
-     r"(A \star K)_{u,v} = \sum_{m,n} A_{u+m-1,v+n-1} K_{m,n}"),
-    (r"A \mathbin{\star_{\mathrm{full}}} K", "full cross-correlation: K slides over every overlap with A",
-     r"\tilde{A} \star K \text{ with } P = k - 1"),
-    (r"\operatorname{rot180}\left(K\right)", "K rotated by 180 degrees",
-     r"\operatorname{rot180}(K)_{m,n} = K_{k_h+1-m,k_w+1-n}"),
-    (r"K_{d}", "K dilated by d (d - 1 zeros between neighbouring taps)",
-     r"(K_{d})_{d(m-1)+1,d(n-1)+1} = K_{m,n} \text{ (0 elsewhere)}"),
-    (r"\operatorname{crop}", "removes the rows and columns of the padding",
-     r"\operatorname{crop}(G)_{c,u,v} = G_{c,u+P,v+P}"),
-)
+CLOSED_FORM_NOTATION = tuple(OPERATOR_NOTATION.values())
 """``(symbol, meaning, defining formula)`` of the operations a convolution's closed forms are
-written with, on placeholder tensors A, K, G (indices from 1; kernel k_h x k_w, stride s,
-dilation d, padding P)."""
+written with (:data:`symconv.identities.OPERATOR_NOTATION`, shared with the general proof)."""
 
 
 def closed_form_legend(pc: PrintContext) -> list[tuple[str, str]]:

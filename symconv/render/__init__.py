@@ -44,7 +44,7 @@ from .legend import network_notation
 from .rows import expr_rows
 
 __all__ = [
-    "build_context", "builtin_template_dir", "environment", "equation_lines", "expr_rows",
+    "build_context", "figure_files", "builtin_template_dir", "environment", "equation_lines", "expr_rows",
     "formula_equations", "math_blocks", "network_notation", "render", "render_chunks", "template_failure",
 ]
 
@@ -60,6 +60,21 @@ def render(d: Derivation, fmt: str, user_dirs: Sequence[str | Path] = (), numeri
     after the result section. Raises
     :class:`~symconv.errors.SpecError` for a template that fails."""
     return "".join(render_chunks(d, fmt, user_dirs, numeric, claims))
+
+
+def figure_files(d: Derivation, user_dirs: Sequence[str | Path] = ()) -> dict[str, str]:
+    """The SVG files the Markdown of ``d`` links to, ``{path relative to the Markdown: text}``
+    (``NAME.figures/ID.svg``, laid out by ``figures/figure.svg.j2``; deterministic). Raises
+    :class:`~symconv.errors.SpecError` for a user template that fails."""
+    from .context import figure_path
+
+    ctx = build_context(d)
+    env = environment("svg", user_dirs)
+    try:
+        template = env.get_template("figures/figure.svg.j2")
+        return {figure_path(ctx["name"], f.id): template.render(fig=f) for f in ctx["figures"]}
+    except jinja2.TemplateError as exc:
+        raise template_failure(exc) from None
 
 
 def render_chunks(d: Derivation, fmt: str, user_dirs: Sequence[str | Path] = (), numeric=None,

@@ -5,10 +5,12 @@ forms, index formulas, general δ) come printed from :mod:`symconv.statements`."
 from __future__ import annotations
 
 from typing import NamedTuple
+from urllib.parse import quote
 
 import sympy
 
 from ..derivation import Derivation, ElementProof, TensorProof, shown_indices
+from ..figures import Skipped, element_figure, network_figure
 from ..latex import split_rows
 from ..layers import kind_of
 from ..notation import PARAMETER_ROLES
@@ -134,7 +136,24 @@ def _element(pr: Printer, e: ElementProof) -> dict:
         "compact": ([{"lhs": inline, "rows": products if e.terms else ["0"]}]
                     + ([{"lhs": "", "rows": numeric["numbers"]}, numeric["value"]] if numeric is not None else [])),
         "worked": e.wrt in pr.worked,  # one fully worked element per kind (:func:`worked_elements`)
+        **_figure(pr.figures.get(e.wrt), pr.d.network.spec.name),
     }
+
+
+def _figure(fig, name: str) -> dict:
+    """``figure`` (a :class:`~symconv.figures.Figure` or None), ``figure_path`` (its SVG file,
+    relative to the Markdown, URL-quoted for a Markdown link) and ``figure_skipped`` (why a figure is not drawn, or "")."""
+    if isinstance(fig, Skipped):
+        return {"figure": None, "figure_path": "", "figure_skipped": fig.reason}
+    if fig is None:
+        return {"figure": None, "figure_path": "", "figure_skipped": ""}
+    return {"figure": fig, "figure_path": quote(figure_path(name, fig.id)), "figure_skipped": ""}
+
+
+def figure_path(name: str, figure_id: str) -> str:
+    """The SVG file of figure ``figure_id`` of the document ``name``, relative to its folder
+    (``NAME.figures/ID.svg``)."""
+    return f"{name}.figures/{figure_id}.svg"
 
 
 _PARAMETER_ROLES = frozenset(PARAMETER_ROLES)
@@ -360,6 +379,8 @@ def build_context(d: Derivation, numeric=None, claims=()) -> dict:
     tensors = [t for layer in layers for t in layer["tensors"]] + [input_tensor]
     proofs = [t for lp in d.layers for t in lp.tensors] + [d.input_proof]
     pr.worked = worked_elements(proofs, tensors, d)
+    pr.figures = {e.wrt: element_figure(net, e) for t in proofs for e in t.elements if e.wrt in pr.worked}
+    network_fig = _figure(network_figure(net), spec.name)
     ind = d.independent
     sections = ["result"] + (["claims"] if claims else []) + ["notation", "network", "forward", "errors",
                                                                "gradients", "certificates"]
@@ -389,6 +410,8 @@ def build_context(d: Derivation, numeric=None, claims=()) -> dict:
         "certificates": d.certificate_count,
         "failures": list(d.certificate_failures),
         "full_cost_terms": d.full_cost_terms,
+        "network_figure": network_fig,
+        "figures": [f for f in [network_fig["figure"], *pr.figures.values()] if f is not None and not isinstance(f, Skipped)],
         "legend": legend(pr),
         "notation": notation(pr),
     }

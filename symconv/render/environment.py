@@ -24,8 +24,8 @@ def builtin_template_dir() -> Path:
 
 
 def environment(fmt: str, user_dirs: Sequence[str | Path] = ()) -> jinja2.Environment:
-    """A jinja2 environment for ``fmt`` (``"md"`` or ``"tex"``; ``"tex"`` gets LaTeX-safe
-    delimiters). ``user_dirs`` are searched first; ``builtin/NAME`` always names a built-in.
+    """A jinja2 environment for ``fmt`` (``"md"``, ``"tex"`` or ``"svg"``; ``"tex"`` gets LaTeX-safe
+    delimiters, ``"svg"`` XML autoescaping). ``user_dirs`` are searched first; ``builtin/NAME`` always names a built-in.
 
     Environments are cached per (format, folders), so templates compile once per process
     (jinja2 re-reads a template whose file changed)."""
@@ -44,6 +44,8 @@ def _environment(fmt: str, user_dirs: tuple[str, ...]) -> jinja2.Environment:
         loader=loader, undefined=jinja2.StrictUndefined, autoescape=False,
         keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
     )
+    if fmt == "svg":  # figures (templates/figures/figure.svg.j2): XML-escaped text
+        options["autoescape"] = True
     if fmt == "tex":
         options.update(
             block_start_string=r"\BLOCK{", block_end_string="}",

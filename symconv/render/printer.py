@@ -27,6 +27,7 @@ class Printer:
         self.p = NotationPrinter(self.table, pooled=route_outputs(derivation.forward.definitions))
         self.numeric = numeric
         self.worked: set = set()  # symbols whose elements are worked in full (set by build_context)
+        self.figures: dict = {}  # worked symbol -> Figure, Skipped or None (set by build_context)
         self.full_cost_limit = FULL_COST_CERTIFY_LIMIT
         self.np = NumericPrinter(self.table, numeric.value) if numeric is not None else None
         cost = self.namer.latex_letter("cost")
