@@ -303,16 +303,13 @@ def produce_all(model, formats: Sequence[str], progress, full: bool = False, sho
 def judge_claims(model) -> list[dict]:
     """The verdicts on the spec's ``[[claims]]``, judged as ``symconv check`` judges a claim
     (:func:`symconv.check.check_claim`), as the printed context of :func:`symconv.check.verdict_context`
-    plus the long expressions as rows (``truth_rows``; per step ``latex_rows``, ``difference_rows``;
-    per diagnosis ``form_rows``; ``lhs_latex`` ∂C/∂x printed; ``diagnosis`` the title of the first
-    wrong step's proven mistake, "" when none). Raises :class:`~symconv.errors.SpecError` naming
+    (the same as the verdict documents': the long expressions as rows, ``truth_rows``; per step
+    ``latex_rows``, ``difference_rows``; per diagnosis ``form_rows``; ``lhs_latex`` ∂C/∂x printed)
+    plus ``diagnosis``, the title of the first wrong step's proven mistake ("" when none). Raises :class:`~symconv.errors.SpecError` naming
     ``claims[k].text`` for a claim that does not parse."""
-    from .check import check_claim, tidy, verdict_context
+    from .check import check_claim, verdict_context
     from .errors import SpecError
-    from .latex import NotationPrinter
-    from .render import expr_rows
 
-    printer = NotationPrinter(model.network.table)
     verdicts = []
     for k, text in enumerate(model.spec.claims, start=1):
         try:
@@ -320,17 +317,8 @@ def judge_claims(model) -> list[dict]:
         except SpecError as exc:
             raise SpecError(f"claims[{k}].text", exc.message) from None
         context = verdict_context(verdict)
-        context["truth_rows"] = expr_rows(printer, tidy(verdict.truth))
-        cost = model.network.table.namer.latex_letter("cost")
-        context["lhs_latex"] = rf"\frac{{\partial {cost}}}{{\partial {context['wrt']}}}"
-        context["lhs_inline"] = rf"\partial {cost} / \partial {context['wrt']}"
         wrong = verdict.first_wrong
         context["diagnosis"] = wrong.diagnoses[0].title if wrong is not None and wrong.diagnoses else ""
-        for step, entry in zip(verdict.steps, context["steps"]):
-            entry["latex_rows"] = expr_rows(printer, step.side.expr)
-            entry["difference_rows"] = expr_rows(printer, step.difference) if step.difference is not None else []
-            for d, shown in zip(step.diagnoses, entry["diagnoses"]):
-                shown["form_rows"] = expr_rows(printer, d.form)
         verdicts.append(context)
     return verdicts
 

@@ -54,6 +54,11 @@ COMPARE_SIZE_LIMIT = 200_000
 the exact gradient (and the claim) that ``check`` compares in leaf symbols, and an unfactored
 :meth:`symconv.Model.gradient`. The small LeNet's largest leaf form (114,000) fits; a ResNet
 block's (about 10^12) or LeNet-5's (10^23) does not."""
+NAMED_COMPARE_LIMIT = 20_000_000
+"""Largest estimated size (:meth:`~symconv.gradients.Gradients.named_size`, tree nodes) of the
+exact gradient in named intermediates that ``check`` compares a claim with first. Named forms
+share their subexpressions, so they cost far less to evaluate than their tree size: the ResNet
+block's largest (1.4×10^7) is judged in about 3 s; a 40-layer dense net's (10^50) is refused."""
 
 
 @dataclass(frozen=True)

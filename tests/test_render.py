@@ -251,11 +251,11 @@ def test_templates_export_copies_the_builtins(tmp_path, capsys):
     names = sorted(p.name for p in (tmp_path / "t").iterdir())
     assert names == [
         "base.md.j2", "base.tex.j2", "check.md.j2", "check.tex.j2", "derivation.md.j2", "derivation.tex.j2",
-        "tensor.md.j2", "tensor.tex.j2",
+        "macros.md.j2", "macros.tex.j2", "tensor.md.j2", "tensor.tex.j2",
     ]
     assert main(["templates", "export", str(tmp_path / "t")]) == 2
     assert "already exists; remove it or pass --force" in capsys.readouterr().err
-    assert len(export(tmp_path / "t", force=True)) == 8
+    assert len(export(tmp_path / "t", force=True)) == 10
 
 
 # ----------------------------------------------------------------------------- formula

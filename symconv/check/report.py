@@ -32,13 +32,25 @@ def _template_environment(fmt: str):
     return environment(fmt)
 
 
-def verdict_context(verdict: Verdict) -> dict:
-    """Plain strings for the templates: every expression already printed as LaTeX."""
+def verdict_context(verdict: Verdict, rows: bool = True) -> dict:
+    """Plain strings for the templates: every expression already printed as LaTeX.
+
+    ``lhs_latex`` is ∂C/∂x in the document's letters (``lhs_inline`` as a slash); with ``rows``
+    the long expressions are also printed as rows for the shared ``math`` macro
+    (:func:`symconv.render.expr_rows`): ``truth_rows``, per step ``latex_rows``, ``named_rows``,
+    ``difference_rows``, per diagnosis ``form_rows``."""
+    from ..latex import NotationPrinter
     from ..notation import escape_latex_text
+    from ..render import expr_rows
 
     model = verdict.model
     table = model.network.table
     wrt = table.info[verdict.claim.wrt].latex
+    printer = NotationPrinter(table) if rows else None
+
+    def rows_of(expr) -> list[str]:
+        return expr_rows(printer, expr) if rows and expr is not None else []
+
     steps = []
     for k, step in enumerate(verdict.steps, start=1):
         cmp = step.comparison
@@ -73,13 +85,21 @@ def verdict_context(verdict: Verdict) -> dict:
             if cmp.values else "",
             "truth_value": latex_of(model, cmp.values[1]) if cmp.values else "",
             "diagnoses": [
-                {"kind": d.kind, "title": d.title, "label": d.label, "form": latex_of(model, d.form)}
+                {"kind": d.kind, "title": d.title, "label": d.label, "form": latex_of(model, d.form),
+                 "form_rows": rows_of(d.form)}
                 for d in step.diagnoses
             ],
+            "latex_rows": rows_of(step.side.expr),
+            "named_rows": rows_of(step.named),
+            "difference_rows": rows_of(step.difference),
         }
         steps.append(entry)
     first = verdict.first_wrong
+    cost = table.namer.latex_letter("cost")
     return {
+        "lhs_latex": rf"\frac{{\partial {cost}}}{{\partial {wrt}}}",
+        "lhs_inline": rf"\partial {cost} / \partial {wrt}",
+        "truth_rows": rows_of(tidy(verdict.truth)),
         "claim": verdict.claim.text,
         "claim_tex": escape_latex_text(verdict.claim.text),
         "notes": list(verdict.claim.notes),
@@ -97,10 +117,10 @@ def verdict_context(verdict: Verdict) -> dict:
 
 def render_text(verdict: Verdict) -> str:
     """A few plain lines for the terminal: verdict, difference, counterexample, diagnosis."""
-    ctx = verdict_context(verdict)
+    ctx = verdict_context(verdict, rows=False)
     lines = [f"claim: {ctx['claim']}"]
     lines += [f"read: {n}" for n in ctx["notes"]]
-    lines.append(f"exact: \\frac{{\\partial C}}{{\\partial {ctx['wrt']}}} = {ctx['truth']}")
+    lines.append(f"exact: {ctx['lhs_latex']} = {ctx['truth']}")
     for s in ctx["steps"]:
         head = f"step {s['number']}" if len(ctx["steps"]) > 1 else "verdict"
         if s["equal"]:
@@ -152,9 +172,18 @@ def render_report(verdicts, fmt: str = "text") -> str:
 
 
 def _render_document(verdicts, fmt: str, report: bool) -> str:
+    """The md or tex verdict document: the templates ``check.{md,tex}.j2`` on the shared macros
+    (``macros.{md,tex}.j2``: display math, the Notation table), with the Notation section of a
+    derivation of the same network (:func:`symconv.render.network_notation`)."""
+    from ..render import network_notation
+    from ..statements import Statements
+
     contexts = [verdict_context(v) for v in verdicts]
     right = sum(1 for v in verdicts if v.ok)
     template = _template_environment(fmt).get_template(f"check.{fmt}.j2")
     first = contexts[0]
+    network = verdicts[0].model.network
+    statements = Statements(network)
     return template.render(verdicts=contexts, report=report, right=right, wrong=len(verdicts) - right,
-                           network=first["network"], network_md=first["network_md"])
+                           network=first["network"], network_md=first["network_md"],
+                           notation=network_notation(network, statements.pc), seed_note=statements.seed_note())

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import sympy
 
 from ..claims import Claim, Side, leaf_size, parse_claim, to_leaf
-from ..size import COMPARE_SIZE_LIMIT, form_budget
+from ..size import COMPARE_SIZE_LIMIT, NAMED_COMPARE_LIMIT, form_budget
 from ..verify import Comparison, _evaluator, compare, symbols_of
 from .mistakes import MISTAKES, mistaken_forms, to_named
 
@@ -156,26 +156,38 @@ def check_claim(model: Model, claim: Claim | str) -> Verdict:
     """Check every right-hand side of ``claim`` (text or parsed) against the exact ∂C/∂wrt.
 
     Raises :class:`~symconv.errors.SpecError` for a malformed claim (see :mod:`symconv.claims`),
-    and (field ``claim``) when the exact gradient or a side, written in leaf symbols as they are
-    compared, would pass :data:`~symconv.size.COMPARE_SIZE_LIMIT` (deep networks), unless the
-    model allows large work.
+    and (field ``claim``) when the exact gradient in named intermediates would pass
+    :data:`~symconv.size.NAMED_COMPARE_LIMIT`, or, for a claim that differs from it there, the
+    gradient or a side in leaf symbols would pass :data:`~symconv.size.COMPARE_SIZE_LIMIT` (deep
+    networks), unless the model allows large work. A claim equal in named form is right without
+    any leaf form being built.
     """
     if isinstance(claim, str):
         claim = parse_claim(model, claim)
     wrt = claim.wrt
     allow = getattr(model, "allow_large", False)
     fix = "check the claim on a smaller or shallower network"
-    form_budget(model.gradients.leaf_size(wrt), COMPARE_SIZE_LIMIT, "claim",
-                f"the exact ∂C/∂{wrt.name} in leaf symbols (what a claim is compared with)", fix, allow)
-    for side in claim.rhs:
-        form_budget(leaf_size(model, side.expr), COMPARE_SIZE_LIMIT, "claim",
-                    "its right-hand side in leaf symbols", fix, allow)
+    form_budget(model.gradients.named_size(wrt), NAMED_COMPARE_LIMIT, "claim",
+                f"the exact ∂C/∂{wrt.name} in named intermediates (what a claim is compared with first)", fix, allow)
     truth_named = model.gradients.named(wrt)
     assume = model.forward.assume  # one-hot targets: judged where Σ_k y_k = 1 (y_K = 1 − Σ_{k<K} y_k)
-    truth_leaf = assume(to_leaf(model, truth_named))
+    truth_leaf = None
     steps = []
     for side in claim.rhs:
         named = to_named(model, side.expr)
+        # equal in the named intermediates (o, z, … as independent symbols) is equal in the leaves:
+        # the definitions substitute alike into both; the leaf forms (which can be enormous, e.g.
+        # through batch norm and ReLU) are built only when the named forms differ
+        cmp = compare(named, truth_named)
+        if cmp.equal:
+            steps.append(Step(side, cmp, named))
+            continue
+        if truth_leaf is None:
+            form_budget(model.gradients.leaf_size(wrt), COMPARE_SIZE_LIMIT, "claim",
+                        f"the exact ∂C/∂{wrt.name} in leaf symbols (what a claim is compared with)", fix, allow)
+            truth_leaf = assume(to_leaf(model, truth_named))
+        form_budget(leaf_size(model, side.expr), COMPARE_SIZE_LIMIT, "claim",
+                    "its right-hand side in leaf symbols", fix, allow)
         side_leaf = to_leaf(model, side.expr)
         cmp = _assumed(model, compare(assume(side_leaf), truth_leaf))
         if cmp.equal:

@@ -218,7 +218,10 @@ class _Evaluator:
         model = self.model
         x = _gradient_target(model, den)
         if num == model.network.cost:
-            return model.gradients.named(x)
+            # the network's own name for ∂C/∂x (a δ or ∂C/∂o symbol) where it has one: compact, and
+            # compared by its definition (to_named); else the named gradient itself
+            upstream = self._upstream_of().get(x)
+            return upstream if upstream is not None else model.gradients.named(x)
         table = model.network.table
         if table.info[den].role not in LEAF_ROLES:
             raise SpecError(
@@ -227,6 +230,15 @@ class _Evaluator:
                 "∂u/∂v is understood for u = the cost, or v an input, weight, bias or target",
             )
         return sympy.diff(to_leaf(model, num), den)
+
+    def _upstream_of(self) -> dict:
+        """``{target: its ∂C/∂o adjoint symbol}`` (the symbol ``\\partial C/\\partial o`` prints
+        as; δ symbols are written as δ)."""
+        if getattr(self, "_upstream", None) is None:
+            info = self.model.network.table.info
+            self._upstream = {t: u for u, t in self.model.gradients.upstream_symbols().items()
+                              if info[u].role == "adjoint"}
+        return self._upstream
 
     def function(self, node: Node) -> sympy.Expr:
         from ..functions import MaxRoute, f, fprime

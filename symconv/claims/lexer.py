@@ -46,6 +46,7 @@ _UNICODE = {  # pasted math: read as the LaTeX command it shows
     "⌉": ("cmd", "rceil"), "≤": ("cmd", "le"), "≥": ("cmd", "ge"),
 }
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+_HATTED = re.compile(r"\s*(?:\{\s*([A-Za-z]|\\[A-Za-z]+)\s*\}|([A-Za-z]|\\[A-Za-z]+))")
 _QUERY_EQUALS = re.compile(r"\s*\{\s*\?\s*\}\s*\{\s*=\s*\}")
 _TEXT_GRADIENT = re.compile(r"d([A-Za-z][A-Za-z0-9_]*)/d([A-Za-z][A-Za-z0-9_]*)")
 
@@ -136,6 +137,12 @@ def tokenize(text: str, names: frozenset | set | dict = frozenset()) -> list[Tok
                     continue
                 if name in _SKIP_COMMANDS:
                     continue
+                if name == "hat":  # a hatted letter is one head: \hat{x}, \hat x, \hat{\xi} (batch norm's x̂)
+                    m2 = _HATTED.match(text, i)
+                    if m2:
+                        tokens.append(Token("cmd", "hat:" + (m2.group(1) or m2.group(2)), col))
+                        i = m2.end()
+                        continue
                 if name in ("overset", "stackrel"):  # \overset{?}{=}: the verdict documents' "is it equal?"
                     m2 = _QUERY_EQUALS.match(text, i)
                     if m2:
@@ -212,7 +219,10 @@ def _check_balance(tokens: list[Token]) -> None:
 
 def _display(t: Token) -> str:
     if t.kind == "cmd":
-        return "\\mathrm{" + t.text[7:] + "}" if t.text.startswith("mathrm:") else "\\" + t.text
+        if t.text.startswith(("mathrm:", "hat:")):
+            kind, _, body = t.text.partition(":")
+            return f"\\{kind}{{{body}}}"
+        return "\\" + t.text
     return t.text
 
 

@@ -192,8 +192,9 @@ class _Parser(TokenCursor):
                 close = "\\rfloor" if name == "lfloor" else "\\rceil"
                 self.expect(close, f"to close '\\{name}' from column {t.pos}")
                 return Node("floor" if name == "lfloor" else "ceil", t.pos, (inner,)), True
-            if _head_text(t) in self.voc.marks:
-                return self.symbol()
+            nxt = self.toks[self.k + 1]
+            if _head_text(t) in self.voc.marks and not (name in _FUNCTIONS and nxt.kind == "op" and nxt.text == "("):
+                return self.symbol()  # \sigma^{2}_{1} (batch norm's σ) is a symbol, \sigma(z) the sigmoid
             if name in _FUNCTIONS:
                 return self.function(), True
             raise SpecError("claim", f"unknown symbol '{_display(t)}' at column {t.pos}")
@@ -377,7 +378,8 @@ class _Parser(TokenCursor):
         if tok.kind == "name":
             self.take()
             return Node("name", tok.pos, value=tok.text)
-        if tok.kind not in ("letter", "cmd") or (tok.kind == "cmd" and tok.text in _FUNCTIONS | _FRACS | {"sum", "partial"}):
+        if tok.kind not in ("letter", "cmd") or (tok.kind == "cmd" and tok.text in _FUNCTIONS | _FRACS | {"sum", "partial"}
+                                                  and _head_text(tok) not in self.voc.marks):  # \sigma: batch norm's σ
             raise self.error("expected a symbol after \\partial")
         node, _ = self.symbol()
         return node

@@ -74,11 +74,16 @@ class Vocabulary:
 
 
 def _head_text(tok: Token) -> str:
-    return tok.text if tok.kind == "letter" or tok.text.startswith("mathrm:") else "\\" + tok.text
+    """The vocabulary key of a letter token: ``w``, ``\\delta``, ``mathrm:var``, ``hat:x``."""
+    return tok.text if tok.kind == "letter" or tok.text.startswith(("mathrm:", "hat:")) else "\\" + tok.text
 
 
 def _show_head(head: str) -> str:
-    return "\\mathrm{" + head[7:] + "}" if head.startswith("mathrm:") else head
+    """A vocabulary key as LaTeX (``mathrm:var`` → ``\\mathrm{var}``, ``hat:x`` → ``\\hat{x}``)."""
+    if head.startswith(("mathrm:", "hat:")):
+        kind, _, body = head.partition(":")
+        return f"\\{kind}{{{body}}}"
+    return head
 
 
 def _key_of_latex(latex: str) -> tuple:

@@ -7,19 +7,25 @@ from ..notation import ROLE_TABLE
 
 
 def legend(pr) -> list[tuple[str, str]]:
-    """(symbol pattern, meaning) rows in the document's notation: one per role of
-    :data:`~symconv.notation.ROLE_TABLE` that is always shown or that the network has, then the
-    rows its layers add."""
-    nm = pr.namer
+    """:func:`network_legend` of the derivation's network (``pr``: the document's printers)."""
+    return network_legend(pr.d.network, pr.pc)
+
+
+def network_legend(network, pc) -> list[tuple[str, str]]:
+    """(symbol pattern, meaning) rows in the notation of ``network`` (a built
+    :class:`~symconv.network.Network`; ``pc`` its :class:`~symconv.layers.PrintContext`): one per
+    role of :data:`~symconv.notation.ROLE_TABLE` that is always shown or that the network has,
+    then the rows its layers add."""
+    nm = network.table.namer
     seed = nm.style == "seed"
-    batched = pr.d.network.batch > 0
+    batched = network.batch > 0
     mark = "l" if seed else "(l)"
-    ex = f"{pr.pc.example}," if batched and not seed else ""
-    signals = len(pr.d.network.input.shape) - batched == 2  # a 1-D network: (C, L) per example
+    ex = f"{pc.example}," if batched and not seed else ""
+    signals = len(network.input.shape) - batched == 2  # a 1-D network: (C, L) per example
     subscripts = {"fmap": "k", "kernel": "k", "vector": "k", "channel": "k", "target": "k"} if seed else {
         "fmap": ex + ("c,u" if signals else "c,u,v"), "kernel": "o,c,m" if signals else "o,c,m,n", "vector": "o",
         "channel": "c", "target": ex + "k"}
-    present = {info.role for info in pr.table.info.values()}
+    present = {info.role for info in network.table.info.values()}
     rows = []
     for role in ROLE_TABLE:
         if not role.meaning or role.name not in present:  # only the letters this document uses
@@ -27,31 +33,40 @@ def legend(pr) -> list[tuple[str, str]]:
         letter = nm.latex_letter(role.name)
         if role.scalar:
             rows.append((letter, role.meaning))
-        elif role.index == "target":  # targets and the softmax p: no layer mark
+        elif role.name == "target":
             rows.append((rf"{letter}_{{{subscripts['target']}}}", role.meaning))
         else:
             up = ("1" if seed else "(0)") if role.name == "input" else mark
             rows.append((rf"{letter}^{{{up}}}_{{{subscripts[role.index]}}}", role.meaning))
     if batched:
-        rows.append((pr.pc.example, "the example of the batch an element belongs to (the first index of a "
-                                    "per-example tensor)"))
-    return rows + list(dict.fromkeys(row for layer in pr.d.network.layers
-                                     for row in kind_of(layer).legend(layer, pr.pc)))
+        rows.append((pc.example, "the example of the batch an element belongs to (the first index of a "
+                                 "per-example tensor)"))
+    return rows + list(dict.fromkeys(row for layer in network.layers
+                                     for row in kind_of(layer).legend(layer, pc)))
 
 
 def notation(pr) -> list[dict]:
-    """The rows of a document's Notation section, ``{"symbol", "meaning", "formula"}``: the
-    letters of the legend (:func:`legend`), then every operator and decoration the layers' printed
-    formulas use (:meth:`~symconv.layers.LayerKind.notation`: their legend rows with defining
-    formulas), each symbol once."""
-    layer_rows = {row for layer in pr.d.network.layers for row in kind_of(layer).legend(layer, pr.pc)}
+    """:func:`network_notation` of the derivation's network (``pr``: the document's printers),
+    with the cost's softmax p defined by its formula."""
     softmax = pr.st.softmax()
-    defined = {softmax["p"]: softmax["formula"]} if softmax else {}  # p: the cost's softmax
-    rows = [{"symbol": sym, "meaning": meaning, "formula": defined.get(sym, "")} for sym, meaning in legend(pr)
+    return network_notation(pr.d.network, pr.pc, {softmax["p"]: softmax["formula"]} if softmax else None)
+
+
+def network_notation(network, pc, defined: dict | None = None) -> list[dict]:
+    """The rows of a document's Notation section, ``{"symbol", "meaning", "formula"}``, for a
+    document about ``network`` (a derivation, or the verdicts of ``symconv check``): the letters
+    of the legend (:func:`network_legend`), then every operator and decoration the layers' printed
+    formulas use (:meth:`~symconv.layers.LayerKind.notation`: their legend rows with defining
+    formulas), each symbol once. ``defined``: defining formulas of legend letters (the softmax p).
+    """
+    defined = defined or {}
+    layer_rows = {row for layer in network.layers for row in kind_of(layer).legend(layer, pc)}
+    rows = [{"symbol": sym, "meaning": meaning, "formula": defined.get(sym, "")}
+            for sym, meaning in network_legend(network, pc)
             if (sym, meaning) not in layer_rows]
     seen = {r["symbol"] for r in rows}
-    for layer in pr.d.network.layers:
-        for sym, meaning, formula in kind_of(layer).notation(layer, pr.pc):
+    for layer in network.layers:
+        for sym, meaning, formula in kind_of(layer).notation(layer, pc):
             if sym not in seen:
                 seen.add(sym)
                 rows.append({"symbol": sym, "meaning": meaning, "formula": formula})
