@@ -33,7 +33,7 @@ def network_legend(network, pc) -> list[tuple[str, str]]:
         letter = nm.latex_letter(role.name)
         if role.scalar:
             rows.append((letter, role.meaning))
-        elif role.name == "target":
+        elif role.index == "target":  # targets and the softmax p: no layer mark
             rows.append((rf"{letter}_{{{subscripts['target']}}}", role.meaning))
         else:
             up = ("1" if seed else "(0)") if role.name == "input" else mark
