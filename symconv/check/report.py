@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 
 import sympy
 
+from ..derivation import DISPLAY_SIZE_LIMIT, substituted_shown
+from ..verify import tree_size
 from .verdict import Verdict, tidy
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -90,16 +92,23 @@ def verdict_context(verdict: Verdict, rows: bool = True) -> dict:
                 for d in step.diagnoses
             ],
             "latex_rows": rows_of(step.side.expr),
-            "named_rows": rows_of(step.named),
+            # the claim in named intermediates where that stays readable (DISPLAY_SIZE_LIMIT, the
+            # derivations' rule), else the claim as written
+            "named_rows": rows_of(step.named if tree_size(step.named) <= DISPLAY_SIZE_LIMIT else step.side.expr),
             "difference_rows": rows_of(step.difference),
         }
         steps.append(entry)
     first = verdict.first_wrong
     cost = table.namer.latex_letter("cost")
+    # the exact gradient as a derivation shows it (the one display rule): substituted and tidied
+    # where that stays readable, else the sum of products over the δ (a ResNet block's substituted
+    # form would send factor_terms into minutes)
+    s = verdict.claim.wrt
+    truth = tidy(verdict.truth) if substituted_shown(model.gradients, s) else model.gradients[s].delta_form
     return {
         "lhs_latex": rf"\frac{{\partial {cost}}}{{\partial {wrt}}}",
         "lhs_inline": rf"\partial {cost} / \partial {wrt}",
-        "truth_rows": rows_of(tidy(verdict.truth)),
+        "truth_rows": rows_of(truth),
         "claim": verdict.claim.text,
         "claim_tex": escape_latex_text(verdict.claim.text),
         "notes": list(verdict.claim.notes),
@@ -108,7 +117,7 @@ def verdict_context(verdict: Verdict, rows: bool = True) -> dict:
         "network_md": model.spec.title,
         "wrt": wrt,
         "lhs": verdict.claim.lhs.text,
-        "truth": latex_of(model, tidy(verdict.truth)),
+        "truth": latex_of(model, truth),
         "ok": verdict.ok,
         "steps": steps,
         "parted": (verdict.steps.index(first) + 1) if first is not None else 0,
@@ -184,6 +193,8 @@ def _render_document(verdicts, fmt: str, report: bool) -> str:
     first = contexts[0]
     network = verdicts[0].model.network
     statements = Statements(network)
+    softmax = statements.softmax()  # the cost's softmax p, defined as the derivation defines it
     return template.render(verdicts=contexts, report=report, right=right, wrong=len(verdicts) - right,
                            network=first["network"], network_md=first["network_md"],
-                           notation=network_notation(network, statements.pc), seed_note=statements.seed_note())
+                           notation=network_notation(network, statements.pc, softmax and {softmax["p"]: softmax["formula"]}),
+                           seed_note=statements.seed_note(), assumption=statements.targets_assumption())

@@ -179,8 +179,8 @@ def check_claim(model: Model, claim: Claim | str) -> Verdict:
         # the definitions substitute alike into both; the leaf forms (which can be enormous, e.g.
         # through batch norm and ReLU) are built only when the named forms differ
         cmp = compare(named, truth_named)
-        if cmp.equal:
-            steps.append(Step(side, cmp, named))
+        if cmp.equal:  # under one-hot targets the named gradient itself (p - y) uses the assumption
+            steps.append(Step(side, _assumed(model, cmp), named))
             continue
         if truth_leaf is None:
             form_budget(model.gradients.leaf_size(wrt), COMPARE_SIZE_LIMIT, "claim",
