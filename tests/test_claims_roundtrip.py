@@ -121,7 +121,13 @@ def test_what_formula_prints_parses_back_and_is_judged_right(name):
     judged = refused = 0
     for s, form in chosen:
         for fmt in FORMATS:
-            text = formula(model, s.name, form, fmt)
+            try:
+                text = formula(model, s.name, form, fmt)
+            except SpecError as err:  # the form-size budget of formula (symconv.size.FORM_SIZE_LIMIT)
+                assert form in ("named", "leaf") and "symbol occurrences (budget 10,000)" in str(err), \
+                    (s.name, form, fmt, str(err))
+                refused += 1
+                continue
             if len(text) > MAX_CLAIM_CHARS:
                 assert form in ("named", "leaf"), (s.name, form)
                 with pytest.raises(SpecError) as err:
@@ -131,9 +137,13 @@ def test_what_formula_prints_parses_back_and_is_judged_right(name):
                 continue
             try:
                 verdict = check_claim(model, text)
-            except SpecError as err:  # the expansion budget: products of sums of nested tanh (named form)
-                assert form in ("named", "leaf") and "expands to about" in str(err) and "at most 4,000" in str(err), \
-                    (s.name, form, fmt, str(err))
+            except SpecError as err:
+                # the expansion budget (products of sums of nested tanh, named form), or the leaf
+                # budget of check (symconv.size.COMPARE_SIZE_LIMIT) where the named forms differ in
+                # form: a ResNet block's batch-norm intermediates are read as independent symbols
+                budget = "expands to about" in str(err) and "at most 4,000" in str(err) and form in ("named", "leaf")
+                leaf = "in leaf symbols (what a claim is compared with)" in str(err) and name == "resnet_block"
+                assert budget or leaf, (s.name, form, fmt, str(err))
                 refused += 1
                 continue
             assert verdict.claim.wrt == s, (s.name, form, fmt, text[:200])
