@@ -35,6 +35,8 @@ from operator import add, itemgetter, mul
 
 import sympy
 
+from .dual import Fixed
+
 CERTIFY_EXPAND_LIMIT = 4000  # certify_equal: sympy.count_ops(a − b) above which random evaluation is used
 EXPAND_LIMIT = 20_000  # compare: tree nodes of a − b above which random evaluation is used
 RANDOM_POINTS = 8
@@ -335,7 +337,11 @@ def _nonzero(v: sympy.Expr) -> bool | None:
     return abs(num) > sympy.Float("1e-40")
 
 
-def _shrink(fa, fb, point: dict, trials: int | None = None) -> tuple[dict, sympy.Expr, sympy.Expr]:
+def _differ(va, vb) -> bool:
+    return bool(_nonzero(va - vb))
+
+
+def _shrink(fa, fb, point: dict, trials: int | None = None, differ=_differ) -> tuple[dict, sympy.Expr, sympy.Expr]:
     """Make a counterexample smaller: set each unknown to 0, else 1, while the sides still differ.
 
     ``fa``, ``fb``: evaluators (see :func:`_evaluator`) of the two sides; ``trials``: at most
@@ -354,7 +360,7 @@ def _shrink(fa, fb, point: dict, trials: int | None = None) -> tuple[dict, sympy
                 trials -= 1
             trial = {**point, s: candidate}
             va, vb = fa(trial), fb(trial)
-            if va is not None and vb is not None and _nonzero(va - vb):
+            if va is not None and vb is not None and differ(va, vb):
                 point = trial
                 break
     return point, fa(point), fb(point)
@@ -458,13 +464,7 @@ def compare(claim: sympy.Expr, truth: sympy.Expr, seed: int = 0, shrink: bool = 
             if va != vb:
                 shown = {generic.get(s, s): val for s, val in point.items()}
                 return Comparison(False, "random points", "", shown, (va, vb))
-        return Comparison(
-            True,
-            "random points",
-            f"claim - truth is 0 at {points} random integer points in [1, 2^32]; its degree is "
-            f"at most {d}, so a false pass has probability at most ({d}/2^32)^{points} "
-            "(Schwartz-Zippel)",
-        )
+        return Comparison(True, "random points", _schwartz_zippel(points, d))
     if not tried_any:  # not searched: evaluate at random rational points, 60 digits
         for _ in range(points):
             point = {s: sympy.Rational(rng.randint(-10**6, 10**6), rng.randint(1, 10**6)) for s in unknowns}
@@ -491,7 +491,14 @@ def compare(claim: sympy.Expr, truth: sympy.Expr, seed: int = 0, shrink: bool = 
     return Comparison(True, "numeric", "not proven: claim - truth was 0 (to 60 digits) at every point tried")
 
 
-def _search(fa, fb, unknowns, rng: random.Random, count: int, shrink: bool, trials: int | None = None):
+def _schwartz_zippel(points: int, d: int) -> str:
+    """The note of an identity passed at ``points`` random integer points, degree at most ``d``."""
+    return (f"claim - truth is 0 at {points} random integer points in [1, 2^32]; its degree is "
+            f"at most {d}, so a false pass has probability at most ({d}/2^32)^{points} (Schwartz-Zippel)")
+
+
+def _search(fa, fb, unknowns, rng: random.Random, count: int, shrink: bool, trials: int | None = None,
+            differ=_differ):
     """Try ``count`` small-integer points (radius growing every 10): ``(found, tried_any,
     claim_undefined)`` where ``found`` is ``(point, claim value, truth value)`` of a point where
     the two differ, or None."""
@@ -506,9 +513,9 @@ def _search(fa, fb, unknowns, rng: random.Random, count: int, shrink: bool, tria
         if va is None or vb is None:
             continue
         tried_any = True
-        if _nonzero(va - vb):
+        if differ(va, vb):
             if shrink:
-                point, va, vb = _shrink(fa, fb, point, trials)
+                point, va, vb = _shrink(fa, fb, point, trials, differ)
             return (point, va, vb), tried_any, claim_undefined
     return None, tried_any, claim_undefined
 
@@ -552,3 +559,279 @@ def certify_equal(a: sympy.Expr, b: sympy.Expr, method: str = "auto", seed: int 
     if cmp.values and cmp.values[0] is not None:
         return Certificate(False, "numeric", f"a - b = {sympy.N(cmp.values[0] - cmp.values[1], 20)} at a random point", shown)
     return Certificate(False, "numeric", cmp.note, shown)
+
+
+# ----------------------------------------------------------------------------- through definitions
+
+
+class Through:
+    """Values of expressions in *named* symbols (intermediates o, z, p, C as well as leaves) at
+    points given on the leaves, without building any leaf form: every definition ``target =
+    expr`` (in topological order) is evaluated once per point, by the arithmetic of
+    :mod:`symconv.dual` (its :class:`~symconv.dual.Evaluator`, the one the independent certificate
+    uses): exact rationals, or fixed point with mpmath transcendentals where a definition or an
+    expression holds exp, log, tanh, a square root or the generic f (evaluated as sin).
+
+    ``definitions``: objects with ``target`` and ``expr`` in topological order (a
+    :class:`~symconv.forward.Forward`'s; each ``expr`` read only when a point needs it); ``assumed``: ``{leaf: expr in other leaves}`` (the
+    one-hot assumption y_K = 1 − Σ_{k<K} y_k), applied at every point. Symbols are matched by
+    equality (the symbols of a network rebuilt with other settings are equal by name).
+    """
+
+    def __init__(self, definitions, assumed: dict | None = None):
+        self.defs = {d.target: d for d in definitions}
+        self.position = {t: k for k, t in enumerate(self.defs)}
+        self.assumed = dict(assumed or {})
+        self._reads: dict = {}  # target -> frozenset of symbols its definition reads
+
+    def expr(self, target) -> sympy.Expr:
+        return self.defs[target].expr
+
+    def reads(self, symbol) -> frozenset:
+        got = self._reads.get(symbol)
+        if got is None:
+            got = self._reads[symbol] = frozenset(symbols_of(self.expr(symbol)))
+        return got
+
+    def closure(self, exprs) -> tuple[list, list]:
+        """The intermediates ``exprs`` read, directly or through definitions (topological
+        order), and the leaves under them (assumed targets replaced by the leaves they are
+        computed from)."""
+        targets, leaves, stack = set(), set(), []
+        for e in exprs:
+            stack.extend(symbols_of(e))
+        while stack:
+            s = stack.pop()
+            if s in self.defs:
+                if s not in targets:
+                    targets.add(s)
+                    stack.extend(self.reads(s))
+            elif s in self.assumed:
+                stack.extend(x for x in self.assumed[s].free_symbols if x not in leaves)
+                leaves.add(s)
+            else:
+                leaves.add(s)
+        return sorted(targets, key=self.position.__getitem__), sorted(leaves, key=sympy.default_sort_key)
+
+
+class _Claimed(Fixed):
+    """Fixed-point arithmetic for judging claims: :class:`~symconv.dual.Fixed`, except that the
+    logarithm of a number ≤ 0 is undefined (the certificate's log|x| serves derivatives only)."""
+
+    @classmethod
+    def func(cls, name, a):
+        if name == "log" and a <= 0:
+            raise ValueError("the logarithm of a number <= 0 at the point")
+        return super().func(name, a)
+
+
+DYADIC_BITS = 30  # random points of the fixed-point regime: m / 2^30 in [-1, 1)
+FIXED_TOLERANCE_DIGITS = 40  # fixed point: |a − b| ≤ 10^−40 · (1 + |a| + |b|) counts as equal
+
+
+class _Sides:
+    """Both sides of a comparison through definitions, prepared for evaluation at points."""
+
+    def __init__(self, a, through_a: Through, b, through_b: Through):
+        from .dual import TRANSCENDENTAL, Exact, functions_in
+
+        if through_a is through_b:
+            targets, leaves = through_a.closure([a, b])
+            self.sides = ((a, through_a, targets), (b, through_b, targets))
+        else:
+            ta, la = through_a.closure([a])
+            tb, lb = through_b.closure([b])
+            targets, leaves = ta + tb, sorted(set(la) | set(lb), key=sympy.default_sort_key)
+            self.sides = ((a, through_a, ta), (b, through_b, tb))
+        assumed = {**through_a.assumed, **through_b.assumed}
+        self.unknowns = [s for s in leaves if s not in assumed]
+        self.assumed = [(y, e) for y, e in assumed.items() if y in set(leaves)]
+        seen: set = set()
+        funcs = functions_in(a, seen) | functions_in(b, seen)
+        for _, through, ts in self.sides:
+            for t in ts:
+                funcs |= functions_in(through.expr(t), seen)
+        self.functions = funcs
+        self.arith = _Claimed if funcs & TRANSCENDENTAL else Exact
+        self.work = len(targets) + tree_size(a) + tree_size(b)
+        self._at = None
+
+    @property
+    def exact(self) -> bool:
+        return self.arith.B == 0
+
+    def degree(self) -> int | None:
+        """A bound on the total degree in the leaves of ``a − b`` when both are polynomials in
+        them through the definitions (None otherwise)."""
+        try:
+            ds = []
+            for expr, through, targets in self.sides:
+                deg: dict = {}
+                for y, e in self.assumed:
+                    deg[y] = _strict_degree(e, deg)
+                for t in targets:
+                    deg[t] = _strict_degree(through.expr(t), deg)
+                ds.append(_strict_degree(expr, deg))
+            return max(ds)
+        except NotImplementedError:
+            return None
+
+    def values(self, point: dict):
+        """``(value of a, value of b)`` in the arithmetic (None for a side undefined there); the
+        last point's values are kept (the two sides are asked for in turn)."""
+        if self._at is not None and self._at[0] is point:
+            return self._at[1]
+        from .dual import Evaluator
+
+        a = self.arith
+        funcs: dict = {}
+        evaluators: dict = {}  # id(through) -> (Evaluator, error)
+        out = []
+        for expr, through, targets in self.sides:
+            got = evaluators.get(id(through))
+            if got is None:
+                vals, canon = {}, {}
+                for s in self.unknowns:
+                    v = point.get(s, 0)
+                    vals[id(s)], canon[s] = a.const(v), id(s)
+                ev = Evaluator(a, vals, funcs=funcs, alias=canon.__getitem__)
+                error = False
+                try:
+                    for y, e in self.assumed:
+                        vals[id(y)], canon[y] = ev.value(e), id(y)
+                    for t in targets:
+                        vals[id(t)], canon[t] = ev.value(through.expr(t)), id(t)
+                except (ZeroDivisionError, ValueError, OverflowError):
+                    error = True
+                got = evaluators[id(through)] = (ev, error)
+            ev, error = got
+            try:
+                out.append(None if error else ev.value(expr))
+            except (ZeroDivisionError, ValueError, OverflowError):
+                out.append(None)
+        self._at = (point, tuple(out))
+        return self._at[1]
+
+    def differ(self, va, vb) -> bool:
+        if self.exact:
+            return va != vb
+        return abs(va - vb) * 10**FIXED_TOLERANCE_DIGITS > self.arith.one + abs(va) + abs(vb)
+
+    def shown(self, v):
+        """A value as a sympy number: exact, or a 15-digit Float in fixed point."""
+        if v is None:
+            return None
+        if self.exact:
+            return sympy.Rational(v.numerator, v.denominator) if not isinstance(v, int) else sympy.Integer(v)
+        return sympy.Float(self.arith.text(v), 15)
+
+
+def _strict_degree(expr, deg: dict, memo: dict | None = None) -> int:
+    """Total degree of a polynomial expression (symbols of degree ``deg[s]``, else 1); raises
+    NotImplementedError for anything that is not a polynomial."""
+    memo = {} if memo is None else memo
+    if expr.is_Symbol:
+        return deg.get(expr, 1)
+    if expr.is_Number:
+        if not expr.is_Rational:
+            raise NotImplementedError
+        return 0
+    got = memo.get(expr)
+    if got is not None:
+        return got
+    if expr.is_Add:
+        d = max(_strict_degree(x, deg, memo) for x in expr.args)
+    elif expr.is_Mul:
+        d = sum(_strict_degree(x, deg, memo) for x in expr.args)
+    elif expr.is_Pow and expr.exp.is_Integer and expr.exp >= 0:
+        d = int(expr.exp) * _strict_degree(expr.base, deg, memo)
+    else:
+        raise NotImplementedError
+    memo[expr] = d
+    return d
+
+
+def compare_through(claim: sympy.Expr, truth: sympy.Expr, through: Through, truth_through: Through | None = None,
+                    seed: int = 0, shrink: bool = True, search: int = SEARCH_POINTS,
+                    points: int = RANDOM_POINTS) -> Comparison:
+    """Decide ``claim == truth`` for expressions in named symbols as functions of the leaves,
+    each evaluated through the definitions of its :class:`Through` (``truth_through``: the
+    truth's, when it is another network's), never building a leaf form.
+
+    Steps: ``search`` small-integer points, a point where the two differ being the
+    counterexample (made small with ``shrink``); then ``points`` random points. In exact rational
+    arithmetic, when both sides are polynomials in the leaves of total degree at most ``d``,
+    points in [1, 2^32] and the Schwartz–Zippel bound ``(d/2^32)^points`` (method ``"random
+    points"``); other exact networks (max, ReLU, division) signed points in [−2^32, 2^32],
+    with no bound (method ``"numeric"``, not proven). In fixed point (exp, log, tanh, square roots:
+    :class:`~symconv.dual.Fixed`, about 54 significant digits) dyadic points m/2^30 in [−1, 1),
+    the two sides equal when ``|a − b| ≤ 10^−40 (1 + |a| + |b|)`` (method ``"numeric"``, not
+    proven). Values in the result are exact sympy numbers, or 15-digit Floats in fixed point.
+    Raises NotImplementedError for a function the arithmetic does not know (then compare leaf
+    forms with :func:`compare`).
+    """
+    same = truth_through is None or truth_through is through
+    sides = _Sides(claim, through, truth, through if same else truth_through)
+    if same and claim - truth == 0:
+        return Comparison(True, "expansion", "the two sides are identical")
+    rng = random.Random(seed)
+    fa = lambda point: sides.values(point)[0]  # noqa: E731
+    fb = lambda point: sides.values(point)[1]  # noqa: E731
+    slow = 1 if sides.exact else 4
+    trials = SHRINK_WORK // (slow * max(1, sides.work))
+    unknowns = sides.unknowns
+    digits = f"about {sides.arith.B * 3 // 10} significant digits"
+    fixed_note = (f"{sides.arith.B}-bit fixed point, {digits}, exp, log and tanh by mpmath; equal when "
+                  f"|claim - truth| <= 1e-{FIXED_TOLERANCE_DIGITS} (1 + |claim| + |truth|)")
+    found, tried_any, claim_undefined = _search(fa, fb, unknowns, rng, search, shrink, trials, sides.differ)
+
+    def unequal(method, note, point, va, vb):
+        return Comparison(False, method, note, point, (sides.shown(va), sides.shown(vb)))
+
+    if found is not None:
+        point, va, vb = found
+        return unequal("counterexample", "" if sides.exact else f"the values differ ({fixed_note})", point, va, vb)
+    degree = sides.degree() if sides.exact else None
+    for _ in range(points):
+        if degree is not None:
+            point = {s: sympy.Integer(rng.randint(1, 2**32)) for s in unknowns}
+        elif sides.exact:
+            point = {s: sympy.Integer(rng.randint(-2**32, 2**32)) for s in unknowns}
+        else:
+            point = {s: sympy.Rational(rng.randint(-2**DYADIC_BITS, 2**DYADIC_BITS - 1), 2**DYADIC_BITS)
+                     for s in unknowns}
+        va, vb = sides.values(point)
+        if va is None and vb is not None and claim_undefined is None:
+            claim_undefined = (point, vb)
+        if va is None or vb is None:
+            continue
+        tried_any = True
+        if sides.differ(va, vb):
+            if sides.exact:
+                return unequal("random points", "", point, va, vb)
+            return unequal("numeric", f"the values differ ({fixed_note})", point, va, vb)
+    if not tried_any:
+        if claim_undefined is not None:
+            point, vb = claim_undefined
+            return Comparison(False, "undefined", "the claim is undefined at every point tried, "
+                                                  "including this one, where the gradient is defined",
+                              point, (None, sides.shown(vb)))
+        return Comparison(False, "undefined", "neither side is defined at any point tried; nothing was compared")
+    if degree is not None:
+        return Comparison(True, "random points", _schwartz_zippel(points, degree))
+    if sides.exact:
+        return Comparison(True, "numeric", (
+            f"not proven: claim - truth was 0 in exact rational arithmetic at every point tried ({search} "
+            f"small-integer points, {points} random integer points in [-2^32, 2^32]); it is not a "
+            "polynomial in the leaves (max, ReLU or division), so no Schwartz-Zippel bound applies"))
+    return Comparison(True, "numeric", (
+        f"not proven: claim - truth was 0 at every point tried ({search} small-integer points, {points} random "
+        f"points m/2^{DYADIC_BITS} in [-1, 1)), evaluated through the forward definitions in {fixed_note}"))
+
+
+def value_through(expr: sympy.Expr, through: Through, point: dict):
+    """The value of ``expr`` (named symbols) at ``point`` (leaves; absent ones 0), evaluated
+    through the definitions as :func:`compare_through` does: an exact sympy number, or a
+    15-digit Float in fixed point; None where it is undefined."""
+    sides = _Sides(expr, through, expr, through)
+    return sides.shown(sides.values(point)[0])

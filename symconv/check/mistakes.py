@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, ClassVar
 import sympy
 
 from ..claims import to_leaf
-from ..verify import compare
+from ..verify import Through, compare, compare_through
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..api import Model
@@ -29,12 +29,16 @@ if TYPE_CHECKING:  # pragma: no cover
 @dataclass(frozen=True)
 class MistakenForm:
     """One mistaken version of ∂C/∂wrt: ``kind`` (a key of :data:`MISTAKES`), a ``label`` saying
-    exactly which variant, the form in named symbols (``named``) and in leaves (``leaf``)."""
+    exactly which variant, the form in named symbols (``named``), and ``gradients`` when those
+    are another network's (the network rebuilt under the other convention; None: this
+    network's). The leaf form, which can be enormous, is built only on demand (:func:`leaf_of`);
+    ``leaf`` holds it when a rule has it at hand."""
 
     kind: str
     label: str
     named: sympy.Expr
-    leaf: sympy.Expr
+    leaf: sympy.Expr | None = None
+    gradients: object = None
 
 
 class MistakeRule:
@@ -48,8 +52,48 @@ class MistakeRule:
     def forms(self, model: Model, wrt: sympy.Symbol) -> list[MistakenForm]:  # pragma: no cover
         raise NotImplementedError
 
-    def _form(self, model: Model, label: str, named: sympy.Expr, leaf: sympy.Expr | None = None) -> MistakenForm:
-        return MistakenForm(self.kind, label, named, to_leaf(model, named) if leaf is None else leaf)
+    def _form(self, model: Model, label: str, named: sympy.Expr, gradients=None) -> MistakenForm:
+        return MistakenForm(self.kind, label, named, gradients=gradients)
+
+
+def leaf_of(model: Model, form: MistakenForm) -> sympy.Expr:
+    """The leaf form of a :class:`MistakenForm` (through its own network's definitions)."""
+    if form.leaf is not None:
+        return form.leaf
+    if form.gradients is not None:
+        return form.gradients.forward.leaf(form.named)  # a named form: no δ left to substitute
+    return to_leaf(model, form.named)
+
+
+def through_of(gradients):
+    """The :class:`~symconv.verify.Through` of a network's forward definitions (made once, kept
+    in ``gradients.derived``)."""
+    got = gradients.derived.get("through")
+    if got is None:
+        fw = gradients.forward
+        got = gradients.derived["through"] = Through(fw.definitions, fw.assumed)
+    return got
+
+
+LEAF_JUDGED_SIZE = 2000
+"""Claims about a network without transcendental functions whose exact gradient has at most this
+many leaf-symbol occurrences (:meth:`~symconv.gradients.Gradients.leaf_size`) are judged in leaf
+form (an exact expansion where it is small); all others through the forward definitions at
+points (:func:`~symconv.verify.compare_through`)."""
+
+
+def judged_through(model: Model, wrt: sympy.Symbol) -> bool:
+    """Whether claims about ∂C/∂wrt are judged through the forward definitions (see
+    :data:`LEAF_JUDGED_SIZE`) rather than in leaf form."""
+    from ..dual import TRANSCENDENTAL, functions_in
+
+    derived = model.gradients.derived
+    funcs = derived.get("functions")
+    if funcs is None:
+        seen: set = set()
+        funcs = derived["functions"] = frozenset().union(
+            *(functions_in(d.expr, seen) for d in model.forward.definitions))
+    return bool(funcs & TRANSCENDENTAL) or model.gradients.leaf_size(wrt) > LEAF_JUDGED_SIZE
 
 
 # ----------------------------------------------------------------------------- shared machinery
@@ -126,7 +170,7 @@ class FactorTwo(MistakeRule):
 
     def forms(self, model, wrt):
         truth = model.gradients.named(wrt)
-        return [self._form(model, "2 times the gradient", 2 * truth, 2 * to_leaf(model, truth))]
+        return [self._form(model, "2 times the gradient", 2 * truth)]
 
 
 class FactorHalf(MistakeRule):
@@ -137,7 +181,7 @@ class FactorHalf(MistakeRule):
 
     def forms(self, model, wrt):
         truth = model.gradients.named(wrt)
-        return [self._form(model, "one half of the gradient", truth / 2, to_leaf(model, truth) / 2)]
+        return [self._form(model, "one half of the gradient", truth / 2)]
 
 
 class WrongLayer(MistakeRule):
@@ -192,8 +236,7 @@ class ConventionSwapped(MistakeRule):
         form = swapped.named(sym)
         return [
             self._form(model, f"the backward formulas of {other_conv} applied to this forward pass", form),
-            self._form(model, f"the gradient of the whole network computed as {other_conv}", form,
-                       swapped.forward.leaf(form)),  # a named form: no δ left to substitute
+            self._form(model, f"the gradient of the whole network computed as {other_conv}", form, swapped),
         ]
 
 
@@ -328,8 +371,13 @@ def mistaken_forms(model: Model, wrt: sympy.Symbol) -> list[MistakenForm]:
     rotation in a layer it does not pass, is no mistake)."""
     truth = model.gradients.named(wrt)
     forms = [f for rule in RULES for f in rule.forms(model, wrt)]
-    truth_leaf = to_leaf(model, truth)
     # a form that differs does so at random points; the small-integer search and the expansion are
     # for verdicts (a counterexample to show, an exact identity), not for this filter
+    if judged_through(model, wrt):
+        through = through_of(model.gradients)
+        return [f for f in forms if f.named != truth or f.gradients is not None
+                if not compare_through(f.named, truth, through if f.gradients is None else through_of(f.gradients),
+                                       through, shrink=False, search=0, points=2).equal]
+    truth_leaf = to_leaf(model, truth)
     return [f for f in forms if f.named != truth
-            and not compare(f.leaf, truth_leaf, shrink=False, search=0, expand="never").equal]
+            and not compare(leaf_of(model, f), truth_leaf, shrink=False, search=0, expand="never").equal]

@@ -10,8 +10,8 @@ import sympy
 
 from ..claims import Claim, Side, leaf_size, parse_claim, to_leaf
 from ..size import COMPARE_SIZE_LIMIT, NAMED_COMPARE_LIMIT, form_budget
-from ..verify import Comparison, _evaluator, compare, symbols_of
-from .mistakes import MISTAKES, mistaken_forms, to_named
+from ..verify import Comparison, _evaluator, compare, compare_through, symbols_of, value_through
+from .mistakes import MISTAKES, judged_through, leaf_of, mistaken_forms, through_of, to_named
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..api import Model
@@ -106,20 +106,39 @@ def term_rows(claim: sympy.Expr, truth: sympy.Expr, limit: int = MAX_ROWS) -> tu
     return tuple(rows[:limit]), max(0, len(rows) - limit)
 
 
-def diagnose(model: Model, wrt: sympy.Symbol, side_leaf: sympy.Expr) -> tuple[Diagnosis, ...]:
-    """The known mistakes the claim (in leaves) equals exactly (under the spec's assumption on
-    the targets, :meth:`~symconv.forward.Forward.assume`); empty when none."""
+def diagnose(model: Model, wrt: sympy.Symbol, side_leaf: sympy.Expr | None,
+             named: sympy.Expr | None = None) -> tuple[Diagnosis, ...]:
+    """The known mistakes the claim equals exactly (under the spec's assumption on the targets,
+    :meth:`~symconv.forward.Forward.assume`); empty when none.
+
+    The claim is given in leaves (``side_leaf``) or, for claims judged through the forward
+    definitions (:func:`~symconv.check.mistakes.judged_through`; ``side_leaf`` None), in named
+    symbols (``named``). A form of this network equal to ``named`` with the intermediates as
+    independent symbols is equal in the leaves too (proven without any leaf form); otherwise
+    equality must be proven in leaves, or through the definitions with the Schwartz–Zippel
+    bound: a numeric agreement names no mistake."""
     found = []
     assume = model.forward.assume
+    through = through_of(model.gradients) if side_leaf is None else None
     for form in mistaken_forms(model, wrt):
-        cmp = compare(assume(side_leaf), assume(form.leaf), shrink=False)
+        cmp = None
+        if named is not None and form.gradients is None:
+            cmp = compare(named, form.named, shrink=False)
+            if not (cmp.equal and cmp.method != "numeric"):
+                cmp = None
+        if cmp is None and side_leaf is not None:
+            cmp = compare(assume(side_leaf), assume(leaf_of(model, form)), shrink=False)
+        elif cmp is None:
+            cmp = compare_through(named, form.named, through,
+                                  through if form.gradients is None else through_of(form.gradients), shrink=False)
         if cmp.equal and cmp.method != "numeric":
             found.append(Diagnosis(form.kind, MISTAKES[form.kind], form.label, tidy(form.named)))
     return tuple(found)
 
 
-def _intermediate_values(model: Model, exprs, point: dict) -> tuple:
-    """Values of the forward intermediates (o, z) in ``exprs`` at a counterexample point."""
+def _intermediate_values(model: Model, exprs, point: dict, through: bool = False) -> tuple:
+    """Values of the forward intermediates (o, z) in ``exprs`` at a counterexample point (exact,
+    or 15-digit Floats where the claim was judged in fixed point through the definitions)."""
     if not point or any(not isinstance(k, sympy.Symbol) for k in point):
         return ()
     by_target = model.forward.by_target
@@ -127,8 +146,14 @@ def _intermediate_values(model: Model, exprs, point: dict) -> tuple:
                    key=lambda s: model.network.table.info[s].name)
     values = []
     for s in names:
-        leaf = model.forward.leaf(s)
-        v = _evaluator(leaf)({x: point.get(x, sympy.Integer(0)) for x in symbols_of(leaf)})
+        if through:
+            try:
+                v = value_through(s, through_of(model.gradients), point)
+            except NotImplementedError:
+                return ()
+        else:
+            leaf = model.forward.leaf(s)
+            v = _evaluator(leaf)({x: point.get(x, sympy.Integer(0)) for x in symbols_of(leaf)})
         if v is None:
             return ()
         values.append((s, v))
@@ -172,6 +197,7 @@ def check_claim(model: Model, claim: Claim | str) -> Verdict:
     truth_named = model.gradients.named(wrt)
     assume = model.forward.assume  # one-hot targets: judged where Σ_k y_k = 1 (y_K = 1 − Σ_{k<K} y_k)
     truth_leaf = None
+    through = judged_through(model, wrt)  # transcendental or large: at points, through the definitions
     steps = []
     for side in claim.rhs:
         named = to_named(model, side.expr)
@@ -182,22 +208,29 @@ def check_claim(model: Model, claim: Claim | str) -> Verdict:
         if cmp.equal:  # under one-hot targets the named gradient itself (p - y) uses the assumption
             steps.append(Step(side, _assumed(model, cmp), named))
             continue
-        if truth_leaf is None:
-            form_budget(model.gradients.leaf_size(wrt), COMPARE_SIZE_LIMIT, "claim",
-                        f"the exact ∂C/∂{wrt.name} in leaf symbols (what a claim is compared with)", fix, allow)
-            truth_leaf = assume(to_leaf(model, truth_named))
-        form_budget(leaf_size(model, side.expr), COMPARE_SIZE_LIMIT, "claim",
-                    "its right-hand side in leaf symbols", fix, allow)
-        side_leaf = to_leaf(model, side.expr)
-        cmp = _assumed(model, compare(assume(side_leaf), truth_leaf))
+        side_leaf = None
+        if through:
+            try:
+                cmp = _assumed(model, compare_through(named, truth_named, through_of(model.gradients)))
+            except NotImplementedError:  # a function the point arithmetic does not know: leaf forms
+                through = False
+        if not through:
+            if truth_leaf is None:
+                form_budget(model.gradients.leaf_size(wrt), COMPARE_SIZE_LIMIT, "claim",
+                            f"the exact ∂C/∂{wrt.name} in leaf symbols (what a claim is compared with)", fix, allow)
+                truth_leaf = assume(to_leaf(model, truth_named))
+            form_budget(leaf_size(model, side.expr), COMPARE_SIZE_LIMIT, "claim",
+                        "its right-hand side in leaf symbols", fix, allow)
+            side_leaf = to_leaf(model, side.expr)
+            cmp = _assumed(model, compare(assume(side_leaf), truth_leaf))
         if cmp.equal:
             steps.append(Step(side, cmp, named))
             continue
         difference = tidy(sympy.expand(named - truth_named))
         rows, more = term_rows(named, truth_named)
         steps.append(Step(
-            side, cmp, named, difference, rows, more, diagnose(model, wrt, side_leaf),
-            _intermediate_values(model, (named, truth_named), cmp.point),
+            side, cmp, named, difference, rows, more, diagnose(model, wrt, side_leaf, named),
+            _intermediate_values(model, (named, truth_named), cmp.point, through),
         ))
     return Verdict(claim, truth_named, tuple(steps), model)
 
