@@ -775,8 +775,8 @@ def compare_through(claim: sympy.Expr, truth: sympy.Expr, through: Through, trut
     if same and claim - truth == 0:
         return Comparison(True, "expansion", "the two sides are identical")
     rng = random.Random(seed)
-    fa = lambda point: sides.values(point)[0]  # noqa: E731
-    fb = lambda point: sides.values(point)[1]  # noqa: E731
+    fa = lambda point: sides.values(point)[0]
+    fb = lambda point: sides.values(point)[1]
     slow = 1 if sides.exact else 4
     trials = SHRINK_WORK // (slow * max(1, sides.work))
     unknowns = sides.unknowns

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from ..errors import SpecError
-from .lexer import Token, TokenCursor
+from .lexer import TokenCursor
 
 __all__ = ["GNode", "GeneralParser"]
 
@@ -53,16 +53,6 @@ class GeneralParser(TokenCursor):
     """The recursive-descent parser of a general claim (grammar: the module docstring); each
     method reads one production and returns :class:`GNode` s; errors are one-line
     :class:`~symconv.errors.SpecError` s (field ``claim``) naming the token and its column."""
-
-    def error(self, message: str) -> SpecError:
-        t = self.tok
-        shown = "end of claim" if t.kind == "end" else f"'{t.text}'"
-        return SpecError("claim", f"{message}, found {shown} at column {t.pos}")
-
-    def expect(self, text: str, what: str) -> Token:
-        if not self.at(text):
-            raise self.error(f"expected '{text}' {what}")
-        return self.take()
 
     # claim := lhs '=' expr
     def claim(self):
@@ -116,13 +106,8 @@ class GeneralParser(TokenCursor):
         return name, self.index_list()
 
     def index_list(self):
-        if self.at("{"):
-            self.take()
-            items = [self.expr()]
-            while self.at(","):
-                self.take()
-                items.append(self.expr())
-            self.expect("}", "to close the subscript")
+        items = self.braced_list(self.expr)
+        if items is not None:
             return items
         t = self.take()
         if t.kind == "letter":

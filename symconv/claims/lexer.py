@@ -54,7 +54,8 @@ _TEXT_GRADIENT = re.compile(r"d([A-Za-z][A-Za-z0-9_]*)/d([A-Za-z][A-Za-z0-9_]*)"
 class TokenCursor:
     """A position in a claim's tokens, shared by the claim parser and the general-claim parser:
     ``tok`` is the current token, ``at(text)`` tests it (an operator, or a command written with
-    its backslash), ``take()`` consumes it."""
+    its backslash), ``take()`` consumes it, ``expect(text, what)`` consumes it or raises
+    :meth:`error`, and :meth:`braced_list` reads a braced comma-separated list (a subscript)."""
 
     def __init__(self, text: str, names: frozenset | set | dict = frozenset()):
         self.text = text
@@ -73,6 +74,33 @@ class TokenCursor:
         t = self.tok
         self.k += 1
         return t
+
+    def error(self, message: str, tok: Token | None = None) -> SpecError:
+        """A one-line :class:`~symconv.errors.SpecError` (field ``claim``): ``message``, then the
+        token found (``tok``, else the current one) and its 1-based column."""
+        t = tok or self.tok
+        shown = "end of claim" if t.kind == "end" else f"'{_display(t)}'"
+        return SpecError("claim", f"{message}, found {shown} at column {t.pos}")
+
+    def expect(self, text: str, what: str) -> Token:
+        """Consume the token ``text`` (see :meth:`at`), or raise :meth:`error` saying it was
+        expected ``what`` (e.g. "to close the subscript")."""
+        if not self.at(text):
+            raise self.error(f"expected '{text}' {what}")
+        return self.take()
+
+    def braced_list(self, item) -> list | None:
+        """``{a, b, …}``: the items read by ``item()`` between braces, separated by commas; None
+        (nothing consumed) when the current token is not ``{``."""
+        if not self.at("{"):
+            return None
+        self.take()
+        items = [item()]
+        while self.at(","):
+            self.take()
+            items.append(item())
+        self.expect("}", "to close the subscript")
+        return items
 
 
 def tokenize(text: str, names: frozenset | set | dict = frozenset()) -> list[Token]:

@@ -53,16 +53,6 @@ class _Parser(TokenCursor):
         super().__init__(text, voc.names)
         self.voc = voc
 
-    def expect(self, text: str, what: str) -> Token:
-        if not self.at(text):
-            raise self.error(f"expected '{text}' {what}")
-        return self.take()
-
-    def error(self, message: str, tok: Token | None = None) -> SpecError:
-        t = tok or self.tok
-        shown = "end of claim" if t.kind == "end" else f"'{_display(t)}'"
-        return SpecError("claim", f"{message}, found {shown} at column {t.pos}")
-
     # grammar
     def sides(self) -> list[tuple[Node, str]]:
         out = []
@@ -333,15 +323,10 @@ class _Parser(TokenCursor):
 
     def index_list(self) -> list[Node]:
         """A subscript: one token, or a braced comma-separated list of index expressions."""
-        t = self.tok
-        if self.at("{"):
-            self.take()
-            items = [self.side()]
-            while self.at(","):
-                self.take()
-                items.append(self.side())
-            self.expect("}", "to close the subscript")
+        items = self.braced_list(self.side)
+        if items is not None:
             return items
+        t = self.tok
         if t.kind == "num" and len(t.text) > 1:
             raise SpecError(
                 "claim", f"ambiguous subscript '_{t.text}' at column {t.pos}: it reads as _{{{t.text}}} or as "
