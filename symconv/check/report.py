@@ -56,12 +56,16 @@ def verdict_context(verdict: Verdict, rows: bool = True) -> dict:
     steps = []
     for k, step in enumerate(verdict.steps, start=1):
         cmp = step.comparison
+        # the claim in named intermediates where that stays readable (DISPLAY_SIZE_LIMIT, the
+        # derivations' rule), else the claim as written (a ResNet block's δ substituted is a tree of
+        # millions of nodes: minutes to print)
+        shown_named = step.named if tree_size(step.named) <= DISPLAY_SIZE_LIMIT else step.side.expr
         entry = {
             "number": k,
             "source": step.side.text,
             "source_tex": escape_latex_text(step.side.text),
             "latex": latex_of(model, step.side.expr),
-            "named": latex_of(model, step.named),
+            "named": latex_of(model, shown_named),
             "equal": step.equal,
             "method": cmp.method,
             "note": cmp.note,
@@ -92,9 +96,7 @@ def verdict_context(verdict: Verdict, rows: bool = True) -> dict:
                 for d in step.diagnoses
             ],
             "latex_rows": rows_of(step.side.expr),
-            # the claim in named intermediates where that stays readable (DISPLAY_SIZE_LIMIT, the
-            # derivations' rule), else the claim as written
-            "named_rows": rows_of(step.named if tree_size(step.named) <= DISPLAY_SIZE_LIMIT else step.side.expr),
+            "named_rows": rows_of(shown_named),
             "difference_rows": rows_of(step.difference),
         }
         steps.append(entry)

@@ -250,7 +250,11 @@ class _Evaluator:
             "exp": sympy.exp, "log": sympy.log, "ln": sympy.log,
         }
         if name == "max":
-            return sympy.Max(*args)
+            if all(a.is_number for a in args):
+                return sympy.Max(*args)
+            # unevaluated: sympy's Max compares its arguments pairwise (factor_terms of every
+            # difference), minutes for the ReLUs of a printed leaf form; its value is the same
+            return sympy.Max(*args, evaluate=False)
         if name == "MaxRoute":
             if len(args) < 3 or not (args[0].is_Integer and args[1].is_Integer) or not 0 <= args[0] < len(args) - 2:
                 raise SpecError("claim", f"MaxRoute at column {node.pos} takes (j, rule, v_0, ..., v_n-1) with "
