@@ -30,8 +30,23 @@ class NotationPrinter(LatexPrinter):
         # {max-pooling window (tuple of symbols): the output that pools it}, to name a window
         # by its output (see _print_MaxRoute); without it every window is listed in full
         self.pooled = pooled or {}
+        self.standing: dict = {}  # {placeholder symbol: what it stands for}, see instance()
+
+    def instance(self, template, standing: dict) -> str:
+        """``template`` printed with each placeholder symbol of ``standing`` (``{placeholder:
+        expression}``) printed as the expression it stands for: the printing of the substituted
+        expression when substituting keeps the template's structure (the caller makes sure)."""
+        self.standing = standing
+        try:
+            return self.doprint(template)
+        finally:
+            self.standing = {}
 
     def _print_Symbol(self, expr, style="plain"):
+        if self.standing:
+            stand = self.standing.get(expr)
+            if stand is not None:
+                return self._print(stand)
         info = self.table.info.get(expr)
         if info is not None:
             return info.latex
@@ -127,6 +142,8 @@ def split_rows(terms: Sequence[str], per_row: int | None = None, width: int = RO
     starts = _greedy_starts(sizes, sources, cap, width)
     if len(starts) > 1:  # balanced: the narrowest width that still needs no more rows (no stranded last term)
         low, high = max(widths) + 2, width
+        if low < high:  # and no narrower than the terms spread evenly over the rows (fewer rows cannot hold them)
+            low = min(high, max(low, -(-sum(sizes) // len(starts))))
         while low < high:
             mid = (low + high) // 2
             if _greedy_starts(sizes, sources, cap, mid, len(starts)) is None:

@@ -355,15 +355,40 @@ def _cost_equation(pr: Printer, d) -> list[dict]:
             rows = [pr.st.cross_entropy_general(n)]
         numbers = pr.rows(cost.expr, pr.np) if pr.numeric is not None and written else None
     else:
-        summand = lambda oy: pr.st.cost_summand(oy[0], oy[1], n)
-        rows = listed_rows(pairs, lambda oy: pr(summand(oy)), written)
-        numbers = listed_rows(pairs, lambda oy: pr.np.doprint(summand(oy)), written) if pr.numeric is not None else None
+        summand = _summands(pr, n)
+        rows = listed_rows(pairs, lambda oy: summand(pr.p, oy), written)
+        numbers = listed_rows(pairs, lambda oy: summand(pr.np, oy), written) if pr.numeric is not None else None
     eqs = [{"lhs": pr(cost.target), "rows": rows}]
     if pr.numeric is not None:
         if numbers is not None:
             eqs.append({"lhs": "", "rows": numbers})
         eqs.append(value_equation(pr.numeric.value[cost.target]))
     return eqs
+
+
+def _summands(pr: Printer, n: int):
+    """``show(printer, (o, y))``: the cost's summand of output ``o`` and target ``y`` (of ``n``
+    outputs) printed. A squared-error summand is built once on placeholders and printed with
+    them standing for ``(o, y)`` (building a sympy summand per output took ~200 µs); the first
+    pair each printer shows is compared with its summand built directly, and a difference
+    (never seen) falls back to building every one."""
+    def direct(p, oy) -> str:
+        return p.doprint(pr.st.cost_summand(oy[0], oy[1], n))
+
+    found = pr.st.cost_summand_template(n)
+    if found is None:
+        return direct
+    template, (o_, y_) = found
+    same: dict = {}  # id(printer) -> whether the template prints as the direct summand
+
+    def show(p, oy) -> str:
+        text = p.instance(template, {o_: oy[0], y_: oy[1]})
+        ok = same.get(id(p))
+        if ok is None:
+            ok = same[id(p)] = text == direct(p, oy)
+        return text if ok else direct(p, oy)
+
+    return show
 
 
 UNREAD_LISTED = 6  # unread elements listed by name up to this count; more: the first two, ..., the last
