@@ -10,6 +10,7 @@ with string replacement.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Iterable, Sequence
 
 import sympy
@@ -136,9 +137,30 @@ def split_rows(terms: Sequence[str], per_row: int | None = None, width: int = RO
         return ["0"]
     if widths is None:
         widths = [visible_len(t) for t in terms]
+    balanced = _balanced_starts if len(terms) <= _CACHED_TERMS else _balanced_starts.__wrapped__
+    starts = balanced(tuple(widths), tuple(map(len, terms)), per_row, width)
+    out = []
+    for k, a in enumerate(starts):
+        b = starts[k + 1] if k + 1 < len(starts) else len(terms)
+        text = join_terms(terms[a:b])
+        if k:
+            text = "- " + text[1:].lstrip() if text.startswith("-") else "+ " + text
+        out.append(text)
+    return out
+
+
+_CACHED_TERMS = 64  # sums of at most this many terms have their rows cached (a few MB at most)
+
+
+@lru_cache(maxsize=4096)
+def _balanced_starts(widths: tuple[int, ...], lengths: tuple[int, ...], per_row: int | None,
+                     width: int) -> tuple[int, ...]:
+    """Where each row of :func:`split_rows` starts, from the terms' visible widths and source
+    lengths (a document's sums repeat few shapes: a ``--full`` 64x64 document splits 46,717 sums
+    of 157 shapes, hence the cache for short sums)."""
     sizes = [w + 2 for w in widths]  # a term's share of a row: its width and its operator
-    sources = [len(t) + 3 for t in terms]
-    cap = len(terms) if per_row is None else per_row
+    sources = [n + 3 for n in lengths]
+    cap = len(widths) if per_row is None else per_row
     starts = _greedy_starts(sizes, sources, cap, width)
     if len(starts) > 1:  # balanced: the narrowest width that still needs no more rows (no stranded last term)
         low, high = max(widths) + 2, width
@@ -151,14 +173,7 @@ def split_rows(terms: Sequence[str], per_row: int | None = None, width: int = RO
             else:
                 high = mid
         starts = _greedy_starts(sizes, sources, cap, low)
-    out = []
-    for k, a in enumerate(starts):
-        b = starts[k + 1] if k + 1 < len(starts) else len(terms)
-        text = join_terms(terms[a:b])
-        if k:
-            text = "- " + text[1:].lstrip() if text.startswith("-") else "+ " + text
-        out.append(text)
-    return out
+    return tuple(starts)
 
 
 def _greedy_starts(sizes: Sequence[int], sources: Sequence[int], cap: int, width: int,

@@ -166,7 +166,8 @@ def _element(pr: Printer, e: ElementProof) -> ElementContext:
             list(pairs), lambda ab: tp.product2(ab[0], 1 if ab[1] is None else ab[1]), written, HEAD_TERMS),
             "certificate": _cert_text(cert), "ok": cert.equal}
 
-    inline = rf"\partial {pr.namer.latex_letter('cost')} / \partial {pr(e.wrt)}"
+    def inline() -> str:
+        return rf"\partial {tp.cost} / \partial {tp.text(wrt)[0]}"
 
     def numeric():
         if pr.numeric is None:
@@ -176,29 +177,30 @@ def _element(pr: Printer, e: ElementProof) -> ElementContext:
 
     def compact():
         n = context["numeric"]
-        return ([{"lhs": inline, "rows": context["sum"] if e.terms else ["0"]}]
+        return ([{"lhs": context["grad_inline"], "rows": context["sum"] if e.terms else ["0"]}]
                 + ([{"lhs": "", "rows": n["numbers"]}, n["value"]] if n is not None else []))
 
     context = ElementContext({
-        "wrt": pr(e.wrt),
-        "name": e.wrt.name,
-        "grad": pr.grad(e.wrt),
-        "grad_inline": inline,
+        "name": wrt.name,
         "written": written,
         "count": len(terms),
         "touches_omitted": len(terms) - len(shown_touches),
-        "full": _cert_text(e.full) if e.full is not None else None,
-        "zero": not e.terms,
-        "worked": e.wrt in pr.worked,  # one fully worked element per kind (:func:`worked_elements`)
-        **_figure(pr.figures.get(e.wrt), pr.d.network.spec.name),
-    }, {
+        "zero": not terms,
+        "worked": wrt in pr.worked,  # one fully worked element per kind (:func:`worked_elements`)
+        **_figure(pr.figures.get(wrt), pr.d.network.spec.name),
+    }, {  # a --full document builds each element's context three times (the template's passes)
+        "wrt": lambda: tp.text(wrt)[0],
+        "grad": lambda: tp.grad(wrt)[0],
+        "grad_inline": inline,
+        "full": lambda: _cert_text(e.full) if e.full is not None else None,
         "chain": chain,
         "touches": touches,
         "sum": products,
         "named": lambda: readable_rows(pr, e.named),
         "closed": closed,
         "numeric": numeric,
-        "result": lambda: {"lhs": inline, "rows": context["named"] or (context["sum"] if e.terms else ["0"])},
+        "result": lambda: {"lhs": context["grad_inline"],
+                           "rows": context["named"] or (context["sum"] if e.terms else ["0"])},
         "compact": compact,
     })
     return context
