@@ -26,6 +26,8 @@ row. A grid above :data:`MAX_SIDE` cells a side is not drawn: the figure is skip
 from __future__ import annotations
 
 import unicodedata
+import weakref
+from itertools import repeat
 from typing import NamedTuple
 
 import sympy
@@ -129,7 +131,7 @@ class _Geometry:
     """Tensors of a network by symbol, and the printed parts of their names."""
 
     def __init__(self, net):
-        self.net = net
+        self.batch = net.batch  # (the network itself is not kept: see _geometry)
         self.table = net.table
         self.namer = net.table.namer
         self.spatial = 2 if len(net.spec.input_shape) == 3 else 1
@@ -139,9 +141,8 @@ class _Geometry:
             if kind_of(layer).reshape_only:
                 continue
             tensors += [t for t in (layer.weight, layer.pre, layer.out) if t is not None]
-        for t in tensors:
-            for s in t.symbols:
-                self.tensor_of.setdefault(s, t)
+        for t in reversed(tensors):  # the first tensor holding a symbol wins (written last)
+            self.tensor_of.update(zip(t.symbols, repeat(t)))
 
     def feature_map(self, s) -> bool:
         """``s`` is an element of a tensor with a spatial grid (a feature map or a kernel)."""
@@ -176,7 +177,7 @@ class _Geometry:
         return Label(letter, sup, ""), self.namer.tensor_latex(t.role, layer)
 
     def where(self, t, lead: tuple) -> str:
-        words = (["example"] if self.net.batch and t.role != "weight" else []) + (
+        words = (["example"] if self.batch and t.role != "weight" else []) + (
             ["output channel", "input channel"] if t.role == "weight" else ["channel"])
         shape = t.shape[:len(lead)]
         parts = [f"{w} {v + self.namer.base}" for w, v, n in zip(words, lead, shape) if n > 1]
@@ -210,6 +211,24 @@ class _Geometry:
             size = f"{rows}x{cols}" if self.spatial == 2 else f"length {cols}"
             return f"its {t.role} grid is {size}, above {MAX_SIDE}x{MAX_SIDE} cells"
         return ""
+
+
+_LAST: list = []  # [weak reference to the last network, its geometry] while that network lives
+
+
+def _geometry(net) -> _Geometry:
+    """The :class:`_Geometry` of ``net``, built once for all the figures of one network: the
+    last network asked for is remembered weakly, and its geometry (which does not refer to the
+    network) is dropped when the network is."""
+    if not _LAST or _LAST[0]() is not net:
+        _LAST[:] = [weakref.ref(net), _Geometry(net)]
+        weakref.finalize(net, _forget, _LAST[0])
+    return _LAST[1]
+
+
+def _forget(ref) -> None:
+    if _LAST and _LAST[0] is ref:
+        _LAST.clear()
 
 
 def _slices(geo: _Geometry, symbols) -> dict:
@@ -259,7 +278,7 @@ def element_figure(net, e) -> Figure | Skipped | None:
     that kernels or windows read; None when no figure helps (a bias, a dense weight, an element
     read by one output only, or whose chain-rule terms read no grid); :class:`Skipped` when a
     grid is larger than :data:`MAX_SIDE` a side or spans more than :data:`MAX_SLICES` slices."""
-    geo = _Geometry(net)
+    geo = _geometry(net)
     s = e.wrt
     terms = e.terms
     if len(terms) < 2 or not geo.feature_map(s) or not all(geo.feature_map(t.via) for t in terms):
@@ -317,7 +336,7 @@ def network_figure(net) -> Figure | Skipped | None:
     first channel drawn, the full shape in the grid's ``where``); None for a network that is
     not a chain of feature maps (a graph, a dense or flatten layer), :class:`Skipped` when a
     map is larger than :data:`MAX_SIDE` a side."""
-    geo = _Geometry(net)
+    geo = _geometry(net)
     tensors = [net.input]
     for layer in net.layers:
         if kind_of(layer).reshape_only or layer.reads != (layer.index - 1,) or len(layer.sources) != 1:
