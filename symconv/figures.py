@@ -26,8 +26,6 @@ row. A grid above :data:`MAX_SIDE` cells a side is not drawn: the figure is skip
 from __future__ import annotations
 
 import unicodedata
-import weakref
-from itertools import repeat
 from typing import NamedTuple
 
 import sympy
@@ -131,7 +129,7 @@ class _Geometry:
     """Tensors of a network by symbol, and the printed parts of their names."""
 
     def __init__(self, net):
-        self.batch = net.batch  # (the network itself is not kept: see _geometry)
+        self.net = net
         self.table = net.table
         self.namer = net.table.namer
         self.spatial = 2 if len(net.spec.input_shape) == 3 else 1
@@ -141,8 +139,9 @@ class _Geometry:
             if kind_of(layer).reshape_only:
                 continue
             tensors += [t for t in (layer.weight, layer.pre, layer.out) if t is not None]
-        for t in reversed(tensors):  # the first tensor holding a symbol wins (written last)
-            self.tensor_of.update(zip(t.symbols, repeat(t)))
+        for t in tensors:
+            for s in t.symbols:
+                self.tensor_of.setdefault(s, t)
 
     def feature_map(self, s) -> bool:
         """``s`` is an element of a tensor with a spatial grid (a feature map or a kernel)."""
@@ -177,7 +176,7 @@ class _Geometry:
         return Label(letter, sup, ""), self.namer.tensor_latex(t.role, layer)
 
     def where(self, t, lead: tuple) -> str:
-        words = (["example"] if self.batch and t.role != "weight" else []) + (
+        words = (["example"] if self.net.batch and t.role != "weight" else []) + (
             ["output channel", "input channel"] if t.role == "weight" else ["channel"])
         shape = t.shape[:len(lead)]
         parts = [f"{w} {v + self.namer.base}" for w, v, n in zip(words, lead, shape) if n > 1]
@@ -213,31 +212,19 @@ class _Geometry:
         return ""
 
 
-_LAST: list = []  # [weak reference to the last network, its geometry] while that network lives
-
-
-def _geometry(net) -> _Geometry:
-    """The :class:`_Geometry` of ``net``, built once for all the figures of one network: the
-    last network asked for is remembered weakly, and its geometry (which does not refer to the
-    network) is dropped when the network is."""
-    if not _LAST or _LAST[0]() is not net:
-        _LAST[:] = [weakref.ref(net), _Geometry(net)]
-        weakref.finalize(net, _forget, _LAST[0])
-    return _LAST[1]
-
-
-def _forget(ref) -> None:
-    if _LAST and _LAST[0] is ref:
-        _LAST.clear()
-
-
-def _slices(geo: _Geometry, symbols) -> dict:
-    """{(tensor, leading index): set of symbols} in first-seen order."""
+def _slices(geo: _Geometry, symbols) -> list[tuple[tuple, set]]:
+    """``[((tensor, leading index), set of symbols)]`` in first-seen order. Grouped by the
+    tensor's identity: hashing a tensor hashes every one of its symbols (once per term, that
+    made a ``--full`` document quadratic in the tensor's size)."""
     out: dict = {}
     for s in symbols:
         lead, _, _ = geo.split(s)
-        out.setdefault((geo.tensor_of[s], lead), set()).add(s)
-    return out
+        t = geo.tensor_of[s]
+        got = out.get((id(t), lead))
+        if got is None:
+            got = out[id(t), lead] = ((t, lead), set())
+        got[1].add(s)
+    return list(out.values())
 
 
 def _row(geo: _Geometry, groups: list[list[tuple]], notes=None) -> tuple[list[Grid], list[Arrow], int]:
@@ -278,7 +265,17 @@ def element_figure(net, e) -> Figure | Skipped | None:
     that kernels or windows read; None when no figure helps (a bias, a dense weight, an element
     read by one output only, or whose chain-rule terms read no grid); :class:`Skipped` when a
     grid is larger than :data:`MAX_SIDE` a side or spans more than :data:`MAX_SLICES` slices."""
-    geo = _geometry(net)
+    return _element_figure(_Geometry(net), e)
+
+
+def element_figures(net, elements) -> dict:
+    """``{e.wrt: element_figure(net, e)}`` for the worked ``elements`` (ElementProofs), the
+    network's geometry built once (a ``--full`` document has a figure per element)."""
+    geo = _Geometry(net)
+    return {e.wrt: _element_figure(geo, e) for e in elements}
+
+
+def _element_figure(geo: _Geometry, e) -> Figure | Skipped | None:
     s = e.wrt
     terms = e.terms
     if len(terms) < 2 or not geo.feature_map(s) or not all(geo.feature_map(t.via) for t in terms):
@@ -291,9 +288,9 @@ def element_figure(net, e) -> Figure | Skipped | None:
         outputs = _slices(geo, [t.via for t in terms])
         kernel = geo.tensor_of[s]
         lead, _, _ = geo.split(s)
-        parts = [list(inputs.items()), [((kernel, lead), {s})], list(outputs.items())]
+        parts = [inputs, [((kernel, lead), {s})], outputs]
         kind = "weight"
-        t_in = next(iter(inputs))[0]
+        t_in = inputs[0][0][0]
         cells = len({t.partial for t in terms})
         caption = (f"{s.name}: the {cells} input cells it pairs with, the weight in its kernel, "
                    f"and the {len(terms)} outputs it touches.")
@@ -307,11 +304,11 @@ def element_figure(net, e) -> Figure | Skipped | None:
         taps = [t.partial for t in terms if geo.kernel(t.partial)]
         parts = [[((own, lead), {s})]]
         if len(taps) == len(terms):
-            parts.append(list(_slices(geo, taps).items()))
+            parts.append(_slices(geo, taps))
             notes = {t.via: t.partial for t in terms}
         else:
             notes = None
-        parts.append(list(outputs.items()))
+        parts.append(outputs)
         kind = "input"
         caption = (f"{s.name} and the {len(terms)} outputs it feeds"
                    + (", each marked with the kernel tap that carries it." if notes else "."))
@@ -336,7 +333,7 @@ def network_figure(net) -> Figure | Skipped | None:
     first channel drawn, the full shape in the grid's ``where``); None for a network that is
     not a chain of feature maps (a graph, a dense or flatten layer), :class:`Skipped` when a
     map is larger than :data:`MAX_SIDE` a side."""
-    geo = _geometry(net)
+    geo = _Geometry(net)
     tensors = [net.input]
     for layer in net.layers:
         if kind_of(layer).reshape_only or layer.reads != (layer.index - 1,) or len(layer.sources) != 1:

@@ -121,40 +121,47 @@ def split_rows(terms: Sequence[str], per_row: int | None = None, width: int = RO
         return ["0"]
     if widths is None:
         widths = [visible_len(t) for t in terms]
-    rows = _greedy_rows(terms, widths, per_row, width)
-    if len(rows) > 1:  # balanced: the narrowest width that still needs no more rows (no stranded last term)
+    sizes = [w + 2 for w in widths]  # a term's share of a row: its width and its operator
+    sources = [len(t) + 3 for t in terms]
+    cap = len(terms) if per_row is None else per_row
+    starts = _greedy_starts(sizes, sources, cap, width)
+    if len(starts) > 1:  # balanced: the narrowest width that still needs no more rows (no stranded last term)
         low, high = max(widths) + 2, width
         while low < high:
             mid = (low + high) // 2
-            if len(_greedy_rows(terms, widths, per_row, mid)) > len(rows):
+            if _greedy_starts(sizes, sources, cap, mid, len(starts)) is None:
                 low = mid + 1
             else:
                 high = mid
-        rows = _greedy_rows(terms, widths, per_row, low)
+        starts = _greedy_starts(sizes, sources, cap, low)
     out = []
-    for k, chunk in enumerate(rows):
-        text = join_terms(chunk)
+    for k, a in enumerate(starts):
+        b = starts[k + 1] if k + 1 < len(starts) else len(terms)
+        text = join_terms(terms[a:b])
         if k:
             text = "- " + text[1:].lstrip() if text.startswith("-") else "+ " + text
         out.append(text)
     return out
 
 
-def _greedy_rows(terms: Sequence[str], widths: Sequence[int], per_row: int | None, width: int) -> list[list[str]]:
-    """Terms packed left to right into rows of at most ``width`` visible characters (and
-    ``ROW_SOURCE`` source characters, ``per_row`` terms); a term wider than a row gets its own."""
-    rows: list[list[str]] = [[]]
-    size = source = 0
-    for t, tw in zip(terms, widths):
-        w, n = tw + 2, len(t) + 3
-        full = per_row is not None and len(rows[-1]) >= per_row
-        if rows[-1] and (size + w > width or source + n > ROW_SOURCE or full):
-            rows.append([])
-            size = source = 0
-        rows[-1].append(t)
+def _greedy_starts(sizes: Sequence[int], sources: Sequence[int], cap: int, width: int,
+                   most: int | None = None) -> list[int] | None:
+    """Where each row starts when terms are packed left to right into rows of at most ``width``
+    visible characters (``sizes``: each term's width and operator), ``ROW_SOURCE`` source
+    characters (``sources``) and ``cap`` terms; a term wider than a row gets its own. None as
+    soon as more than ``most`` rows are needed."""
+    starts = [0]
+    size = source = count = 0
+    for k, (w, n) in enumerate(zip(sizes, sources)):
+        if count and (size + w > width or source + n > ROW_SOURCE or count >= cap):
+            if most is not None and len(starts) >= most:
+                return None
+            starts.append(k)
+            size = source = count = 0
         size += w
         source += n
-    return rows
+        count += 1
+    return starts
 
 
 def elided_rows(head: Sequence[str], tail: str | None, count: int, width: int = ROW_WIDTH) -> list[str]:

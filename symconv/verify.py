@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from itertools import chain, compress, repeat
 from operator import add, is_, itemgetter, mul
 
+import mpmath
 import sympy
 
 CERTIFY_EXPAND_LIMIT = 4000  # certify_equal: sympy.count_ops(a − b) above which random evaluation is used
@@ -354,16 +355,48 @@ def _value(expr: sympy.Expr, point: dict):
         return None
 
 
+NUMERIC_DIGITS = 60
+"""Significant digits of the numeric step (see :func:`_nonzero`)."""
+
+
 def _nonzero(v: sympy.Expr) -> bool | None:
+    """Whether the number ``v`` (an exact expression without symbols) is nonzero: exact for a
+    rational, else decided to 60 significant digits with a threshold of ``10^-40``.
+
+    Fixed-precision mpmath evaluations at 60 and 120 digits decide first: both below ``10^-50`` is
+    zero; both above ``10^-20`` and agreeing to 20 digits is nonzero. Where ``D = a − b`` is exactly
+    zero, sympy's adaptive ``N`` raises its working precision until the cancellation resolves
+    (tens of thousands of digits, seconds per point for a softmax cost); the fixed precisions give a
+    value below ``10^-50`` at once. Anything else (large terms cancelling, a value near the
+    threshold) is left to ``sympy.N``, which tracks its own error."""
     if v.is_Rational:
         return v != 0
+    low, high = _fixed_precision(v, NUMERIC_DIGITS), _fixed_precision(v, 2 * NUMERIC_DIGITS)
+    if low is not None and high is not None:
+        if abs(low) < 1e-50 and abs(high) < 1e-50:
+            return False
+        if abs(high) > 1e-20 and abs(low - high) <= abs(high) * mpmath.mpf(10) ** -20:
+            return True
     try:
-        num = sympy.N(v, 60)
+        num = sympy.N(v, NUMERIC_DIGITS)
     except (TypeError, ValueError):  # pragma: no cover
         return None
     if not num.is_number:
         return None
-    return abs(num) > sympy.Float("1e-40")
+    return bool(abs(num) > sympy.Float("1e-40"))
+
+
+def _fixed_precision(v: sympy.Expr, digits: int):
+    """``v`` evaluated by mpmath at ``digits`` significant digits (sympy's ``lambdify`` of the
+    number, which has no symbols), or None when it is not a finite real."""
+    try:
+        with mpmath.workdps(digits):
+            x = sympy.lambdify((), v, modules="mpmath")()
+            if not isinstance(x, mpmath.mpf) or not mpmath.isfinite(x):
+                return None
+            return x
+    except (TypeError, ValueError, ZeroDivisionError, OverflowError, NameError):
+        return None
 
 
 def _shrink(fa, fb, point: dict, trials: int | None = None) -> tuple[dict, sympy.Expr, sympy.Expr]:

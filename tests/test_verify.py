@@ -6,6 +6,7 @@ import hypothesis
 import hypothesis.strategies as st
 import sympy
 
+from symconv import verify
 from symconv.verify import certify_equal, certify_products
 
 a, b, c, d, x = sympy.symbols("a b c d x")
@@ -106,3 +107,20 @@ def test_batched_proofs_agree_with_one_element_proofs(groups, data):
         rights[k] = rights[k][:-1] if rights[k] else [(a, b)]
     expected = [k for k in range(len(lefts)) if not certify_products(lefts[k], rights[k]).equal]
     assert products_differ_at(lefts, rights, symbol_numbers(syms)) == expected
+
+
+def test_numeric_step_decides_exact_zeros_and_tiny_differences():
+    # a softmax cost's D = a - b is exactly zero at a rational point: decided at 60 digits (sympy's
+    # adaptive N raised its precision to ~30,000 digits for these, seconds per point)
+    e = sympy.exp
+    third, fifth = sympy.Rational(1, 3), sympy.Rational(1, 5)
+    assert verify._nonzero(e(third) * e(fifth) - e(third + fifth)) is False
+    assert verify._nonzero(e(third) / (e(third) + e(fifth)) - 1 / (1 + e(fifth - third))) is False
+    # a true difference of 10^-30 sits between the thresholds: sympy.N decides, and it is nonzero
+    assert verify._nonzero(e(third + sympy.Rational(1, 10**30)) - e(third)) is True
+    assert verify._nonzero(e(third) - e(fifth)) is True
+    # large terms cancelling exactly: 60 digits of e^200 leave a residue of about 10^27, 120 digits
+    # a different one: the two disagree, so sympy.N decides, and it is zero
+    big = e(200) * (e(third) + 1) - e(200 + third) - e(200)
+    assert abs(verify._fixed_precision(big, 60)) > 1 and verify._nonzero(big) is False
+    assert verify._nonzero(big + sympy.Rational(1, 10**10)) is True

@@ -11,7 +11,7 @@ from urllib.parse import quote
 import sympy
 
 from ..derivation import Derivation, ElementProof, TensorProof, shown_indices
-from ..figures import Skipped, element_figure, network_figure
+from ..figures import Skipped, element_figures, network_figure
 from ..latex import split_rows
 from ..layers import kind_of
 from ..notation import PARAMETER_ROLES
@@ -479,7 +479,7 @@ def build_context(d: Derivation, numeric=None, claims=()) -> dict:
     tensors = [t for layer in layers for t in layer["tensors"]] + [input_tensor]
     proofs = [t for lp in d.layers for t in lp.tensors] + [d.input_proof]
     pr.worked = worked_elements(proofs, tensors, d)
-    pr.figures = {e.wrt: element_figure(net, e) for t in proofs for e in t.elements if e.wrt in pr.worked}
+    pr.figures = element_figures(net, [e for t in proofs for e in t.elements if e.wrt in pr.worked])
     network_fig = _figure(network_figure(net), spec.name)
     ind = d.independent
     sections = ["result"] + (["claims"] if claims else []) + ["notation", "network", "forward", "errors",
