@@ -282,14 +282,21 @@ def test_tex_templates_use_latex_safe_delimiters(tmp_path):
 
 def test_templates_export_copies_the_builtins(tmp_path, capsys):
     assert main(["templates", "export", str(tmp_path / "t")]) == 0
-    names = sorted(p.name for p in (tmp_path / "t").iterdir())
+    names = sorted(p.relative_to(tmp_path / "t").as_posix() for p in (tmp_path / "t").rglob("*") if p.is_file())
     assert names == [
         "base.md.j2", "base.tex.j2", "check.md.j2", "check.tex.j2", "derivation.md.j2", "derivation.tex.j2",
+        "figures/figure.svg.j2", "figures/figure.tex.j2",
         "macros.md.j2", "macros.tex.j2", "tensor.md.j2", "tensor.tex.j2",
     ]
     assert main(["templates", "export", str(tmp_path / "t")]) == 2
     assert "already exists; remove it or pass --force" in capsys.readouterr().err
-    assert len(export(tmp_path / "t", force=True)) == 10
+    assert len(export(tmp_path / "t", force=True)) == 12
+    # an exported figure template is the one derive uses: edited, the SVG changes
+    svg = tmp_path / "t" / "figures" / "figure.svg.j2"
+    svg.write_text(svg.read_text().replace("#ffd54f", "#00ff00"))
+    out = tmp_path / "out"
+    assert main(["derive", "--example", "seed", "--format", "md", "--templates", str(tmp_path / "t"), "--out", str(out)]) == 0
+    assert "#00ff00" in (out / "seed.figures" / "rf-w1_1.svg").read_text()
 
 
 # ----------------------------------------------------------------------------- formula

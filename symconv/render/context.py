@@ -216,10 +216,15 @@ def _figure(fig, name: str) -> dict:
     return {"figure": fig, "figure_path": quote(figure_path(name, fig.id)), "figure_skipped": ""}
 
 
+def figure_folder(name: str) -> str:
+    """The folder of the SVG figures of the document ``name``, relative to its folder (``NAME.figures``)."""
+    return f"{name}.figures"
+
+
 def figure_path(name: str, figure_id: str) -> str:
     """The SVG file of figure ``figure_id`` of the document ``name``, relative to its folder
     (``NAME.figures/ID.svg``)."""
-    return f"{name}.figures/{figure_id}.svg"
+    return f"{figure_folder(name)}/{figure_id}.svg"
 
 
 _PARAMETER_ROLES = frozenset(PARAMETER_ROLES)
