@@ -258,20 +258,32 @@ def _plain_function(cls) -> bool:
     return False
 
 
-_encode = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(v, ensure_ascii=False), built once
+def _compact_encoder():
+    """``value → its JSON text``, compact (no space after ``,`` and ``:``), non-ASCII kept:
+    ``json.dumps(value, ensure_ascii=False, separators=(",", ":"))``, with the C encoder built
+    once instead of once per value (one call per list item of a large document)."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:  # no C accelerator: the documented call
+        return json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    fail = json.JSONEncoder().default
+    encode = make(None, fail, json.encoder.encode_basestring, None, ":", ",", False, False, True)
+    return lambda value: "".join(encode(value, 0))
+
+
+_encode = _compact_encoder()
 
 
 def dumps(doc: dict) -> str:
-    """JSON with one line per list item (readable diffs, stable bytes)."""
+    """JSON with one line per list item (readable diffs, stable bytes) and no other whitespace:
+    no indentation and no space after ``,`` or ``:`` (a large network's document has hundreds
+    of thousands of items; JSON readers ignore whitespace)."""
     lines = ["{"]
     items = list(doc.items())
     for k, (key, value) in enumerate(items):
         comma = "," if k < len(items) - 1 else ""
-        if isinstance(value, list):
-            inner = list(map(_encode, value))
-            body = ",\n".join("    " + x for x in inner)
-            lines.append(f"  {json.dumps(key)}: [\n{body}\n  ]{comma}" if inner else f"  {json.dumps(key)}: []{comma}")
+        if isinstance(value, list) and value:
+            lines.append(f"{_encode(key)}:[\n" + ",\n".join(map(_encode, value)) + f"\n]{comma}")
         else:
-            lines.append(f"  {json.dumps(key)}: {json.dumps(value, ensure_ascii=False)}{comma}")
+            lines.append(f"{_encode(key)}:{_encode(value)}{comma}")
     lines.append("}")
     return "\n".join(lines) + "\n"

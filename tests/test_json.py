@@ -103,3 +103,18 @@ def test_named_form_gradients_and_definitions_are_exactly_the_chain_rule_sums(ac
         target = m.gradients.upstream_symbols().get(s)
         expected = m.gradients[target].delta_form if target is not None else m.forward.definition(s).expr
         assert parse_expr(d["expr"], local_dict=names) == expected, d["name"]
+
+
+def test_json_layout_is_one_compact_line_per_item():
+    """No whitespace but one line per list item; every value written as json.dumps would."""
+    from symconv.jsonout import _encode, dumps
+
+    doc = {"name": "x", "symbols": [{"name": "a", "latex": "\\alpha é \"q\"", "layer": None, "index": [0, 1]}],
+           "empty": [], "bound": 1e-30, "passed": True}
+    text = dumps(doc)
+    assert text == ('{\n"name":"x",\n"symbols":[\n'
+                    '{"name":"a","latex":"\\\\alpha é \\"q\\"","layer":null,"index":[0,1]}\n],\n'
+                    '"empty":[],\n"bound":1e-30,\n"passed":true\n}\n')
+    assert json.loads(text) == doc
+    for value in [*doc.values(), {"f": 0.1, "n": -3, "s": "\u2202\n"}, ["ü", 2.5e300]]:
+        assert _encode(value) == json.dumps(value, ensure_ascii=False, separators=(",", ":"))
