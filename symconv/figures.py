@@ -298,8 +298,11 @@ def _element_figure(geo: _Geometry, e) -> Figure | Skipped | None:
                          "its kernel, and the outputs it touches")
         notes = None
     else:
-        outputs = _slices(geo, [t.via for t in terms])
         own = geo.tensor_of[s]
+        reason = geo.too_big(own)  # the first group's check (one slice), before the others are sliced
+        if reason:
+            return Skipped(reason)
+        outputs = _slices(geo, [t.via for t in terms])
         lead, _, _ = geo.split(s)
         taps = [t.partial for t in terms if geo.kernel(t.partial)]
         parts = [[((own, lead), {s})]]
