@@ -118,3 +118,21 @@ def test_json_layout_is_one_compact_line_per_item():
     assert json.loads(text) == doc
     for value in [*doc.values(), {"f": 0.1, "n": -3, "s": "\u2202\n"}, ["ü", 2.5e300]]:
         assert _encode(value) == json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def test_partials_printed_once_per_shape_read_as_sympy_prints_them():
+    from symconv.jsonout import _printed, _text
+
+    shapes: dict = {}
+    forms = [lambda z: 1 - sympy.tanh(z) ** 2, lambda z: sympy.exp(-z) / (1 + sympy.exp(-z)) ** 2,
+             lambda z: sympy.Heaviside(z, 0), lambda z: sympy.Piecewise((1, z > 0), (sympy.Rational(1, 100), True)),
+             lambda z: z ** 2 - 3 * z + sympy.log(z), lambda z: 2 * z / 7 - sympy.sqrt(z)]
+    names = ["z1_1", "a", "zz9_10", "o3_1200", "Zeta", "x_0", "b", "delta1_1"]
+    for form in forms:
+        for name in names:
+            expr = form(sympy.Symbol(name))
+            assert _printed(expr, shapes) == _text(expr) == str(expr), (name, expr)
+    assert 0 < len(shapes) <= len(forms)
+    # expressions of several symbols are printed directly
+    a, b = sympy.symbols("b a")
+    assert _printed(a * b - a, shapes) == str(a * b - a)
