@@ -51,6 +51,21 @@ def _summand(kind: str, o: sympy.Symbol, y: sympy.Symbol, n: int) -> sympy.Expr:
     raise ValueError(kind)
 
 
+TEMPLATED = ("sse", "half_sse", "mse")
+"""Costs whose summand and partial have a structure that does not depend on the symbols' names
+(``o − y`` is a symbol and a product, ordered by kind, not name): built once on placeholder
+symbols, they stand for every output's (see :func:`_partials`, :func:`summand_template`)."""
+
+
+def summand_template(kind: str, n: int) -> tuple[sympy.Expr, tuple[sympy.Symbol, sympy.Symbol]] | None:
+    """``(summand, (o_, y_))``: the summand of a :data:`TEMPLATED` cost of ``n`` outputs on
+    placeholder symbols, or None for another kind."""
+    if kind not in TEMPLATED:
+        return None
+    o_, y_ = sympy.Symbol("o_"), sympy.Symbol("y_")
+    return _summand(kind, o_, y_, n), (o_, y_)
+
+
 def _partial(kind: str, o: sympy.Symbol, y: sympy.Symbol, n: int) -> sympy.Expr:
     """∂(summand)/∂o by the table above (tests prove each equal to ``sympy.diff``)."""
     if kind == "sse":
@@ -89,7 +104,7 @@ def _partials(kind: str, outputs, targets, n: int, scale=1) -> tuple:
     instantiated per output without sympy's re-evaluation (about 100 µs per output saved on a
     formula of two symbols). The first instance is compared with ordinary substitution; if the
     structures differ the ordinary (slower) path is used for all."""
-    if kind not in ("sse", "half_sse", "mse") or not outputs:
+    if kind not in TEMPLATED or not outputs:
         return tuple((o, partial(kind, o, y, n, scale)) for o, y in zip(outputs, targets))
     o_, y_ = sympy.Symbol("o_"), sympy.Symbol("y_")
     template = partial(kind, o_, y_, n, scale)

@@ -212,13 +212,19 @@ class _Geometry:
         return ""
 
 
-def _slices(geo: _Geometry, symbols) -> dict:
-    """{(tensor, leading index): set of symbols} in first-seen order."""
+def _slices(geo: _Geometry, symbols) -> list[tuple[tuple, set]]:
+    """``[((tensor, leading index), set of symbols)]`` in first-seen order. Grouped by the
+    tensor's identity: hashing a tensor hashes every one of its symbols (once per term, that
+    made a ``--full`` document quadratic in the tensor's size)."""
     out: dict = {}
     for s in symbols:
         lead, _, _ = geo.split(s)
-        out.setdefault((geo.tensor_of[s], lead), set()).add(s)
-    return out
+        t = geo.tensor_of[s]
+        got = out.get((id(t), lead))
+        if got is None:
+            got = out[id(t), lead] = ((t, lead), set())
+        got[1].add(s)
+    return list(out.values())
 
 
 def _row(geo: _Geometry, groups: list[list[tuple]], notes=None) -> tuple[list[Grid], list[Arrow], int]:
@@ -259,7 +265,17 @@ def element_figure(net, e) -> Figure | Skipped | None:
     that kernels or windows read; None when no figure helps (a bias, a dense weight, an element
     read by one output only, or whose chain-rule terms read no grid); :class:`Skipped` when a
     grid is larger than :data:`MAX_SIDE` a side or spans more than :data:`MAX_SLICES` slices."""
+    return _element_figure(_Geometry(net), e)
+
+
+def element_figures(net, elements) -> dict:
+    """``{e.wrt: element_figure(net, e)}`` for the worked ``elements`` (ElementProofs), the
+    network's geometry built once (a ``--full`` document has a figure per element)."""
     geo = _Geometry(net)
+    return {e.wrt: _element_figure(geo, e) for e in elements}
+
+
+def _element_figure(geo: _Geometry, e) -> Figure | Skipped | None:
     s = e.wrt
     terms = e.terms
     if len(terms) < 2 or not geo.feature_map(s) or not all(geo.feature_map(t.via) for t in terms):
@@ -272,9 +288,9 @@ def element_figure(net, e) -> Figure | Skipped | None:
         outputs = _slices(geo, [t.via for t in terms])
         kernel = geo.tensor_of[s]
         lead, _, _ = geo.split(s)
-        parts = [list(inputs.items()), [((kernel, lead), {s})], list(outputs.items())]
+        parts = [inputs, [((kernel, lead), {s})], outputs]
         kind = "weight"
-        t_in = next(iter(inputs))[0]
+        t_in = inputs[0][0][0]
         cells = len({t.partial for t in terms})
         caption = (f"{s.name}: the {cells} input cells it pairs with, the weight in its kernel, "
                    f"and the {len(terms)} outputs it touches.")
@@ -282,17 +298,20 @@ def element_figure(net, e) -> Figure | Skipped | None:
                          "its kernel, and the outputs it touches")
         notes = None
     else:
-        outputs = _slices(geo, [t.via for t in terms])
         own = geo.tensor_of[s]
+        reason = geo.too_big(own)  # the first group's check (one slice), before the others are sliced
+        if reason:
+            return Skipped(reason)
+        outputs = _slices(geo, [t.via for t in terms])
         lead, _, _ = geo.split(s)
         taps = [t.partial for t in terms if geo.kernel(t.partial)]
         parts = [[((own, lead), {s})]]
         if len(taps) == len(terms):
-            parts.append(list(_slices(geo, taps).items()))
+            parts.append(_slices(geo, taps))
             notes = {t.via: t.partial for t in terms}
         else:
             notes = None
-        parts.append(list(outputs.items()))
+        parts.append(outputs)
         kind = "input"
         caption = (f"{s.name} and the {len(terms)} outputs it feeds"
                    + (", each marked with the kernel tap that carries it." if notes else "."))

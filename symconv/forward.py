@@ -9,6 +9,8 @@ leaf symbols (inputs, weights, biases, targets) remain; it is computed on demand
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import repeat
+from operator import itemgetter
 
 import sympy
 
@@ -17,6 +19,8 @@ from .gcpause import gc_paused
 from .layers import Context, LayerNet, kind_of
 from .network import Network
 from .ops import Definition
+
+_first = itemgetter(0)
 
 
 @dataclass(frozen=True)
@@ -58,10 +62,15 @@ class Forward:
         what the budgets of :mod:`symconv.size` need to see before a leaf form is built."""
         sizes = self._leaf_sizes
         if not sizes:
+            by_id: dict = {}  # by the symbol's identity while counting (no sympy hash per term)
             for d in self.definitions:
                 # a definition without partials (the cost's softmax p) reads its expression's symbols
-                reads = [v for v, _ in d.partials] or (d.given_expr.free_symbols if d.given_expr is not None else ())
-                sizes[d.target] = 1 + sum(sizes.get(v, 1) for v in reads)
+                if d.partials:
+                    ids = map(id, map(_first, d.partials))
+                    size = 1 + sum(map(by_id.get, ids, repeat(1, len(d.partials))))
+                else:
+                    size = 1 + sum(sizes.get(v, 1) for v in (d.given_expr.free_symbols if d.given_expr is not None else ()))
+                by_id[id(d.target)] = sizes[d.target] = size
         if isinstance(expr, sympy.Symbol):
             return sizes.get(expr, 1)
         if expr.is_Number:

@@ -2,7 +2,8 @@
 
 Math is MathML converted on the server from the document's LaTeX (``latex2mathml``; browsers
 render MathML natively, so the page loads no script or font from anywhere). The page holds the
-result table (every tensor's closed form and general index formula), a collapsible derivation
+result table (every tensor's closed form and general index formula), the Notation section of the
+derivations (every symbol the page uses, once; the one-hot assumption), a collapsible derivation
 per shown element (closed form, Σ upstream gradient · local partial, the named form) and, for a
 network whose first layer is a 2-D kernel over the input, the receptive-field picture as SVG:
 hovering or clicking a weight of the kernel highlights the input cells it multiplies (the
@@ -98,6 +99,26 @@ def _receptive_field(model) -> dict | None:
             "svg_width": (width + kw) * CELL + 3 * CELL, "svg_height": max(height, kh) * CELL + CELL}
 
 
+def _notation(model) -> dict:
+    """The Notation section, as a derivation prints it (:func:`symconv.render.network_notation`:
+    every letter, decoration and operator the page's formulas use, once), in MathML: ``notation``
+    rows ``{"symbol", "meaning", "formula"}``, ``seed_note`` (text pieces and MathML, alternating),
+    ``assumption`` (the one-hot assumption, or "")."""
+    from .render import network_notation
+    from .statements import Statements
+
+    st = Statements(model.network)
+    softmax = st.softmax()
+    rows = [{"symbol": mathml(r["symbol"], display=False), "meaning": r["meaning"],
+             "formula": mathml(r["formula"], display=False) if r["formula"] else ""}
+            for r in network_notation(model.network, st.pc, softmax and {softmax["p"]: softmax["formula"]})]
+    pieces = (st.seed_note() or "").split("$")  # text, math, text, ...: the note's inline math
+    seed_note = [{"text": piece, "math": ""} if k % 2 == 0 else {"text": "", "math": mathml(piece, display=False)}
+                 for k, piece in enumerate(pieces) if piece]
+    assumption = st.targets_assumption()
+    return {"notation": rows, "seed_note": seed_note, "assumption": mathml(assumption, display=False) if assumption else ""}
+
+
 def html_context(model, derivation) -> dict:
     """Everything the page shows, as strings (MathML already converted)."""
     spec = model.spec
@@ -118,6 +139,7 @@ def html_context(model, derivation) -> dict:
         "results": _results(model),
         "elements": elements,
         "rf": _receptive_field(model),
+        **_notation(model),
     }
 
 

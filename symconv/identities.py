@@ -15,28 +15,38 @@ import sympy
 
 ZERO = None  # an absent (zero) grid entry
 
-OPERATOR_NOTATION: dict[str, tuple[str, str, str]] = {
-    "pad": (r"\tilde{A}", "A zero-padded by the layer's padding (P rows and columns before)",
-            r"\tilde{A}_{c,u,v} = A_{c,u-P,v-P} \text{ (0 in the padding)}"),
-    "zero_insert": (r"\hat{A}", "A with s - 1 zeros inserted between neighbouring entries (stride s)",
-                    r"\hat{A}_{c,s(p-1)+1,s(q-1)+1} = A_{c,p,q} \text{ (0 elsewhere)}"),
-    "correlate": (r"A \star K", "valid cross-correlation of A with K (K slides over the positions inside A)",
-                  r"(A \star K)_{u,v} = \sum_{m,n} A_{u+m-1,v+n-1} K_{m,n}"),
-    "full": (r"A \mathbin{\star_{\mathrm{full}}} K", "full cross-correlation: K slides over every overlap with A",
-             r"\tilde{A} \star K \text{ with } P = k - 1"),
-    "rot180": (r"\operatorname{rot180}\left(K\right)", "K rotated by 180 degrees",
-               r"\operatorname{rot180}(K)_{m,n} = K_{k_h+1-m,k_w+1-n}"),
-    "dilate": (r"K_{d}", "K dilated by d (d - 1 zeros between neighbouring taps)",
-               r"(K_{d})_{d(m-1)+1,d(n-1)+1} = K_{m,n} \text{ (0 elsewhere)}"),
-    "crop": (r"\operatorname{crop}", "removes the rows and columns of the padding",
-             r"\operatorname{crop}(G)_{c,u,v} = G_{c,u+P,v+P}"),
-}
-"""``{operation: (symbol, meaning, defining formula)}``: the names of the array operations below
-(:func:`pad2`, :func:`zero_insert`, :func:`correlate`, :func:`rot180`) as every document prints
-them, on placeholder tensors A, K, G (indices from 1; kernel k_h x k_w, stride s, dilation d,
-padding P). The per-network documents (:mod:`symconv.layers.conv2d`) and the general proof
-(:mod:`symconv.general.render`) define their operators with these rows, so both use one name for
-one operation."""
+def operator_notation(kh: str = "k_h", kw: str = "k_w") -> dict[str, tuple[str, str, str]]:
+    """``{operation: (symbol, meaning, defining formula)}``: the names of the array operations below
+    (:func:`pad2`, :func:`zero_insert`, :func:`correlate`, :func:`rot180`) as every document prints
+    them, on placeholder tensors A and K (indices from 1; ``c`` a channel, ``u, v`` a row and column
+    of A, ``m, n`` of K), with the layer's stride s, dilation d and padding P named in the meaning
+    that uses them, and the kernel's height and width written ``kh`` and ``kw`` (the general proof's
+    Goodfellow notation calls them h_K, w_K). The per-network documents
+    (:mod:`symconv.layers.conv2d`) and the general proof (:mod:`symconv.general.render`) define
+    their operators with these rows, so both use one name for one operation."""
+    size = rf"{kh} \times {kw}"
+    return {
+        "pad": (r"\tilde{A}", "A zero-padded by the layer's padding (P rows and columns before)",
+                r"\tilde{A}_{c,u,v} = A_{c,u-P,v-P} \text{ (0 in the padding)}"),
+        "zero_insert": (r"\hat{A}", "A with s - 1 zeros inserted between neighbouring entries (stride s)",
+                        r"\hat{A}_{c,s(u-1)+1,s(v-1)+1} = A_{c,u,v} \text{ (0 elsewhere)}"),
+        "correlate": (r"A \star K", "valid cross-correlation of A with K (K slides over the positions inside A)",
+                      r"(A \star K)_{u,v} = \sum_{m,n} A_{u+m-1,v+n-1} K_{m,n}"),
+        "full": (r"A \mathbin{\star_{\mathrm{full}}} K",
+                 "full cross-correlation: K slides over every overlap with A",
+                 rf"\tilde{{A}} \star K \text{{ with }} {kh} - 1 \text{{ rows and }} {kw} - 1 "
+                 rf"\text{{ columns of padding, for }} K \text{{ of }} {size}"),
+        "rot180": (r"\operatorname{rot180}\left(K\right)", "K rotated by 180 degrees",
+                   rf"\operatorname{{rot180}}(K)_{{m,n}} = K_{{{kh}+1-m,{kw}+1-n}} \text{{ for }} K \text{{ of }} {size}"),
+        "dilate": (r"K_{d}", "K dilated by d (d - 1 zeros between neighbouring taps)",
+                   r"(K_{d})_{d(m-1)+1,d(n-1)+1} = K_{m,n} \text{ (0 elsewhere)}"),
+        "crop": (r"\operatorname{crop}", "removes the rows and columns of the padding",
+                 r"\operatorname{crop}(A)_{c,u,v} = A_{c,u+P,v+P}"),
+    }
+
+
+OPERATOR_NOTATION = operator_notation()
+"""The operator rows in the per-network documents' letters (:func:`operator_notation`)."""
 
 Product = tuple  # (factor, factor): one product of two symbols, coefficient 1
 

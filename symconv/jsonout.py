@@ -199,7 +199,7 @@ def _product_text(name: str, partial, pieces: dict) -> str:
         return f"{name}*{partial.name}"
     got = pieces.get(id(partial))
     if got is None:
-        got = pieces[id(partial)] = (partial, *_partial_pieces(partial))  # keeps the partial alive
+        got = pieces[id(partial)] = (partial, *_partial_pieces(partial, pieces.setdefault(_SHAPES, {})))  # keeps it alive
     _, kind, a, b = got
     if kind == "one":
         return name
@@ -208,8 +208,9 @@ def _product_text(name: str, partial, pieces: dict) -> str:
     return f"{name}*{a}"
 
 
-def _partial_pieces(partial) -> tuple[str, str, str]:
-    """How a partial joins a name in a product: ``("one"|"rational"|"expr", before, after)``."""
+def _partial_pieces(partial, shapes: dict | None = None) -> tuple[str, str, str]:
+    """How a partial joins a name in a product: ``("one"|"rational"|"expr", before, after)``;
+    ``shapes`` as for :func:`_printed`."""
     from sympy.printing.precedence import PRECEDENCE, precedence
 
     if partial is sympy.S.One:
@@ -218,10 +219,41 @@ def _partial_pieces(partial) -> tuple[str, str, str]:
         p, q = partial.p, partial.q
         head = "-" if p == -1 else "" if p == 1 else f"{p}*"
         return ("rational", head, "" if q == 1 else f"/{q}")
-    text = _text(partial)
+    text = _text(partial) if shapes is None else _printed(partial, shapes)
     if precedence(partial) < PRECEDENCE["Mul"] or text.startswith("-"):
         text = f"({text})"
     return ("expr", text, "")
+
+
+_SHAPES = "shapes"  # the key of _printed's shapes in a document's ``pieces`` (the others are ids)
+_MARK = "\u039e"  # Ξ: a placeholder name no symbol of a network has (names are ASCII)
+_PLACEHOLDER = sympy.Symbol(_MARK)
+
+
+def _printed(expr, shapes: dict) -> str:
+    """:func:`_text` of ``expr``, printed by sympy once per *shape* for an expression of one
+    symbol (the local partial ``1 - tanh(z1_1)**2`` of each of thousands of elements):
+    ``shapes`` maps the expression with its symbol replaced by a placeholder to its printed
+    text, into which each expression's symbol name is put back. Renaming the only symbol does
+    not change how sympy orders or brackets the printed terms (its names are compared only with
+    each other); the first expression of each shape is also printed directly, and the shape is
+    only reused when both agree."""
+    symbols = expr.free_symbols
+    if len(symbols) != 1:
+        return _text(expr)
+    (symbol,) = symbols
+    if not isinstance(symbol, sympy.Symbol) or _MARK in symbol.name:
+        return _text(expr)
+    key = expr.xreplace({symbol: _PLACEHOLDER})
+    template = shapes.get(key)
+    if template is None:
+        text = _text(expr)
+        shaped = _text(key)
+        shapes[key] = shaped if shaped.replace(_MARK, symbol.name) == text else False
+        return text
+    if template is False:
+        return _text(expr)
+    return template.replace(_MARK, symbol.name)
 
 
 def _definition_text(d, pieces: dict) -> str:
@@ -258,20 +290,32 @@ def _plain_function(cls) -> bool:
     return False
 
 
-_encode = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(v, ensure_ascii=False), built once
+def _compact_encoder():
+    """``value → its JSON text``, compact (no space after ``,`` and ``:``), non-ASCII kept:
+    ``json.dumps(value, ensure_ascii=False, separators=(",", ":"))``, with the C encoder built
+    once instead of once per value (one call per list item of a large document)."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:  # no C accelerator: the documented call
+        return json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    fail = json.JSONEncoder().default
+    encode = make(None, fail, json.encoder.encode_basestring, None, ":", ",", False, False, True)
+    return lambda value: "".join(encode(value, 0))
+
+
+_encode = _compact_encoder()
 
 
 def dumps(doc: dict) -> str:
-    """JSON with one line per list item (readable diffs, stable bytes)."""
+    """JSON with one line per list item (readable diffs, stable bytes) and no other whitespace:
+    no indentation and no space after ``,`` or ``:`` (a large network's document has hundreds
+    of thousands of items; JSON readers ignore whitespace)."""
     lines = ["{"]
     items = list(doc.items())
     for k, (key, value) in enumerate(items):
         comma = "," if k < len(items) - 1 else ""
-        if isinstance(value, list):
-            inner = list(map(_encode, value))
-            body = ",\n".join("    " + x for x in inner)
-            lines.append(f"  {json.dumps(key)}: [\n{body}\n  ]{comma}" if inner else f"  {json.dumps(key)}: []{comma}")
+        if isinstance(value, list) and value:
+            lines.append(f"{_encode(key)}:[\n" + ",\n".join(map(_encode, value)) + f"\n]{comma}")
         else:
-            lines.append(f"  {json.dumps(key)}: {json.dumps(value, ensure_ascii=False)}{comma}")
+            lines.append(f"{_encode(key)}:{_encode(value)}{comma}")
     lines.append("}")
     return "\n".join(lines) + "\n"

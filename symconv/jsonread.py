@@ -145,7 +145,9 @@ class JsonDerivation:
     in leaf symbols; ``"named"``: in the intermediates ``definitions`` defines); ``named``: wrt →
     the same gradient in forward intermediates (leaf-form documents); ``deltas``: name → δ;
     ``definitions``: name → expression, in topological order (named-form documents; empty
-    otherwise); ``document``: the parsed JSON itself.
+    otherwise); ``assumptions``: the expressions the gradients assume to be 0 (under one-hot
+    targets Σ_k y_k − 1 per example; empty otherwise), which :meth:`evaluate` checks at the values
+    given; ``document``: the parsed JSON itself.
     """
 
     name: str
@@ -158,6 +160,7 @@ class JsonDerivation:
     deltas: dict[str, sympy.Expr]
     definitions: dict[str, sympy.Expr]
     document: dict = field(repr=False)
+    assumptions: tuple[sympy.Expr, ...] = ()
 
     @property
     def leaves(self) -> tuple[str, ...]:
@@ -169,13 +172,21 @@ class JsonDerivation:
         """Every gradient's value at ``values`` (leaf name → number: int, Fraction, float, sympy
         number): the definitions evaluated in order first (named form), then each gradient.
         Exact for exact values; floats are taken at 30 significant digits. Raises
-        :class:`SpecError` naming ``values`` when a leaf is missing or not a number."""
+        :class:`SpecError` naming ``values`` when a leaf is missing or not a number, or when the
+        values break an assumption of the document (one-hot targets that do not sum to 1: the
+        gradients, such as δ = p − y of softmax cross-entropy, hold only under it)."""
         point = {}
         for n in self.leaves:
             v = values.get(n) if isinstance(values, Mapping) else None
             if isinstance(v, bool) or not isinstance(v, int | float | Fraction | sympy.Number):
                 raise SpecError("values", f"no number for {n!r}; give a number for every leaf")
             point[self.symbols[n]] = sympy.Float(v, 30) if isinstance(v, float) else sympy.Rational(v)
+        for assumed in self.assumptions:
+            total = assumed.xreplace(point) + 1
+            if abs(total - 1) > sympy.Float("1e-25"):
+                shown = total if total.is_Rational else f"{float(total):.6g}"
+                raise SpecError("values", f"{assumed + 1} = {shown}, but the document assumes one-hot targets (they "
+                                          "sum to 1); give targets that sum to 1")
         for n, expr in self.definitions.items():
             point[self.symbols[n]] = expr.xreplace(point)
         return {wrt: expr.xreplace(point) for wrt, expr in self.gradients.items()}
@@ -245,6 +256,12 @@ def read_document(doc: Any, where: str = "JSON") -> JsonDerivation:
     for k, d in enumerate(doc.get("deltas", [])):
         if isinstance(d, dict) and "expr" in d:
             deltas[need(d, "name", str, f"deltas[{k}].")] = read_expr(d["expr"], symbols, f"{where}: deltas[{k}].expr")
+    raw_assumptions = doc.get("assumptions", [])
+    if not isinstance(raw_assumptions, list):
+        raise SpecError(f"{where}: assumptions", "must be a list")
+    assumed = tuple(read_expr(need(a, "expr", str, f"assumptions[{k}]."), symbols, f"{where}: assumptions[{k}].expr")
+                    for k, a in enumerate(raw_assumptions))
     return JsonDerivation(name=str(doc.get("name", "")), form=form, symbols=symbols, roles=roles, cost=cost,
-                          gradients=gradients, named=named, deltas=deltas, definitions=definitions, document=doc)
+                          gradients=gradients, named=named, deltas=deltas, definitions=definitions, document=doc,
+                          assumptions=assumed)
 

@@ -338,5 +338,22 @@ def write_outputs(model, out: Path, formats: Sequence[str], full: bool = False, 
     files = {Path(out) / f"{model.name}.{fmt}": blob for fmt, blob in data.items()}
     files.update((Path(out) / path, blob) for path, blob in sorted(figures.items()))
     written = write_files(files, field)
+    if "md" in formats:
+        from .render.context import figure_folder
+
+        _prune_figures(Path(out) / figure_folder(model.name), set(written))
     meter.done()
     return written
+
+
+def _prune_figures(folder: Path, keep: set) -> None:
+    """Remove the SVG figures in ``folder`` (``NAME.figures/``) that this run did not write: a
+    figure of an earlier version of the network, which the new Markdown no longer links to; then
+    the folder itself when it is left empty. Other files there are not touched."""
+    if not folder.is_dir():
+        return
+    for f in sorted(folder.glob("*.svg")):
+        if f not in keep and f.is_file():
+            f.unlink(missing_ok=True)
+    if not any(folder.iterdir()):
+        folder.rmdir()

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import sympy
 
-from .costs import _summand, reduction_scale, summand
+from .costs import _summand, reduction_scale, summand, summand_template
 from .indices import channel_var, example_var, position_vars
 from .latex import NotationPrinter
 from .layers import Context, Formulas, PrintContext, kind_of
@@ -261,3 +261,8 @@ class Statements:
     def cost_summand(self, output, target, outputs: int):
         """The cost's summand for one (output, target) pair of ``outputs`` (sympy expression)."""
         return _summand(self.network.spec.cost.type, output, target, outputs)
+
+    def cost_summand_template(self, outputs: int):
+        """``(summand, (o_, y_))`` on placeholder symbols, standing for every pair's
+        :meth:`cost_summand` (:func:`symconv.costs.summand_template`), or None."""
+        return summand_template(self.network.spec.cost.type, outputs)

@@ -41,6 +41,12 @@ class SymTensor:
     shape: tuple[int, ...]
     symbols: tuple[sympy.Symbol, ...]
 
+    def __hash__(self) -> int:
+        # Equal tensors have equal role, layer and shape: hashing those alone is consistent with
+        # the dataclass's equality, and does not hash every symbol (sympy's Python-level hash)
+        # each time a tensor keys a dict.
+        return hash((self.role, self.layer, self.shape))
+
     def __len__(self) -> int:
         return len(self.symbols)
 

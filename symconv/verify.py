@@ -31,8 +31,9 @@ import random
 from collections import Counter
 from dataclasses import dataclass, field
 from itertools import chain, compress, repeat
-from operator import add, itemgetter, mul
+from operator import add, is_, itemgetter, mul
 
+import mpmath
 import sympy
 
 from .dual import Fixed
@@ -126,7 +127,13 @@ def products_differ_at(lefts, rights, numbers: dict, left_at=(0, 1), right_at=(0
     ``(k, monomial)`` over all elements, with every per-item step a C-level ``map`` over flat
     lists. Returns None, deciding nothing, when a factor is not a numbered symbol (then compare
     element by element with :func:`certify_equal`).
+
+    Fast path first: when every group lists the same factors in the same order on both sides
+    (the closed forms are written in the chain rule's order), the two sums are the same terms,
+    hence equal, without numbering or sorting anything (:func:`_same_terms`).
     """
+    if _same_terms(lefts, rights, left_at, right_at, left_keep):
+        return []
     try:
         lk = _tagged_keys(lefts, numbers, left_at, left_keep)
         rk = _tagged_keys(rights, numbers, right_at, None)
@@ -136,6 +143,31 @@ def products_differ_at(lefts, rights, numbers: dict, left_at=(0, 1), right_at=(0
         return []
     block = 2 * (len(numbers) + 1) ** 3
     return sorted({key // block for key in ((Counter(lk) - Counter(rk)) + (Counter(rk) - Counter(lk)))})
+
+
+def _same_terms(lefts, rights, left_at, right_at, keep) -> bool:
+    """Whether every ``lefts[k]`` and ``rights[k]`` hold the same products in the same order,
+    their two factors compared by identity (the factors of every product of one side may be
+    swapped; every second factor ``1`` on the left and ``None``, absent, on the right alike):
+    the same terms, so the same sum (``False`` decides nothing). With ``keep``, only when no left
+    tuple is dropped by it."""
+    if len(lefts) != len(rights) or list(map(len, lefts)) != list(map(len, rights)):
+        return False
+    lflat = list(chain.from_iterable(lefts))
+    rflat = list(chain.from_iterable(rights))
+    if not lflat:
+        return True
+    la, lb = itemgetter(left_at[0]), itemgetter(left_at[1])
+    if keep is not None and not keep.issuperset(map(id, map(la, lflat))):
+        return False
+    for x, y in (right_at, right_at[::-1]):
+        ra, rb = itemgetter(x), itemgetter(y)
+        if all(map(is_, map(la, lflat), map(ra, rflat))):
+            if rb(rflat[0]) is None and lb(lflat[0]) is sympy.S.One:  # Σ δ·1 against Σ δ
+                return (all(map(is_, map(lb, lflat), repeat(sympy.S.One)))
+                        and all(map(is_, map(rb, rflat), repeat(None))))
+            return all(map(is_, map(lb, lflat), map(rb, rflat)))
+    return False
 
 
 def _tagged_keys(groups, numbers: dict, at: tuple[int, int], keep) -> list[int]:
@@ -325,16 +357,48 @@ def _value(expr: sympy.Expr, point: dict):
         return None
 
 
+NUMERIC_DIGITS = 60
+"""Significant digits of the numeric step (see :func:`_nonzero`)."""
+
+
 def _nonzero(v: sympy.Expr) -> bool | None:
+    """Whether the number ``v`` (an exact expression without symbols) is nonzero: exact for a
+    rational, else decided to 60 significant digits with a threshold of ``10^-40``.
+
+    Fixed-precision mpmath evaluations at 60 and 120 digits decide first: both below ``10^-50`` is
+    zero; both above ``10^-20`` and agreeing to 20 digits is nonzero. Where ``D = a − b`` is exactly
+    zero, sympy's adaptive ``N`` raises its working precision until the cancellation resolves
+    (tens of thousands of digits, seconds per point for a softmax cost); the fixed precisions give a
+    value below ``10^-50`` at once. Anything else (large terms cancelling, a value near the
+    threshold) is left to ``sympy.N``, which tracks its own error."""
     if v.is_Rational:
         return v != 0
+    low, high = _fixed_precision(v, NUMERIC_DIGITS), _fixed_precision(v, 2 * NUMERIC_DIGITS)
+    if low is not None and high is not None:
+        if abs(low) < 1e-50 and abs(high) < 1e-50:
+            return False
+        if abs(high) > 1e-20 and abs(low - high) <= abs(high) * mpmath.mpf(10) ** -20:
+            return True
     try:
-        num = sympy.N(v, 60)
+        num = sympy.N(v, NUMERIC_DIGITS)
     except (TypeError, ValueError):  # pragma: no cover
         return None
     if not num.is_number:
         return None
-    return abs(num) > sympy.Float("1e-40")
+    return bool(abs(num) > sympy.Float("1e-40"))
+
+
+def _fixed_precision(v: sympy.Expr, digits: int):
+    """``v`` evaluated by mpmath at ``digits`` significant digits (sympy's ``lambdify`` of the
+    number, which has no symbols), or None when it is not a finite real."""
+    try:
+        with mpmath.workdps(digits):
+            x = sympy.lambdify((), v, modules="mpmath")()
+            if not isinstance(x, mpmath.mpf) or not mpmath.isfinite(x):
+                return None
+            return x
+    except (TypeError, ValueError, ZeroDivisionError, OverflowError, NameError):
+        return None
 
 
 def _differ(va, vb) -> bool:

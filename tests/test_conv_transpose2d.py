@@ -18,7 +18,7 @@ from symconv.derivation import derive
 from symconv.errors import SpecError
 from tests.oracle import compare
 from tests.test_conv1d import _write
-from tests.test_graph_batch import _garbage, _toml
+from tests.garbage import derive_spec_lines, garbage as _garbage, toml_value as _toml
 
 ACTIVATIONS = ["identity", "relu", "sigmoid", "tanh", "f"]
 COSTS = ["sse", "half_sse", "mse", "cross_entropy"]
@@ -146,16 +146,7 @@ def test_garbage_in_conv_transpose2d_keys_exits_2_and_writes_nothing(values, sha
     folder = tmp_path_factory.mktemp("fuzzT")
     lines = [f"[input]\nshape = {_toml(shape if shape is not None else [1, 2, 2])}", "[cost]", 'type = "sse"',
              "[[layers]]", 'type = "conv_transpose2d"'] + [f"{k} = {_toml(v)}" for k, v in values.items()]
-    path = folder / "spec.toml"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    out = folder / "out"
-    status = main(["derive", str(path), "--out", str(out), "--format", "json"])
-    _, err = capsys.readouterr()
-    assert "Traceback" not in err
-    if status != 0:
-        assert status == 2, err
-        assert err.count("\n") == 1, err
-        assert not out.exists() or not any(out.iterdir())
+    derive_spec_lines(folder, lines, capsys)
 
 
 GRID = [

@@ -14,6 +14,7 @@ import symconv
 from symconv.derivation import derive
 from symconv.figures import MAX_SIDE, Figure, Skipped, element_figure, network_figure
 from symconv.outputs import render_all, write_outputs
+from symconv.spec import spec_from_dict
 
 ROOT = Path(__file__).resolve().parent.parent
 SVG = "{http://www.w3.org/2000/svg}"
@@ -81,6 +82,24 @@ def test_figures_are_byte_identical_run_to_run(tmp_path):
     render_all(m, ["md"], figures=a)
     render_all(symconv.load(symconv.example("seed")), ["md"], figures=b)
     assert a == b and len(a) == 3
+
+
+def test_rewriting_removes_figures_the_new_markdown_no_longer_links(tmp_path):
+    seed = symconv.example("seed")
+    write_outputs(symconv.load(seed), tmp_path, ["md"])
+    folder = tmp_path / "seed.figures"
+    (folder / "rf-w9_9.svg").write_text("<svg/>")  # a figure of an earlier network
+    (folder / "notes.txt").write_text("mine")  # not a figure: left alone
+    write_outputs(symconv.load(seed), tmp_path, ["md"])
+    assert sorted(p.name for p in folder.iterdir()) == ["network.svg", "notes.txt", "rf-i1_5.svg", "rf-w1_1.svg"]
+    write_outputs(symconv.load(seed), tmp_path, ["json"])  # no Markdown written: its figures stay
+    assert (folder / "rf-w1_1.svg").exists()
+    # a network without figures leaves no empty folder behind
+    (folder / "notes.txt").unlink()
+    dense = spec_from_dict({"input": {"shape": [1, 2, 2]}, "layers": [{"type": "flatten"},
+                            {"type": "dense", "out_features": 1}]}, name="seed")
+    write_outputs(symconv.load(dense), tmp_path, ["md"])
+    assert not folder.exists()
 
 
 def test_large_grids_are_skipped_with_a_stated_reason():

@@ -7,7 +7,6 @@ The oracle comparisons of these forms against PyTorch are in tests/test_layers_t
 from __future__ import annotations
 
 import json
-import math
 
 import pytest
 import sympy
@@ -15,9 +14,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import symconv
-from symconv.cli import main
 from symconv.derivation import derive
 from symconv.errors import SpecError
+
+from tests.garbage import derive_spec_lines, garbage as _garbage, toml_value as _toml
 
 RESIDUAL = {
     "input": {"shape": [1, 3, 3]},
@@ -229,27 +229,6 @@ def test_batched_json_indices_start_with_the_example():
 
 # ----------------------------------------------------------------------------- garbage in the new keys
 
-def _toml(value) -> str:
-    """A TOML value (inline) for the fuzz: ints, floats, bools, strings, lists, tables."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf") if math.isinf(value) else repr(value)
-    if isinstance(value, str):
-        return json.dumps(value)
-    if isinstance(value, list):
-        return "[" + ", ".join(_toml(v) for v in value) + "]"
-    return "{" + ", ".join(f"{json.dumps(k)} = {_toml(v)}" for k, v in value.items()) + "}"
-
-
-_garbage = st.recursive(
-    st.one_of(st.integers(-2, 4), st.booleans(), st.floats(allow_nan=True), st.text(max_size=5),
-              st.sampled_from(["input", "c1", "c2", "sum", "mean", "add", "concat", "1x", ""])),
-    lambda inner: st.lists(inner, max_size=3), max_leaves=6)
-
-
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(name=st.one_of(st.none(), _garbage), inputs=st.one_of(st.none(), _garbage),
        reduction=st.one_of(st.none(), _garbage), shape=st.one_of(st.none(), _garbage),
@@ -266,13 +245,4 @@ def test_garbage_in_the_new_keys_exits_2_and_writes_nothing(name, inputs, reduct
         lines.append(f"name = {_toml(name)}")
     if inputs is not None:
         lines.append(f"inputs = {_toml(inputs)}")
-    path = folder / "spec.toml"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    out = folder / "out"
-    status = main(["derive", str(path), "--out", str(out), "--format", "json"])
-    _, err = capsys.readouterr()
-    assert "Traceback" not in err
-    if status != 0:
-        assert status == 2, err
-        assert err.count("\n") == 1, err
-        assert not out.exists() or not any(out.iterdir())
+    derive_spec_lines(folder, lines, capsys)

@@ -13,6 +13,8 @@ import pytest
 
 import symconv
 from symconv.cli import main
+from symconv.render import network_notation
+from symconv.statements import Statements
 
 from .conftest import IN_CI
 
@@ -41,8 +43,16 @@ def test_every_example_page_renders():
     root = Path(__file__).resolve().parent.parent
     for _, stem, _ in EXAMPLE_OUTPUTS:
         path = root / "examples" / f"{stem}.toml"
-        html = symconv.load(path if path.exists() else symconv.example(stem)).render("html")
+        model = symconv.load(path if path.exists() else symconv.example(stem))
+        html = model.render("html")
         assert "<math" in html and "$$" not in html and "\\frac" not in html, stem
+        # every symbol defined on the page that uses it: the derivations' Notation section, one row
+        # per letter and operator, and the one-hot assumption where the spec makes it
+        notation = html.split('<h2 id="notation">Notation</h2>')[1].split("</table>")[0]
+        st = Statements(model.network)
+        assert notation.count("<tr><td>") == len(network_notation(model.network, st.pc)), stem
+        assert "error term of layer l" in notation, stem
+        assert ("Assumed: <math" in notation) == (model.spec.cost.targets == "one_hot"), stem
         # the document's one rule for showing a substituted form holds in the page too: batch
         # norm's elements read every example of the batch (factoring them took minutes)
         assert html.count("too large to write") == (24 if stem == "resnet_block" else 0), stem

@@ -103,3 +103,36 @@ def test_named_form_gradients_and_definitions_are_exactly_the_chain_rule_sums(ac
         target = m.gradients.upstream_symbols().get(s)
         expected = m.gradients[target].delta_form if target is not None else m.forward.definition(s).expr
         assert parse_expr(d["expr"], local_dict=names) == expected, d["name"]
+
+
+def test_json_layout_is_one_compact_line_per_item():
+    """No whitespace but one line per list item; every value written as json.dumps would."""
+    from symconv.jsonout import _encode, dumps
+
+    doc = {"name": "x", "symbols": [{"name": "a", "latex": "\\alpha é \"q\"", "layer": None, "index": [0, 1]}],
+           "empty": [], "bound": 1e-30, "passed": True}
+    text = dumps(doc)
+    assert text == ('{\n"name":"x",\n"symbols":[\n'
+                    '{"name":"a","latex":"\\\\alpha é \\"q\\"","layer":null,"index":[0,1]}\n],\n'
+                    '"empty":[],\n"bound":1e-30,\n"passed":true\n}\n')
+    assert json.loads(text) == doc
+    for value in [*doc.values(), {"f": 0.1, "n": -3, "s": "\u2202\n"}, ["ü", 2.5e300]]:
+        assert _encode(value) == json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def test_partials_printed_once_per_shape_read_as_sympy_prints_them():
+    from symconv.jsonout import _printed, _text
+
+    shapes: dict = {}
+    forms = [lambda z: 1 - sympy.tanh(z) ** 2, lambda z: sympy.exp(-z) / (1 + sympy.exp(-z)) ** 2,
+             lambda z: sympy.Heaviside(z, 0), lambda z: sympy.Piecewise((1, z > 0), (sympy.Rational(1, 100), True)),
+             lambda z: z ** 2 - 3 * z + sympy.log(z), lambda z: 2 * z / 7 - sympy.sqrt(z)]
+    names = ["z1_1", "a", "zz9_10", "o3_1200", "Zeta", "x_0", "b", "delta1_1"]
+    for form in forms:
+        for name in names:
+            expr = form(sympy.Symbol(name))
+            assert _printed(expr, shapes) == _text(expr) == str(expr), (name, expr)
+    assert 0 < len(shapes) <= len(forms)
+    # expressions of several symbols are printed directly
+    a, b = sympy.symbols("b a")
+    assert _printed(a * b - a, shapes) == str(a * b - a)

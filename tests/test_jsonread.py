@@ -102,6 +102,19 @@ def test_seed_json_reads_back_exactly_and_evaluates_exactly():
         {m.symbol(n): v for n, v in point.items()})
 
 
+def test_one_hot_assumption_is_read_and_checked_at_the_values():
+    read = symconv.read_json(ROOT / "output" / "lenet_small.json")  # [cost] targets = "one_hot"
+    ys = [n for n, r in read.roles.items() if r == "target"]
+    assert read.assumptions == (sympy.Add(*(read.symbols[y] for y in ys)) - 1,)
+    values = {s.name: v for s, v in random_values(symconv.load(_spec_source("lenet_small")), seed=3).items()}
+    assert sum(values[y] for y in ys) == 1
+    read.evaluate(values)
+    values[ys[0]] += 1
+    with pytest.raises(SpecError, match=r"^values: y_1 \+ .* = 2, but the document assumes one-hot targets"):
+        read.evaluate(values)
+    assert symconv.read_json(ROOT / "output" / "seed.json").assumptions == ()
+
+
 def test_named_form_json_resolves_definitions_and_functions():
     read = symconv.read_json(ROOT / "output" / "lenet_small.json")
     assert read.form == "named" and read.definitions

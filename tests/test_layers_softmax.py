@@ -10,11 +10,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import symconv
-from symconv.cli import main
 from symconv.derivation import derive
 from symconv.errors import SpecError
 from tests.oracle import compare
-from tests.test_graph_batch import _garbage, _toml
+from tests.garbage import derive_spec_lines, garbage as _garbage, toml_value as _toml
 from tests.test_layers_torch import ACTIVATIONS, net
 
 
@@ -98,13 +97,5 @@ def test_softmax_takes_no_settings():
 @given(key=st.sampled_from(["dim", "inputs", "name", "activation"]), value=_garbage)
 def test_garbage_in_a_softmax_table_exits_2_and_writes_nothing(key, value, tmp_path_factory, capsys):
     folder = tmp_path_factory.mktemp("fuzz")
-    path = folder / "spec.toml"
-    path.write_text(f"[input]\nshape = [2, 1, 1]\n[[layers]]\ntype = \"softmax\"\n{key} = {_toml(value)}\n",
-                    encoding="utf-8")
-    out = folder / "out"
-    status = main(["derive", str(path), "--out", str(out), "--format", "json"])
-    _, err = capsys.readouterr()
-    assert "Traceback" not in err
-    if status != 0:
-        assert status == 2 and err.count("\n") == 1, err
-        assert not out.exists() or not any(out.iterdir())
+    derive_spec_lines(folder, ["[input]", "shape = [2, 1, 1]", "[[layers]]", 'type = "softmax"', f"{key} = {_toml(value)}"],
+                      capsys)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from symconv.api import Model
 from symconv.cli import main
@@ -60,6 +62,38 @@ def test_split_rows_by_width_with_leading_operators():
     assert split_rows(["a", "-b", "c"], width=3) == ["a", "- b", "+ c"]
     assert split_rows(["a", "-b", "c"], width=20) == ["a - b + c"]
     assert elided_rows(["a", "b"], "z", 10) == [r"a + b + \cdots + z \quad (\text{10 terms})"]
+
+
+def _reference_rows(terms, widths, per_row, width):
+    """split_rows as its docstring says it, slowly: greedy packing at every width from the
+    widest term up, the narrowest that needs no more rows than packing at ``width``."""
+    from symconv.latex import ROW_SOURCE, join_terms
+
+    def greedy(w_max):
+        rows, size, source = [[]], 0, 0
+        for t, tw in zip(terms, widths):
+            if rows[-1] and (size + tw + 2 > w_max or source + len(t) + 3 > ROW_SOURCE
+                             or (per_row is not None and len(rows[-1]) >= per_row)):
+                rows, size, source = rows + [[]], 0, 0
+            rows[-1].append(t)
+            size, source = size + tw + 2, source + len(t) + 3
+        return rows
+
+    rows = greedy(width)
+    if len(rows) > 1:
+        low = max(widths) + 2
+        rows = next((greedy(w) for w in range(low, width) if len(greedy(w)) <= len(rows)), greedy(max(low, width)))
+    return [join_terms(c) if k == 0 else ("- " + join_terms(c)[1:].lstrip() if c[0].startswith("-")
+                                          else "+ " + join_terms(c)) for k, c in enumerate(rows)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.booleans(), st.integers(1, 160), st.integers(0, 70)), min_size=1, max_size=30),
+       st.sampled_from([None, 1, 2, 3, 5]), st.sampled_from([8, 20, 56, 80]))
+def test_split_rows_is_the_narrowest_balanced_packing(drawn, per_row, width):
+    terms = [("-" if neg else "") + "x" * n for neg, n, _ in drawn]
+    widths = [w for _, _, w in drawn]
+    assert split_rows(terms, per_row, width, widths) == _reference_rows(terms, widths, per_row, width)
 
 
 def test_visible_len_ignores_markup():
@@ -248,14 +282,21 @@ def test_tex_templates_use_latex_safe_delimiters(tmp_path):
 
 def test_templates_export_copies_the_builtins(tmp_path, capsys):
     assert main(["templates", "export", str(tmp_path / "t")]) == 0
-    names = sorted(p.name for p in (tmp_path / "t").iterdir())
+    names = sorted(p.relative_to(tmp_path / "t").as_posix() for p in (tmp_path / "t").rglob("*") if p.is_file())
     assert names == [
         "base.md.j2", "base.tex.j2", "check.md.j2", "check.tex.j2", "derivation.md.j2", "derivation.tex.j2",
+        "figures/figure.svg.j2", "figures/figure.tex.j2",
         "macros.md.j2", "macros.tex.j2", "tensor.md.j2", "tensor.tex.j2",
     ]
     assert main(["templates", "export", str(tmp_path / "t")]) == 2
     assert "already exists; remove it or pass --force" in capsys.readouterr().err
-    assert len(export(tmp_path / "t", force=True)) == 10
+    assert len(export(tmp_path / "t", force=True)) == 12
+    # an exported figure template is the one derive uses: edited, the SVG changes
+    svg = tmp_path / "t" / "figures" / "figure.svg.j2"
+    svg.write_text(svg.read_text().replace("#ffd54f", "#00ff00"))
+    out = tmp_path / "out"
+    assert main(["derive", "--example", "seed", "--format", "md", "--templates", str(tmp_path / "t"), "--out", str(out)]) == 0
+    assert "#00ff00" in (out / "seed.figures" / "rf-w1_1.svg").read_text()
 
 
 # ----------------------------------------------------------------------------- formula

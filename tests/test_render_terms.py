@@ -8,6 +8,7 @@ import pytest
 import sympy
 
 import symconv
+from symconv import costs
 from symconv.derivation import derive, shown_indices
 from symconv.latex import product_latex, split_rows, visible_len
 from symconv.render import render, render_chunks
@@ -86,6 +87,27 @@ def test_forward_definition_rows_equal_the_generic_printing(name):
         printed = [product_latex(pr.p, [t.coeff, t.value, t.weight] if t.weight is not None else [t.coeff, t.value])
                    for t in x.terms] + ([pr.p._print(x.bias)] if x.bias is not None else [])
         assert ctx._definition_rows(pr, x) == split_rows(printed), x.target
+
+
+@pytest.mark.parametrize("kind", ["sse", "half_sse", "mse", "bce"])
+def test_cost_rows_equal_the_generic_printing(kind):
+    """The cost's summands (printed from one placeholder summand for the squared errors) are the
+    printing of each summand built on its own, in the notation and with numbers."""
+    spec = {"input": {"shape": [1, 3, 3]}, "layers": [{"kernel_size": 1}],
+            "cost": {"type": kind}, "notation": {"activation": "v", "target": "b_t"}}
+    m = symconv.load(spec)
+    d = derive(m, full=True)
+    pr = Printer(d, evaluate(m, random_values(m, 1)))
+    pairs = list(zip(d.network.output.symbols, d.network.targets.symbols))
+    summands = [costs.summand(kind, o, y, len(pairs)) for o, y in pairs]
+    built = []
+    real = pr.st.cost_summand
+    pr.st.cost_summand = lambda o, y, n: built.append(o) or real(o, y, n)
+    eqs = ctx._cost_equation(pr, d)
+    assert eqs[0]["rows"] == split_rows([pr.p.doprint(x) for x in summands])
+    assert eqs[1]["rows"] == split_rows([pr.np.doprint(x) for x in summands])
+    # the squared errors build one summand per printer (the check of the first pair), no more
+    assert len(built) == (2 * len(pairs) if kind == "bce" else 2) and len(pairs) == 9
 
 
 def test_widths_add_up_over_the_parts():

@@ -6,6 +6,7 @@ import hypothesis
 import hypothesis.strategies as st
 import sympy
 
+from symconv import verify
 from symconv.verify import certify_equal, certify_products
 
 a, b, c, d, x = sympy.symbols("a b c d x")
@@ -68,6 +69,30 @@ def test_batched_monomial_proofs_find_exactly_the_differing_elements():
     assert products_differ_at([[(2 * a, b)]], [[(a, b)]], numbers) is None
 
 
+def test_batched_proofs_of_terms_in_the_same_order():
+    from symconv import verify
+    from symconv.verify import products_differ_at, symbol_numbers
+
+    numbers = symbol_numbers([a, b, c, d, x])
+    one = sympy.S.One
+    lefts = [[(a, b), (c, d)], [(x, a)]]
+    # the same products in the same order (the closed forms' case): proven without sorting,
+    # also with every product's factors swapped, and Σ a·1 against Σ a (absent factor)
+    assert verify._same_terms(lefts, [[(a, b), (c, d)], [(x, a)]], (0, 1), (0, 1), None)
+    assert verify._same_terms(lefts, [[(b, a), (d, c)], [(a, x)]], (0, 1), (0, 1), None)
+    assert verify._same_terms([[(a, one), (b, one)]], [[(a, None), (b, None)]], (0, 1), (0, 1), None)
+    assert products_differ_at([[(2 * a, b)]], [[(2 * a, b)]], numbers) == []
+    # anything else falls through to the counting proof, which decides it
+    assert not verify._same_terms(lefts, [[(a, b), (c, x)], [(x, a)]], (0, 1), (0, 1), None)
+    assert products_differ_at(lefts, [[(a, b), (c, x)], [(x, a)]], numbers) == [0]
+    assert products_differ_at(lefts, [[(a, b), (d, c)], [(x, a)]], numbers) == []  # one product swapped
+    assert products_differ_at(lefts, [[(c, d), (a, b)], [(x, a)]], numbers) == []  # reordered
+    assert products_differ_at([[(a, one), (b, one)]], [[(a, None), (b, a)]], numbers) == [0]
+    # left_keep: a left product dropped by it never passes as "the same terms"
+    assert not verify._same_terms([[(a, b), (c, d)]], [[(a, b), (c, d)]], (0, 1), (0, 1), {id(a)})
+    assert products_differ_at([[(a, b), (c, d)]], [[(a, b), (c, d)]], numbers, left_keep={id(a)}) == [0]
+
+
 @hypothesis.given(st.lists(st.lists(st.tuples(st.integers(0, 4), st.integers(-1, 4)), max_size=5), max_size=6),
                   st.data())
 def test_batched_proofs_agree_with_one_element_proofs(groups, data):
@@ -82,3 +107,20 @@ def test_batched_proofs_agree_with_one_element_proofs(groups, data):
         rights[k] = rights[k][:-1] if rights[k] else [(a, b)]
     expected = [k for k in range(len(lefts)) if not certify_products(lefts[k], rights[k]).equal]
     assert products_differ_at(lefts, rights, symbol_numbers(syms)) == expected
+
+
+def test_numeric_step_decides_exact_zeros_and_tiny_differences():
+    # a softmax cost's D = a - b is exactly zero at a rational point: decided at 60 digits (sympy's
+    # adaptive N raised its precision to ~30,000 digits for these, seconds per point)
+    e = sympy.exp
+    third, fifth = sympy.Rational(1, 3), sympy.Rational(1, 5)
+    assert verify._nonzero(e(third) * e(fifth) - e(third + fifth)) is False
+    assert verify._nonzero(e(third) / (e(third) + e(fifth)) - 1 / (1 + e(fifth - third))) is False
+    # a true difference of 10^-30 sits between the thresholds: sympy.N decides, and it is nonzero
+    assert verify._nonzero(e(third + sympy.Rational(1, 10**30)) - e(third)) is True
+    assert verify._nonzero(e(third) - e(fifth)) is True
+    # large terms cancelling exactly: 60 digits of e^200 leave a residue of about 10^27, 120 digits
+    # a different one: the two disagree, so sympy.N decides, and it is zero
+    big = e(200) * (e(third) + 1) - e(200 + third) - e(200)
+    assert abs(verify._fixed_precision(big, 60)) > 1 and verify._nonzero(big) is False
+    assert verify._nonzero(big + sympy.Rational(1, 10**10)) is True

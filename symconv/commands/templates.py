@@ -1,6 +1,8 @@
 """``symconv templates export DIR``: copy the built-in templates out to start from.
 
-Copies every ``*.j2`` of the built-in templates into ``DIR`` (created if needed). Files already in
+Copies every built-in template that ``derive --templates DIR`` and ``check --templates DIR`` look up
+(``*.j2`` and the figures' ``figures/*.j2``, folders kept) into ``DIR`` (created if needed). The
+general proof's and the HTML page's templates are not overridable and are not copied. Files already in
 ``DIR`` are left alone unless ``--force``; an existing file raises
 :class:`~symconv.errors.SpecError` (exit 2) naming it. Use the folder with
 ``symconv derive --templates DIR``; a template there may ``extends "builtin/NAME"`` to reuse the
@@ -13,6 +15,9 @@ import argparse
 from pathlib import Path
 
 from ..errors import SpecError
+
+FIGURES = "figures"
+"""The sub-folder of the figures' templates (``figures/figure.svg.j2``, ``figures/figure.tex.j2``)."""
 
 
 def add_parser(sub) -> None:
@@ -33,8 +38,9 @@ def export(folder: str | Path, force: bool = False) -> list[Path]:
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
         raise SpecError("DIR", f"{folder} exists and is not a folder")
-    sources = sorted(builtin_template_dir().glob("*.j2"))
-    targets = [folder / src.name for src in sources]
+    root = builtin_template_dir()
+    sources = sorted([*root.glob("*.j2"), *root.glob(f"{FIGURES}/*.j2")])
+    targets = [folder / src.relative_to(root) for src in sources]
     if not force:
         for t in targets:
             if t.exists():

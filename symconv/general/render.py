@@ -24,7 +24,7 @@ from pathlib import Path
 import jinja2
 import sympy as sp
 
-from ..identities import OPERATOR_NOTATION
+from ..identities import operator_notation
 from ..notation import escape_latex_text
 from .algebra import Diff, Div, Eq, Range, Tensor, Term, TermSum
 from .derivations import SIZES, GeneralProof, i, j, q
@@ -82,7 +82,7 @@ class Printer:
     # ---- atoms
     def tname(self, name: str) -> str:
         """The printed name of a tensor; the operators (``wrot``, ``full``, ``crop``) by the names
-        the per-network documents give them (:data:`symconv.identities.OPERATOR_NOTATION`)."""
+        the per-network documents give them (:func:`symconv.identities.operator_notation`)."""
         if name in OPERATORS:
             return self.operator(name, None)
         return self.nt["tensors"][name]
@@ -316,7 +316,7 @@ DEF_ORDER = ["z", "xp", "dhat", "d0", "wrot", "full", "crop", "zt"]
 
 
 GENERAL_OPERATORS = ("pad", "zero_insert", "correlate", "full", "rot180", "crop")
-"""The operations of :data:`symconv.identities.OPERATOR_NOTATION` the general proof uses (its
+"""The operations of :func:`symconv.identities.operator_notation` the general proof uses (its
 tilde, hat, star, full cross-correlation, rot180 and crop are those of the per-network documents)."""
 
 
@@ -352,9 +352,10 @@ def notation_rows(pr: Printer) -> list[dict]:
         (rf"{S_['C_in']}, {S_['C_out']}", "input and output channels", ""),
         (rf"{S_['H_out']}, {S_['W_out']}", "output height and width (free symbols: no step uses the output-size formula)", ""),
     ]
-    rows += [OPERATOR_NOTATION[k] for k in GENERAL_OPERATORS]
+    operators = operator_notation(S_["k_h"], S_["k_w"])
+    rows += [operators[k] for k in GENERAL_OPERATORS]
     rows += [
-        (r"\bigl[P\bigr]", "Iverson bracket: 1 when the statement P holds, else 0", ""),
+        (r"\bigl[\varphi\bigr]", "Iverson bracket: 1 when the statement in the brackets holds, else 0", ""),
         (r"\bigl[a \mid e\bigr]", "1 when a divides e, else 0", ""),
         (r"T, S, Z, F, B_T", "in the rules: tensors, an intermediate tensor, factors, the body of a definition of T", ""),
         (r"\ell, h, \sigma", "in the rules: lower and upper summation bounds, a sign (+1 or -1)", ""),

@@ -11,7 +11,7 @@ from urllib.parse import quote
 import sympy
 
 from ..derivation import Derivation, ElementProof, TensorProof, shown_indices
-from ..figures import Skipped, element_figure, network_figure
+from ..figures import Skipped, element_figures, network_figure
 from ..latex import split_rows
 from ..layers import kind_of
 from ..notation import PARAMETER_ROLES
@@ -166,7 +166,8 @@ def _element(pr: Printer, e: ElementProof) -> ElementContext:
             list(pairs), lambda ab: tp.product2(ab[0], 1 if ab[1] is None else ab[1]), written, HEAD_TERMS),
             "certificate": _cert_text(cert), "ok": cert.equal}
 
-    inline = rf"\partial {pr.namer.latex_letter('cost')} / \partial {pr(e.wrt)}"
+    def inline() -> str:
+        return rf"\partial {tp.cost} / \partial {tp.text(wrt)[0]}"
 
     def numeric():
         if pr.numeric is None:
@@ -176,29 +177,30 @@ def _element(pr: Printer, e: ElementProof) -> ElementContext:
 
     def compact():
         n = context["numeric"]
-        return ([{"lhs": inline, "rows": context["sum"] if e.terms else ["0"]}]
+        return ([{"lhs": context["grad_inline"], "rows": context["sum"] if e.terms else ["0"]}]
                 + ([{"lhs": "", "rows": n["numbers"]}, n["value"]] if n is not None else []))
 
     context = ElementContext({
-        "wrt": pr(e.wrt),
-        "name": e.wrt.name,
-        "grad": pr.grad(e.wrt),
-        "grad_inline": inline,
+        "name": wrt.name,
         "written": written,
         "count": len(terms),
         "touches_omitted": len(terms) - len(shown_touches),
-        "full": _cert_text(e.full) if e.full is not None else None,
-        "zero": not e.terms,
-        "worked": e.wrt in pr.worked,  # one fully worked element per kind (:func:`worked_elements`)
-        **_figure(pr.figures.get(e.wrt), pr.d.network.spec.name),
-    }, {
+        "zero": not terms,
+        "worked": wrt in pr.worked,  # one fully worked element per kind (:func:`worked_elements`)
+        **_figure(pr.figures.get(wrt), pr.d.network.spec.name),
+    }, {  # a --full document builds each element's context three times (the template's passes)
+        "wrt": lambda: tp.text(wrt)[0],
+        "grad": lambda: tp.grad(wrt)[0],
+        "grad_inline": inline,
+        "full": lambda: _cert_text(e.full) if e.full is not None else None,
         "chain": chain,
         "touches": touches,
         "sum": products,
         "named": lambda: readable_rows(pr, e.named),
         "closed": closed,
         "numeric": numeric,
-        "result": lambda: {"lhs": inline, "rows": context["named"] or (context["sum"] if e.terms else ["0"])},
+        "result": lambda: {"lhs": context["grad_inline"],
+                           "rows": context["named"] or (context["sum"] if e.terms else ["0"])},
         "compact": compact,
     })
     return context
@@ -214,10 +216,15 @@ def _figure(fig, name: str) -> dict:
     return {"figure": fig, "figure_path": quote(figure_path(name, fig.id)), "figure_skipped": ""}
 
 
+def figure_folder(name: str) -> str:
+    """The folder of the SVG figures of the document ``name``, relative to its folder (``NAME.figures``)."""
+    return f"{name}.figures"
+
+
 def figure_path(name: str, figure_id: str) -> str:
     """The SVG file of figure ``figure_id`` of the document ``name``, relative to its folder
     (``NAME.figures/ID.svg``)."""
-    return f"{name}.figures/{figure_id}.svg"
+    return f"{figure_folder(name)}/{figure_id}.svg"
 
 
 _PARAMETER_ROLES = frozenset(PARAMETER_ROLES)
@@ -355,15 +362,40 @@ def _cost_equation(pr: Printer, d) -> list[dict]:
             rows = [pr.st.cross_entropy_general(n)]
         numbers = pr.rows(cost.expr, pr.np) if pr.numeric is not None and written else None
     else:
-        summand = lambda oy: pr.st.cost_summand(oy[0], oy[1], n)
-        rows = listed_rows(pairs, lambda oy: pr(summand(oy)), written)
-        numbers = listed_rows(pairs, lambda oy: pr.np.doprint(summand(oy)), written) if pr.numeric is not None else None
+        summand = _summands(pr, n)
+        rows = listed_rows(pairs, lambda oy: summand(pr.p, oy), written)
+        numbers = listed_rows(pairs, lambda oy: summand(pr.np, oy), written) if pr.numeric is not None else None
     eqs = [{"lhs": pr(cost.target), "rows": rows}]
     if pr.numeric is not None:
         if numbers is not None:
             eqs.append({"lhs": "", "rows": numbers})
         eqs.append(value_equation(pr.numeric.value[cost.target]))
     return eqs
+
+
+def _summands(pr: Printer, n: int):
+    """``show(printer, (o, y))``: the cost's summand of output ``o`` and target ``y`` (of ``n``
+    outputs) printed. A squared-error summand is built once on placeholders and printed with
+    them standing for ``(o, y)`` (building a sympy summand per output took ~200 µs); the first
+    pair each printer shows is compared with its summand built directly, and a difference
+    (never seen) falls back to building every one."""
+    def direct(p, oy) -> str:
+        return p.doprint(pr.st.cost_summand(oy[0], oy[1], n))
+
+    found = pr.st.cost_summand_template(n)
+    if found is None:
+        return direct
+    template, (o_, y_) = found
+    same: dict = {}  # id(printer) -> whether the template prints as the direct summand
+
+    def show(p, oy) -> str:
+        text = p.instance(template, {o_: oy[0], y_: oy[1]})
+        ok = same.get(id(p))
+        if ok is None:
+            ok = same[id(p)] = text == direct(p, oy)
+        return text if ok else direct(p, oy)
+
+    return show
 
 
 UNREAD_LISTED = 6  # unread elements listed by name up to this count; more: the first two, ..., the last
@@ -479,7 +511,7 @@ def build_context(d: Derivation, numeric=None, claims=()) -> dict:
     tensors = [t for layer in layers for t in layer["tensors"]] + [input_tensor]
     proofs = [t for lp in d.layers for t in lp.tensors] + [d.input_proof]
     pr.worked = worked_elements(proofs, tensors, d)
-    pr.figures = {e.wrt: element_figure(net, e) for t in proofs for e in t.elements if e.wrt in pr.worked}
+    pr.figures = element_figures(net, [e for t in proofs for e in t.elements if e.wrt in pr.worked])
     network_fig = _figure(network_figure(net), spec.name)
     ind = d.independent
     sections = ["result"] + (["claims"] if claims else []) + ["notation", "network", "forward", "errors",

@@ -12,7 +12,7 @@ from pathlib import Path
 import jinja2
 
 from ..notation import escape_latex_text, escape_markdown_text
-from .layout import display_blocks, formula_equations, math_blocks, paired
+from .layout import display_blocks, formula_equations, math_blocks, paired, table_rows
 
 
 def builtin_template_dir() -> Path:
@@ -60,4 +60,5 @@ def _environment(fmt: str, user_dirs: tuple[str, ...]) -> jinja2.Environment:
     env.filters["displayblocks"] = display_blocks
     env.filters["paired"] = paired
     env.filters["equations"] = formula_equations
+    env.filters["table_rows"] = table_rows
     return env

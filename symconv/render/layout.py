@@ -4,7 +4,7 @@ Equations are ``{"lhs", "rows", "rel"?}`` dicts of printed LaTeX."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from ..latex import ROW_WIDTH, visible_len
 
@@ -61,6 +61,15 @@ def display_blocks(equations: Sequence[dict], limit: int = MD_BLOCK_LIMIT) -> li
         if len(line) <= limit:
             return [{"aligned": False, "lines": [line]}]
     return [{"aligned": True, "lines": block} for block in math_blocks(equations, limit)]
+
+
+
+def table_rows(rows: Iterable[Sequence[str]], start: str, sep: str, end: str) -> str:
+    """The rows of a table as one text, each row's cells between the template's delimiters
+    (``start``, ``sep`` between cells, ``end``), one row a line, no newline after the last (the
+    template's own ends it). A receptive-field table of a ``--full`` document has a row per
+    chain-rule term: a loop in the template costs several microseconds a row."""
+    return "\n".join(start + sep.join(row) + end for row in rows)
 
 
 COLUMN_GAP = 6  # visible characters between the columns of a paired display

@@ -97,7 +97,14 @@ class TermPrinter:
 
     def product(self, factors: Sequence) -> tuple[str, int]:
         """:func:`~symconv.latex.product_latex` of ``factors`` and its visible width."""
-        fs = [f for f in map(self._factor_of, factors) if f is not None]
+        cache = self._factor
+        fs = []
+        for x in factors:
+            f = cache.get(id(x), False)
+            if f is False:
+                f = self._factor_of(x)
+            if f is not None:
+                fs.append(f)
         if not fs:
             return "1", 1
         if len(fs) == 1:

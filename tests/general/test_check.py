@@ -1,7 +1,5 @@
 """The --check N link to concrete sizes."""
 
-import time
-
 import pytest
 
 from symconv.general import CheckReport, check_general
@@ -9,14 +7,11 @@ from symconv.general.check import make_configs, remainder_nonzero
 
 
 def test_check_passes_on_20_configurations():
-    t0 = time.process_time()
     rep = check_general(20, seed=0)
-    elapsed = time.process_time() - t0
     assert isinstance(rep, CheckReport)
     assert rep.passed, rep.failures[:3]
     assert rep.failures == []
     assert rep.n_configs == 20
-    assert elapsed < 120
     cfs = rep.configs
     assert {c["s"] for c in cfs} == {1, 2, 3}
     assert {c["d"] for c in cfs} == {1, 2}
