@@ -26,6 +26,7 @@ row. A grid above :data:`MAX_SIDE` cells a side is not drawn: the figure is skip
 from __future__ import annotations
 
 import unicodedata
+from operator import attrgetter
 from typing import NamedTuple
 
 import sympy
@@ -134,6 +135,7 @@ class _Geometry:
         self.namer = net.table.namer
         self.spatial = 2 if len(net.spec.input_shape) == 3 else 1
         self.tensor_of: dict = {}
+        self._cells: dict = {}  # (id(tensor), lead) -> plain cells of that slice, see _plain_cells
         tensors = [net.input]
         for layer in net.layers:
             if kind_of(layer).reshape_only:
@@ -183,19 +185,32 @@ class _Geometry:
         return ", ".join(parts)
 
     def grid(self, t, lead: tuple, x: int, on=(), notes=None) -> Grid:
-        notes = notes or {}
         rows = t.shape[-2] if self.spatial == 2 else 1
         cols = t.shape[-1]
-        cells = []
-        for r in range(rows):
-            for c in range(cols):
-                s = t.at(*lead, r, c) if self.spatial == 2 else t.at(*lead, c)
-                note = notes.get(s)
-                cells.append(Cell(r, c, s.name, self.sub(s), s in on,
-                                  self.note(note) if note is not None else None,
-                                  self.table.info[note].latex if note is not None else ""))
+        plain, position = self._plain_cells(t, lead, rows, cols)
+        cells = list(plain)
+        for s in on:  # the few highlighted and noted cells, found by their symbol
+            k = position.get(s)
+            if k is not None:
+                cells[k] = cells[k]._replace(on=True)
+        for s, note in (notes or {}).items():
+            k = position.get(s)
+            if k is not None:
+                cells[k] = cells[k]._replace(note=self.note(note), note_latex=self.table.info[note].latex)
         title, title_latex = self.title(t)
         return Grid(title, title_latex, self.where(t, lead), t.role, x, 0.0, rows, cols, tuple(cells))
+
+    def _plain_cells(self, t, lead: tuple, rows: int, cols: int) -> tuple[list[Cell], dict]:
+        """The cells of one slice, none highlighted, and ``{symbol: position}``, made once per
+        slice (a ``--full`` document draws the same grids in hundreds of figures)."""
+        key = (id(t), lead)
+        got = self._cells.get(key)
+        if got is None:
+            start = t.flat_index(lead + ((0, 0) if self.spatial == 2 else (0,)))
+            symbols = t.symbols[start:start + rows * cols]
+            plain = [Cell(k // cols, k % cols, s.name, self.sub(s), False, None, "") for k, s in enumerate(symbols)]
+            got = self._cells[key] = (plain, {s: k for k, s in enumerate(symbols)})
+        return got
 
     def note(self, w) -> Label:
         """A kernel tap as a cell note: its letter and index (the kernel grid's title names the
@@ -252,11 +267,17 @@ def _arrows_at_middle(arrows, height) -> list[Arrow]:
 
 
 def _chars(grids) -> int:
+    """The widest cell text (an index, or a note's letter and index) in characters, at least 1."""
     n = 1
     for g in grids:
-        for c in g.cells:
-            n = max(n, len(c.sub), len(c.note.sub) + len(c.note.letter) if c.note else 0)
+        n = max(n, max(map(len, map(_SUB, g.cells)), default=0))
+        for note in filter(None, map(_NOTE, g.cells)):
+            n = max(n, len(note.sub) + len(note.letter))
     return n
+
+
+_SUB = attrgetter("sub")
+_NOTE = attrgetter("note")
 
 
 def element_figure(net, e) -> Figure | Skipped | None:
