@@ -91,9 +91,11 @@ def verdict_context(verdict: Verdict, rows: bool = True) -> dict:
             if cmp.values else "",
             "truth_value": latex_of(model, cmp.values[1]) if cmp.values else "",
             "diagnoses": [
-                {"kind": d.kind, "title": d.title, "label": d.label, "form": latex_of(model, d.form),
-                 "form_rows": rows_of(d.form)}
+                {"kind": d.kind, "title": d.title, "label": d.label, "form": latex_of(model, shown_form),
+                 "form_rows": rows_of(shown_form)}
                 for d in step.diagnoses
+                # a form too large to print readably: the claim as written, which equals it (proven)
+                for shown_form in [d.form if tree_size(d.form) <= DISPLAY_SIZE_LIMIT else step.side.expr]
             ],
             "latex_rows": rows_of(step.side.expr),
             "named_rows": rows_of(shown_named),

@@ -11,7 +11,17 @@ import sympy
 from ..claims import Claim, Side, leaf_size, parse_claim, to_leaf
 from ..dual import TRANSCENDENTAL, functions_in
 from ..size import COMPARE_SIZE_LIMIT, NAMED_COMPARE_LIMIT, form_budget
-from ..verify import Comparison, _evaluator, compare, compare_through, symbols_of, value_through
+from ..verify import (
+    EXPAND_LIMIT,
+    Comparison,
+    Through,
+    _evaluator,
+    compare,
+    compare_through,
+    symbols_of,
+    tree_size,
+    value_through,
+)
 from .mistakes import MISTAKES, judged_through, leaf_of, mistaken_forms, through_of, to_named
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -124,7 +134,7 @@ def diagnose(model: Model, wrt: sympy.Symbol, side_leaf: sympy.Expr | None,
     for form in mistaken_forms(model, wrt):
         cmp = None
         if named is not None and form.gradients is None:
-            cmp = compare(named, form.named, shrink=False)
+            cmp = _compare_named(named, form.named, shrink=False)
             if not (cmp.equal and cmp.method != "numeric"):
                 cmp = None
         if cmp is None and side_leaf is not None:
@@ -133,8 +143,27 @@ def diagnose(model: Model, wrt: sympy.Symbol, side_leaf: sympy.Expr | None,
             cmp = compare_through(named, form.named, through,
                                   through if form.gradients is None else through_of(form.gradients), shrink=False)
         if cmp.equal and cmp.method != "numeric":
-            found.append(Diagnosis(form.kind, MISTAKES[form.kind], form.label, tidy(form.named)))
+            small = tree_size(form.named) <= EXPAND_LIMIT  # else factor_terms alone takes minutes
+            found.append(Diagnosis(form.kind, MISTAKES[form.kind], form.label,
+                                   tidy(form.named) if small else form.named))
     return tuple(found)
+
+
+_INDEPENDENT = Through(())
+"""No definitions: every named intermediate an independent unknown."""
+
+
+def _compare_named(a: sympy.Expr, b: sympy.Expr, shrink: bool = True) -> Comparison:
+    """``a == b`` with the named intermediates (o, z, δ substituted) as independent symbols:
+    :func:`~symconv.verify.compare` (an exact expansion where small), or for large forms (a ResNet
+    block's, millions of tree nodes) at points by :func:`~symconv.verify.compare_through` with no
+    definitions, which evaluates each shared subtree once."""
+    if tree_size(a) + tree_size(b) <= EXPAND_LIMIT:
+        return compare(a, b, shrink=shrink)
+    try:
+        return compare_through(a, b, _INDEPENDENT, shrink=shrink)
+    except NotImplementedError:
+        return compare(a, b, shrink=shrink)
 
 
 def _intermediate_values(model: Model, exprs, point: dict, through: bool = False) -> tuple:
@@ -208,7 +237,7 @@ def check_claim(model: Model, claim: Claim | str) -> Verdict:
         # (not a claim with exp, log, tanh judged through the definitions: its named form is its
         # leaf form, which sympy would evaluate exactly at every point tried)
         if not (through and functions_in(named) & TRANSCENDENTAL):
-            cmp = compare(named, truth_named)
+            cmp = _compare_named(named, truth_named)
             if cmp.equal:  # under one-hot targets the named gradient itself (p - y) uses the assumption
                 steps.append(Step(side, _assumed(model, cmp), named))
                 continue
@@ -230,8 +259,10 @@ def check_claim(model: Model, claim: Claim | str) -> Verdict:
         if cmp.equal:
             steps.append(Step(side, cmp, named))
             continue
-        difference = tidy(sympy.expand(named - truth_named))
-        rows, more = term_rows(named, truth_named)
+        difference, rows, more = None, (), 0
+        if tree_size(named) + tree_size(truth_named) <= EXPAND_LIMIT:  # else minutes to expand, unreadable
+            difference = tidy(sympy.expand(named - truth_named))
+            rows, more = term_rows(named, truth_named)
         steps.append(Step(
             side, cmp, named, difference, rows, more, diagnose(model, wrt, side_leaf, named),
             _intermediate_values(model, (named, truth_named), cmp.point, through),
