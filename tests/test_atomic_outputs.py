@@ -115,9 +115,13 @@ def test_a_signal_during_the_tex_build_leaves_nothing(tmp_path, sig, status, wor
     tmp, out = tmp_path / "tmp", tmp_path / "out"
     tmp.mkdir()
     env = dict(os.environ, TMPDIR=str(tmp))
+    # a shell without job control starts background jobs with SIGINT ignored, and symconv rightly
+    # keeps an ignored SIGINT ignored (Python installs no KeyboardInterrupt handler then): the child gets
+    # the disposition a terminal's Ctrl-C meets
     proc = subprocess.Popen([sys.executable, "-m", "symconv", "derive", "--example", "seed", "--out", str(out),
                              "--format", "md,tex,pdf"],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         deadline = time.monotonic() + 120
         while not any(tmp.glob("symconv-tex-*")):
