@@ -213,7 +213,7 @@ class _Harness:
     def catalogue_forms(self, truth: dict) -> dict:
         """{(kind, label): {tensor: values}} from the mistake catalogue (elements a mistake does
         not change keep the exact value)."""
-        from .check.mistakes import MISTAKES, mistaken_forms
+        from .check.mistakes import MISTAKES, leaf_of, mistaken_forms
 
         found: dict = {}
         for name, t in self.tensors.items():
@@ -223,7 +223,7 @@ class _Harness:
                 for form in mistaken_forms(self.model, s):
                     key = (form.kind, MISTAKES[form.kind], form.label.split(" in layer")[0])
                     vec = found.setdefault(key, {n: list(v) for n, v in truth.items()})
-                    vec[name][k] = _value(form.leaf, self.point)
+                    vec[name][k] = _value(leaf_of(self.model, form), self.point)
         return found
 
 
