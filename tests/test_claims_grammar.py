@@ -20,24 +20,6 @@ from symconv.commands.formula import FORMATS, FORMS, formula
 from symconv.errors import SpecError
 
 
-@pytest.fixture(autouse=True)
-def _closed_forms_once(monkeypatch):
-    """``formula`` recomputes the closed forms of the whole network per call; compute them once
-    per network here (LeNet-5 has 77 332 elements)."""
-    import symconv.derivation as derivation
-
-    original = derivation.closed_forms_by_symbol
-    memo: dict = {}
-
-    def once(network, ctx):
-        key = (id(network), ctx.flip)
-        if key not in memo:
-            memo[key] = (network, original(network, ctx))
-        return memo[key][1]
-
-    monkeypatch.setattr(derivation, "closed_forms_by_symbol", once)
-
-
 def _round_trip(model, s, form, fmt):
     out = formula(model, s.name, form, fmt)
     claim = parse_claim(model, out)

@@ -58,24 +58,6 @@ MINIATURES = {"lenet5": {
 """Examples too large to round-trip in the suite's time, as networks of the same layers."""
 
 
-@pytest.fixture(autouse=True)
-def _closed_forms_once(monkeypatch):
-    """``formula`` recomputes the closed forms of the whole network per call; compute them once
-    per network here."""
-    import symconv.derivation as derivation
-
-    original = derivation.closed_forms_by_symbol
-    memo: dict = {}
-
-    def once(network, ctx):
-        key = (id(network), ctx.flip)
-        if key not in memo:
-            memo[key] = (network, original(network, ctx))
-        return memo[key][1]
-
-    monkeypatch.setattr(derivation, "closed_forms_by_symbol", once)
-
-
 def cases(model, name: str) -> list[tuple]:
     """(symbol, form) pairs to round-trip (see the module docstring)."""
     table = model.network.table
