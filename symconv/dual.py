@@ -392,3 +392,31 @@ def functions_in(expr, seen: set | None = None) -> set[str]:
             found.add("sqrt")
         stack.extend(e.args)
     return found
+
+
+def poly_degree(expr, degree_of, memo: dict | None = None) -> int:
+    """Total degree of the polynomial ``expr`` in its symbols, a symbol ``s`` counting
+    ``degree_of(s)`` (an intermediate: the degree of its definition) and a rational 0: sums take
+    the largest, products add, non-negative integer powers multiply. ``memo`` (per call when
+    None) keeps each subexpression's degree, shared subtrees are counted once. Raises
+    :class:`NotExact` for anything else (a function, a root, a negative power, a float)."""
+    memo = {} if memo is None else memo
+    if expr.is_Symbol:
+        return degree_of(expr)
+    if expr.is_Number:
+        if not expr.is_Rational:
+            raise NotExact(f"{expr} is not rational")
+        return 0
+    got = memo.get(expr)
+    if got is not None:
+        return got
+    if expr.is_Add:
+        d = max(poly_degree(x, degree_of, memo) for x in expr.args)
+    elif expr.is_Mul:
+        d = sum(poly_degree(x, degree_of, memo) for x in expr.args)
+    elif expr.is_Pow and expr.exp.is_Integer and expr.exp >= 0:
+        d = int(expr.exp) * poly_degree(expr.base, degree_of, memo)
+    else:
+        raise NotExact(f"{expr} is not a polynomial")
+    memo[expr] = d
+    return d

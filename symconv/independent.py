@@ -60,7 +60,7 @@ from operator import is_not, itemgetter, lshift, sub
 import sympy
 
 from .costs import one_hot_blocks
-from .dual import PIECEWISE, TRANSCENDENTAL, Evaluator, Exact, Fixed, Kink, NotExact, dot, functions_in
+from .dual import PIECEWISE, TRANSCENDENTAL, Evaluator, Exact, Fixed, Kink, dot, functions_in, poly_degree
 from .gcpause import gc_paused
 from .layers import kind_of
 from .notation import LEAF_ROLES, ROLE
@@ -563,9 +563,9 @@ def _degree(plan: _Plan) -> int:
             d = max(d, max(map(get, pids), default=0), 1 if bias is not None else 0)
         elif step[0] == "sum":
             _, target, template, holders, rows = step
-            d = max((_poly_degree(template, dict(zip(holders, map(get, row)))) for row in rows), default=0)
+            d = max((poly_degree(template, _by_id(dict(zip(holders, map(get, row))))) for row in rows), default=0)
         else:
-            target, d = step[1], _poly_degree(step[2], deg)
+            target, d = step[1], poly_degree(step[2], _by_id(deg))
         deg[target] = max(d, 1)
     cost = deg[id(plan.cost)]
     gdeg = {id(sympy.S.One): 0}
@@ -573,7 +573,7 @@ def _degree(plan: _Plan) -> int:
         gdeg[k] = 0
         deg[k] = 0
     for k, expr in plan.compound.items():
-        deg[k] = _poly_degree(expr, deg)
+        deg[k] = poly_degree(expr, _by_id(deg))
     top = 0
     for sid, ups, partials, names, _ in plan.reverse:
         g = max(map(lambda u, p: gdeg.get(u, 0) + deg.get(p, 1), ups, partials), default=0)
@@ -583,18 +583,9 @@ def _degree(plan: _Plan) -> int:
     return 1 + max(cost, top)
 
 
-def _poly_degree(expr, deg: dict) -> int:
-    if expr.is_Symbol:
-        return deg.get(id(expr), 1)
-    if expr.is_Number:
-        return 0
-    if expr.is_Add:
-        return max(_poly_degree(x, deg) for x in expr.args)
-    if expr.is_Mul:
-        return sum(_poly_degree(x, deg) for x in expr.args)
-    if expr.is_Pow and expr.exp.is_Integer and expr.exp >= 0:
-        return int(expr.exp) * _poly_degree(expr.base, deg)
-    raise NotExact(f"{expr} is not a polynomial")
+def _by_id(deg: dict):
+    """:func:`~symconv.dual.poly_degree`'s ``degree_of`` for degrees kept by symbol id (1 when absent)."""
+    return lambda s: deg.get(id(s), 1)
 
 
 def _one_hot_blocks(forward) -> list[tuple]:

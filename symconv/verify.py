@@ -36,7 +36,7 @@ from operator import add, is_, itemgetter, mul
 import mpmath
 import sympy
 
-from .dual import Fixed
+from .dual import Fixed, NotExact, poly_degree
 
 CERTIFY_EXPAND_LIMIT = 4000  # certify_equal: sympy.count_ops(a − b) above which random evaluation is used
 EXPAND_LIMIT = 20_000  # compare: tree nodes of a − b above which random evaluation is used
@@ -730,14 +730,18 @@ class _Sides:
         try:
             ds = []
             for expr, through, targets in self.sides:
-                deg: dict = {}
+                deg: dict = {}  # intermediates' degrees; a leaf's is 1
+
+                def degree_of(s, deg=deg):
+                    return deg.get(s, 1)
+
                 for y, e in self.assumed:
-                    deg[y] = _strict_degree(e, deg)
+                    deg[y] = poly_degree(e, degree_of)
                 for t in targets:
-                    deg[t] = _strict_degree(through.expr(t), deg)
-                ds.append(_strict_degree(expr, deg))
+                    deg[t] = poly_degree(through.expr(t), degree_of)
+                ds.append(poly_degree(expr, degree_of))
             return max(ds)
-        except NotImplementedError:
+        except NotExact:
             return None
 
     def values(self, point: dict):
@@ -788,31 +792,6 @@ class _Sides:
         if self.exact:
             return sympy.Rational(v.numerator, v.denominator) if not isinstance(v, int) else sympy.Integer(v)
         return sympy.Float(self.arith.text(v), 15)
-
-
-def _strict_degree(expr, deg: dict, memo: dict | None = None) -> int:
-    """Total degree of a polynomial expression (symbols of degree ``deg[s]``, else 1); raises
-    NotImplementedError for anything that is not a polynomial."""
-    memo = {} if memo is None else memo
-    if expr.is_Symbol:
-        return deg.get(expr, 1)
-    if expr.is_Number:
-        if not expr.is_Rational:
-            raise NotImplementedError
-        return 0
-    got = memo.get(expr)
-    if got is not None:
-        return got
-    if expr.is_Add:
-        d = max(_strict_degree(x, deg, memo) for x in expr.args)
-    elif expr.is_Mul:
-        d = sum(_strict_degree(x, deg, memo) for x in expr.args)
-    elif expr.is_Pow and expr.exp.is_Integer and expr.exp >= 0:
-        d = int(expr.exp) * _strict_degree(expr.base, deg, memo)
-    else:
-        raise NotImplementedError
-    memo[expr] = d
-    return d
 
 
 def compare_through(claim: sympy.Expr, truth: sympy.Expr, through: Through, truth_through: Through | None = None,

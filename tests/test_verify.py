@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hypothesis
+import pytest
 import hypothesis.strategies as st
 import sympy
 
@@ -124,3 +125,17 @@ def test_numeric_step_decides_exact_zeros_and_tiny_differences():
     big = e(200) * (e(third) + 1) - e(200 + third) - e(200)
     assert abs(verify._fixed_precision(big, 60)) > 1 and verify._nonzero(big) is False
     assert verify._nonzero(big + sympy.Rational(1, 10**10)) is True
+
+
+def test_poly_degree_counts_through_given_degrees_and_refuses_non_polynomials():
+    from symconv.dual import NotExact, poly_degree
+
+    x, y, o = sympy.symbols("x y o")
+    deg = {o: 3}  # an intermediate of degree 3 in the leaves
+    degree_of = lambda s: deg.get(s, 1)  # noqa: E731
+    assert poly_degree(2 * x**2 * y + o - sympy.Rational(1, 3), degree_of) == 3
+    assert poly_degree(o**2 * x, degree_of) == 7
+    assert poly_degree(sympy.Integer(5), degree_of) == 0
+    for bad in (sympy.exp(x), x**-1, sympy.sqrt(x), sympy.Float(0.5) * x):
+        with pytest.raises(NotExact):
+            poly_degree(bad, degree_of)
