@@ -373,7 +373,7 @@ def _nonzero(v: sympy.Expr) -> bool | None:
     threshold) is left to ``sympy.N``, which tracks its own error."""
     if v.is_Rational:
         return v != 0
-    low, high = _fixed_precision(v, NUMERIC_DIGITS), _fixed_precision(v, 2 * NUMERIC_DIGITS)
+    low, high = _fixed_precision(v, (NUMERIC_DIGITS, 2 * NUMERIC_DIGITS))
     if low is not None and high is not None:
         if abs(low) < 1e-50 and abs(high) < 1e-50:
             return False
@@ -388,17 +388,23 @@ def _nonzero(v: sympy.Expr) -> bool | None:
     return bool(abs(num) > sympy.Float("1e-40"))
 
 
-def _fixed_precision(v: sympy.Expr, digits: int):
-    """``v`` evaluated by mpmath at ``digits`` significant digits (sympy's ``lambdify`` of the
-    number, which has no symbols), or None when it is not a finite real."""
+def _fixed_precision(v: sympy.Expr, digits: tuple[int, ...]) -> tuple:
+    """``v`` evaluated by mpmath at each of ``digits`` significant digits (sympy's ``lambdify`` of
+    the number, which has no symbols, compiled once), each None when it is not a finite real."""
+    try:
+        f = sympy.lambdify((), v, modules="mpmath")
+    except (TypeError, ValueError, NameError):
+        return (None,) * len(digits)
+    return tuple(_at_precision(f, d) for d in digits)
+
+
+def _at_precision(f, digits: int):
     try:
         with mpmath.workdps(digits):
-            x = sympy.lambdify((), v, modules="mpmath")()
-            if not isinstance(x, mpmath.mpf) or not mpmath.isfinite(x):
-                return None
-            return x
+            x = f()
     except (TypeError, ValueError, ZeroDivisionError, OverflowError, NameError):
         return None
+    return x if isinstance(x, mpmath.mpf) and mpmath.isfinite(x) else None
 
 
 def _differ(va, vb) -> bool:
