@@ -11,6 +11,8 @@ import pytest
 from symconv.cli import main
 from symconv.pdf import tex_command
 
+from .pdffonts import font_types
+
 RIGHT = [
     r"\delta^2 = 2(o^2 - y)",
     r"\frac{\partial C}{\partial w_1^2} = \delta^2 o_1^1",
@@ -90,6 +92,7 @@ def test_twenty_claims_give_one_pdf_with_twenty_verdicts_and_the_summary(tmp_pat
     assert main(["check", "--example", "seed", "--claim-file", str(f), "--format", "pdf", "--out", str(out)]) == 1
     data = out.read_bytes()
     assert data.startswith(b"%PDF")
+    assert set(font_types(out)) == {"Type 1"}  # no bitmap font (templates/preamble.tex.j2)
     if shutil.which("pdftotext") is None:
         pytest.skip("pdftotext is not installed: the PDF was built but its text is not read")
     text = subprocess.run(["pdftotext", "-layout", str(out), "-"], capture_output=True, text=True, check=True).stdout

@@ -14,6 +14,7 @@ import pytest
 from symconv.cli import main
 
 from .conftest import IN_CI
+from .pdffonts import font_types
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "output"
@@ -64,3 +65,14 @@ def test_general_proof_pdfs_are_regenerated_identically(tmp_path, capsys):
     for name in ("general", "general-goodfellow"):
         for fmt in ("md", "tex", "pdf"):
             assert (tmp_path / f"{name}.{fmt}").read_bytes() == (OUTPUT / "general" / f"{name}.{fmt}").read_bytes(), name
+
+
+def test_committed_pdfs_embed_only_type1_fonts():
+    """No bitmap (Type 3) font in any PDF of output/: one would be rasterised by METAFONT on the
+    building machine (LaTeX's TS1 list bullet did that), blurry when zoomed, and its bytes would
+    depend on that machine, so the regenerated PDF differed from the committed one under CI."""
+    pdfs = sorted(OUTPUT.rglob("*.pdf"))
+    assert len(pdfs) == 10
+    for pdf in pdfs:
+        types = font_types(pdf)
+        assert types and set(types) == {"Type 1"}, (pdf.name, types)

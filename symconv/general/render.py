@@ -295,7 +295,8 @@ def _template_dir():
 
 
 def _env(fmt: str) -> jinja2.Environment:
-    loader = jinja2.FileSystemLoader(str(_template_dir()))
+    # the general templates, then templates/ for the preamble every LaTeX document shares
+    loader = jinja2.FileSystemLoader([str(_template_dir()), str(_template_dir().parent)])
     common = dict(loader=loader, undefined=jinja2.StrictUndefined, autoescape=False,
                   keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
     if fmt == "tex":
