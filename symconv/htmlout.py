@@ -100,18 +100,17 @@ def _receptive_field(model) -> dict | None:
 
 
 def _notation(model) -> dict:
-    """The Notation section, as a derivation prints it (:func:`symconv.render.network_notation`:
+    """The Notation section, as a derivation prints it (:func:`symconv.render.document_notation`:
     every letter, decoration and operator the page's formulas use, once), in MathML: ``notation``
     rows ``{"symbol", "meaning", "formula"}``, ``seed_note`` (text pieces and MathML, alternating),
     ``assumption`` (the one-hot assumption, or "")."""
-    from .render import network_notation
+    from .render import document_notation
     from .statements import Statements
 
     st = Statements(model.network)
-    softmax = st.softmax()
     rows = [{"symbol": mathml(r["symbol"], display=False), "meaning": r["meaning"],
              "formula": mathml(r["formula"], display=False) if r["formula"] else ""}
-            for r in network_notation(model.network, st.pc, softmax and {softmax["p"]: softmax["formula"]})]
+            for r in document_notation(st)]
     pieces = (st.seed_note() or "").split("$")  # text, math, text, ...: the note's inline math
     seed_note = [{"text": piece, "math": ""} if k % 2 == 0 else {"text": "", "math": mathml(piece, display=False)}
                  for k, piece in enumerate(pieces) if piece]

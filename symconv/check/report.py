@@ -187,8 +187,8 @@ def render_report(verdicts, fmt: str = "text") -> str:
 def _render_document(verdicts, fmt: str, report: bool) -> str:
     """The md or tex verdict document: the templates ``check.{md,tex}.j2`` on the shared macros
     (``macros.{md,tex}.j2``: display math, the Notation table), with the Notation section of a
-    derivation of the same network (:func:`symconv.render.network_notation`)."""
-    from ..render import network_notation
+    derivation of the same network (:func:`symconv.render.document_notation`)."""
+    from ..render import document_notation
     from ..statements import Statements
 
     contexts = [verdict_context(v) for v in verdicts]
@@ -197,8 +197,7 @@ def _render_document(verdicts, fmt: str, report: bool) -> str:
     first = contexts[0]
     network = verdicts[0].model.network
     statements = Statements(network)
-    softmax = statements.softmax()  # the cost's softmax p, defined as the derivation defines it
     return template.render(verdicts=contexts, report=report, right=right, wrong=len(verdicts) - right,
                            network=first["network"], network_md=first["network_md"],
-                           notation=network_notation(network, statements.pc, softmax and {softmax["p"]: softmax["formula"]}),
+                           notation=document_notation(statements),
                            seed_note=statements.seed_note(), assumption=statements.targets_assumption())

@@ -40,12 +40,12 @@ from .context import build_context
 from .environment import builtin_template_dir, environment
 from .errors import template_failure
 from .layout import equation_lines, formula_equations, math_blocks
-from .legend import network_notation
+from .legend import document_notation, network_notation
 from .rows import expr_rows
 
 __all__ = [
     "build_context", "figure_files", "builtin_template_dir", "environment", "equation_lines", "expr_rows",
-    "formula_equations", "math_blocks", "network_notation", "render", "render_chunks", "template_failure",
+    "document_notation", "formula_equations", "math_blocks", "network_notation", "render", "render_chunks", "template_failure",
 ]
 
 

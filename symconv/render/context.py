@@ -15,7 +15,7 @@ from ..figures import Skipped, element_figures, network_figure
 from ..latex import split_rows
 from ..layers import kind_of
 from ..notation import PARAMETER_ROLES
-from .legend import legend, notation
+from .legend import document_notation, legend
 from .printer import Printer
 from .rows import HEAD_TERMS, TABLE_ROWS, listed_rows, readable_rows, value_equation
 from .terms import sized_rows
@@ -549,7 +549,7 @@ def build_context(d: Derivation, numeric=None, claims=()) -> dict:
         "network_figure": network_fig,
         "figures": [f for f in [network_fig["figure"], *pr.figures.values()] if f is not None and not isinstance(f, Skipped)],
         "legend": legend(pr),
-        "notation": notation(pr),
+        "notation": document_notation(pr.st),
     }
 
 

@@ -45,11 +45,12 @@ def network_legend(network, pc) -> list[tuple[str, str]]:
                                      for row in kind_of(layer).legend(layer, pc)))
 
 
-def notation(pr) -> list[dict]:
-    """:func:`network_notation` of the derivation's network (``pr``: the document's printers),
-    with the cost's softmax p defined by its formula."""
-    softmax = pr.st.softmax()
-    return network_notation(pr.d.network, pr.pc, {softmax["p"]: softmax["formula"]} if softmax else None)
+def document_notation(st) -> list[dict]:
+    """The Notation section of a document about ``st.network`` (``st``: its
+    :class:`~symconv.statements.Statements`): :func:`network_notation` with the cost's softmax p
+    defined by its formula. Derivations, verdict documents and the HTML page all print this one."""
+    softmax = st.softmax()
+    return network_notation(st.network, st.pc, {softmax["p"]: softmax["formula"]} if softmax else None)
 
 
 def network_notation(network, pc, defined: dict | None = None) -> list[dict]:
