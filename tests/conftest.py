@@ -13,6 +13,13 @@ import symconv
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``slow`` run first (in their collected order), the rest after: under
+    pytest-xdist (README's ``-n auto``) a long test collected late would otherwise start when the
+    other workers are nearly done and set the suite's wall time alone."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 def require_tool(name: str) -> None:
     """Skip when an external tool is missing, except under CI (CI=true), where it must exist."""
     if shutil.which(name) is None:

@@ -27,6 +27,7 @@ def model():
     return symconv.load(symconv.example("two_channel_stride2"))
 
 
+@pytest.mark.slow
 def test_show_random_values_and_templates_match_the_command_line(tmp_path, capsys, model):
     folder = tmp_path / "tpl"
     folder.mkdir()

@@ -162,6 +162,7 @@ CASES = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("spec", CASES, ids=[str(k) for k in range(len(CASES))])
 def test_certified_against_sympy_diff(spec):
     assert certify(symconv.load(spec)) > 0

@@ -30,6 +30,7 @@ def _round_trip(model, s, form, fmt):
     return out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["seed", "two_channel_stride2"])
 def test_every_formula_of_every_element_parses_back_in_every_form_and_format(name):
     model = symconv.load(f"example:{name}")

@@ -96,6 +96,7 @@ def test_a_miniature_has_the_layers_of_its_example(name):
     assert spec["cost"] == mini["cost"] and spec.get("convention", "cross-correlation") == "cross-correlation"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", EXAMPLES)
 def test_what_formula_prints_parses_back_and_is_judged_right(name):
     model = symconv.load(MINIATURES[name] if name in MINIATURES else ROOT / "examples" / f"{name}.toml")

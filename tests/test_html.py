@@ -35,6 +35,7 @@ def test_page_is_self_contained_and_deterministic(seed_page):
     assert symconv.load(symconv.example("seed")).render("html") == html
 
 
+@pytest.mark.slow
 def test_every_example_page_renders():
     from pathlib import Path
 

@@ -87,6 +87,7 @@ def test_every_layer_type_with_irrational_values_compiles():
     _assert_clean(tex, "mixed")
 
 
+@pytest.mark.slow
 def test_full_document_of_a_two_layer_16x16_network_builds():
     # --full writes every element of every tensor (6264 product terms, about 3.7 MB of LaTeX with 470
     # TikZ figures); a 196-row receptive-field table breaks across pages, and the build stays within the

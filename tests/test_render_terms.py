@@ -55,6 +55,7 @@ def _elements(d):
     yield from d.input_proof.elements
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(SPECS))
 @pytest.mark.parametrize("full", [False, True])
 def test_element_rows_equal_the_generic_printing(name, full):

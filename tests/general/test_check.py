@@ -6,6 +6,7 @@ from symconv.general import CheckReport, check_general
 from symconv.general.check import make_configs, remainder_nonzero
 
 
+@pytest.mark.slow
 def test_check_passes_on_20_configurations():
     rep = check_general(20, seed=0)
     assert isinstance(rep, CheckReport)
