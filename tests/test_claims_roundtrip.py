@@ -19,12 +19,22 @@ machine):
 * ``lenet5`` (77 332 gradients; loading it and printing one formula takes about a minute here) is
   round-tripped as a miniature with the same layers, settings and cost on an 8×8 input
   (:data:`MINIATURES`; a test checks the layers match), sampled like the other examples.
+
+Every element of every example, in every form and format, is read back by
+:func:`test_every_element_parses_back_to_what_was_printed`: the claim names the same gradient and
+its right-hand side is the expression ``formula`` printed. The suite runs it on the examples of at
+most 110 gradients; ``SYMCONV_ROUNDTRIP=all`` runs it on every example, LeNet-5 at full size
+included (README.md gives the command; most of its time is sympy printing leaf forms).
 """
 
 from __future__ import annotations
 
+import os
+import random
 from collections import defaultdict
 from pathlib import Path
+
+import sympy
 
 import hypothesis.strategies as st
 import pytest
@@ -34,6 +44,7 @@ import symconv
 from symconv.check import check_claim
 from symconv.claims import parse_claim
 from symconv.commands.formula import FORMATS, FORMS, formula
+from symconv.formulas import formula as formula_object
 from symconv.errors import SpecError
 from symconv.size import MAX_CLAIM_CHARS
 
@@ -135,6 +146,65 @@ def test_what_formula_prints_parses_back_and_is_judged_right(name):
     assert judged + refused == len(chosen) * len(FORMATS) and judged > 5 * refused, (judged, refused)
     if name in EVERY_ELEMENT:
         assert len(chosen) == len(model.gradients.by_wrt) * len(FORMS)
+
+
+ROUNDTRIP_ALL = os.environ.get("SYMCONV_ROUNDTRIP") == "all"
+SMALL = 110
+"""Examples with at most this many gradients are read back element by element in every run."""
+
+
+def _example_model(name: str):
+    return symconv.load(ROOT / "examples" / f"{name}.toml", allow_large=True)
+
+
+def _same_value(got, printed) -> bool:
+    """``got`` equals ``printed`` at three random rational points, to 40 of 50 digits: for the
+    trees that differ only where sympy distributed a sign over a sum while reading
+    (``-(o - y)`` read as ``y - o``)."""
+    rng = random.Random(0)
+    symbols = sorted(got.free_symbols | printed.free_symbols, key=str)
+    for _ in range(3):
+        point = {s: sympy.Rational(rng.randint(-30, 30), rng.randint(1, 30)) for s in symbols}
+        a, b = got.xreplace(point).evalf(50), printed.xreplace(point).evalf(50)
+        if not abs(a - b) <= sympy.Float("1e-40", 50) * (1 + abs(b)):
+            return False
+    return True
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_every_element_parses_back_to_what_was_printed(name):
+    """Every element, every form, every format: what ``formula`` prints parses back as a claim
+    about the same gradient whose right-hand side is the printed expression (the same sympy tree,
+    or the same value at random points where reading distributed a sign); a form above a budget
+    is refused with the budget's message (symconv.size: symbol occurrences of a named or leaf
+    form, characters of a claim)."""
+    model = _example_model(name)
+    if len(model.gradients.by_wrt) > SMALL and not ROUNDTRIP_ALL:
+        pytest.skip(f"{len(model.gradients.by_wrt)} gradients: run with SYMCONV_ROUNDTRIP=all")
+    read = refused = 0
+    for s in model.gradients.by_wrt:
+        for form in FORMS:
+            for fmt in FORMATS:
+                try:
+                    printed = formula_object(model, s.name, form, fmt)
+                except SpecError as err:
+                    assert form in ("named", "leaf") and "symbol occurrences (budget 10,000)" in str(err), \
+                        (s.name, form, fmt, str(err))
+                    refused += 1
+                    continue
+                if len(printed) > MAX_CLAIM_CHARS:
+                    with pytest.raises(SpecError, match="characters long"):
+                        parse_claim(model, printed)
+                    refused += 1
+                    continue
+                claim = parse_claim(model, printed)
+                assert claim.wrt == s, (s.name, form, fmt, printed[:200])
+                got = claim.rhs[0].expr
+                assert got == printed.expr or _same_value(got, printed.expr), (s.name, form, fmt, printed[:300])
+                read += 1
+    assert read + refused == len(model.gradients.by_wrt) * len(FORMS) * len(FORMATS)
+    assert read >= refused, (read, refused)
 
 
 @pytest.fixture(scope="module")
