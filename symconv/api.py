@@ -137,7 +137,17 @@ class Model:
             expr = self.gradients.named(s) if form == "named" else self.gradients.leaf(s)
         else:
             raise SpecError("form", f"must be one of {', '.join(FORMS)}; got {form!r}")
-        return sympy.factor_terms(expr) if factor else expr
+        if not factor:
+            return expr
+        if (s, form) not in self._factored:  # factoring a named or leaf form is the costly step
+            self._factored[(s, form)] = sympy.factor_terms(expr)
+        return self._factored[(s, form)]
+
+    @cached_property
+    def _factored(self) -> dict:
+        """Factored gradients already built, by (symbol, form): ``formula`` prints one form in
+        several formats."""
+        return {}
 
     def derivation(self, full: bool = False, show=()):
         """The proof steps (:class:`symconv.derivation.Derivation`).
