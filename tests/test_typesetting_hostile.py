@@ -15,6 +15,7 @@ from symconv.cli import main
 from symconv.spec import ROLES, load_spec
 
 from .conftest import require_tool
+from .pdffonts import font_types
 
 SEED = (Path(__file__).resolve().parents[1] / "examples" / "seed.toml").read_text(encoding="utf-8")
 
@@ -51,6 +52,8 @@ def _build(tmp_path: Path, stem: str, title: str, role: str, letter: str, capsys
         assert err.count("\n") == 1 and not out.exists(), err
     else:
         assert sorted(p.suffix for p in out.iterdir()) == [".pdf", ".tex"]
+        pdf = next(out.glob("*.pdf"))
+        assert set(font_types(pdf)) == {"Type 1"}, (stem, title, letter)  # no bitmap font (preamble.tex.j2)
 
 
 @pytest.mark.pdf
