@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_ci_runs_the_readme_test_command():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    block = re.search(r"Run the tests.*?```sh\n(.*?)\n```", readme, flags=re.S)
+    block = re.search(r"Run the tests.*?```sh\n(.*?)\n```", readme, flags=re.DOTALL)
     assert block, "README.md has no 'Run the tests' command block"
     command = block.group(1).strip()
     assert "python -m pytest" in command and "-n auto" in command

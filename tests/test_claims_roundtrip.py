@@ -34,18 +34,17 @@ import random
 from collections import defaultdict
 from pathlib import Path
 
-import sympy
-
 import hypothesis.strategies as st
 import pytest
+import sympy
 from hypothesis import HealthCheck, given, settings
 
 import symconv
 from symconv.check import check_claim
 from symconv.claims import parse_claim
 from symconv.commands.formula import FORMATS, FORMS, formula
-from symconv.formulas import formula as formula_object
 from symconv.errors import SpecError
+from symconv.formulas import formula as formula_object
 from symconv.size import MAX_CLAIM_CHARS
 
 ROOT = Path(__file__).resolve().parent.parent

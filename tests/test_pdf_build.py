@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-import symconv.pdf as pdf
+from symconv import pdf
 from symconv.pdf import PDFLATEX, build_pdf, rerun_requested, tex_command
 
 
