@@ -107,7 +107,8 @@ def one_hot_values(model, point: dict, drawn=(), option: str = "--values") -> di
 
 
 def load_values(model, path: str | Path) -> dict:
-    """Leaf values from a TOML file (a flat table of name = number)."""
+    """Leaf values from a TOML file: name = number, at the top level or in a ``[values]`` table
+    (as ``check --values`` reads them)."""
     path = Path(path)
     try:
         data = parse_toml(path.read_text(encoding="utf-8"), f"--values {path}")
@@ -119,6 +120,8 @@ def load_values(model, path: str | Path) -> dict:
         raise SpecError("--values", f"{path} cannot be read (permission denied)") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise SpecError("--values", f"{path} is not valid TOML: {exc}".replace("\n", " ")) from None
+    if set(data) == {"values"} and isinstance(data["values"], dict):
+        data = data["values"]  # the [values] table that check --values reads (README)
     return values_from_mapping(model, data)
 
 

@@ -62,3 +62,23 @@ def test_garbage_value_files_give_one_line_and_exit_2(tmp_path_factory, capsys, 
     assert status in (0, 2)
     if status == 2:
         assert captured.err.startswith("symconv: error: --values") and captured.err.count("\n") == 1, captured.err
+
+
+def test_derive_and_check_read_one_values_file_in_either_layout(tmp_path, capsys):
+    """derive --values read name = number at the top level and check --values a [values] table,
+    each refusing the other's layout; both now read both, with the same numbers."""
+    model = symconv.load(symconv.example("seed"))
+    leaves = [s.name for s in model.network.table.info if model.network.table.info[s].role in
+              ("input", "weight", "bias", "target")]
+    lines = "".join(f'{name} = "{k}/7"\n' for k, name in enumerate(leaves, start=1))
+    flat, table = tmp_path / "flat.toml", tmp_path / "table.toml"
+    flat.write_text(lines, encoding="utf-8")
+    table.write_text("[values]\n" + lines, encoding="utf-8")
+    documents = []
+    for f in (flat, table):
+        out = tmp_path / f.stem
+        assert main(["derive", "--example", "seed", "--values", str(f), "--format", "md", "--out", str(out)]) == 0
+        documents.append((out / "seed.md").read_text(encoding="utf-8"))
+        assert main(["check", "--example", "seed", RIGHT, "--values", str(f)]) == 0
+        assert r"at the values: i^{1}_{1} = \frac{1}{7}" in capsys.readouterr().out
+    assert documents[0] == documents[1] and r"\frac{1}{7}" in documents[0]

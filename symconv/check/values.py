@@ -65,7 +65,9 @@ def _number(value, key: str):
 
 
 def read_values(model: Model, path: str) -> dict:
-    """{symbol: exact value} from a values file. Raises :class:`SpecError` naming the key."""
+    """{symbol: exact value} from a values file: a ``[values]`` table of symbol = number, or the
+    numbers at the top level (as ``derive --values`` reads them). Raises :class:`SpecError`
+    naming the key."""
     p = Path(path)
     try:
         data = tomllib.loads(p.read_text(encoding="utf-8"))
@@ -77,6 +79,8 @@ def read_values(model: Model, path: str) -> dict:
         raise SpecError("--values", f"{p}: cannot be read as UTF-8 text ({type(exc).__name__})") from None
     except tomllib.TOMLDecodeError as exc:
         raise SpecError("--values", f"{p} is not valid TOML: {str(exc).splitlines()[0]}") from None
+    if "values" not in data and data:
+        data = {"values": data}  # name = number at the top level, as derive --values reads them
     extra = sorted(set(data) - {"values"})
     if extra:
         raise SpecError("--values", f"unknown table or key {extra[0]!r}; put the numbers in a [values] table")
