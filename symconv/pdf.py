@@ -52,7 +52,7 @@ def tex_command() -> list[str] | None:
     """The build command available here, or None."""
     if shutil.which("latexmk"):
         return ["latexmk", "-pdf", "-interaction=nonstopmode", "-halt-on-error", "-no-shell-escape",
-                "-pdflatex=pdflatex -no-shell-escape -interaction=nonstopmode -halt-on-error %O %S"]
+                "-pdflatex=" + " ".join(PDFLATEX) + " %O %S"]
     if shutil.which("pdflatex"):
         return list(PDFLATEX)
     return None
@@ -135,17 +135,21 @@ def build_pdf(tex: str, jobname: str = "document", timeout: float = 300) -> PdfR
         src = Path(tmp) / f"{jobname}.tex"
         src.write_text(tex, encoding="utf-8")
         log_path = Path(tmp) / f"{jobname}.log"
+
+        def read_log() -> str:
+            return log_path.read_text(encoding="utf-8", errors="replace") if log_path.exists() else ""
+
         returncode = 0
         for _ in range(1 if cmd[0] == "latexmk" else 2):
             returncode = _run(cmd + [src.name], tmp, timeout)
-        log = log_path.read_text(encoding="utf-8", errors="replace") if log_path.exists() else ""
+        log = read_log()
         # latexmk now and then stops one pass early (seen under load: the table of contents' page
         # numbers one off, the PDF's bytes not those of a quiet build); pass again until the log
         # no longer asks for a rerun
         extra = 0
         while returncode == 0 and rerun_requested(log) and extra < MAX_EXTRA_PASSES:
             returncode = _run(PDFLATEX + [src.name], tmp, timeout)
-            log = log_path.read_text(encoding="utf-8", errors="replace") if log_path.exists() else ""
+            log = read_log()
             extra += 1
         errors, overfull = parse_log(log)
         pdf_path = Path(tmp) / f"{jobname}.pdf"
