@@ -144,6 +144,15 @@ class Model:
         return self._factored[(s, form)]
 
     @cached_property
+    def printer(self):
+        """The LaTeX printer of this network's notation (:class:`symconv.latex.NotationPrinter`,
+        max-pool routes named by their output), remembering what it printed: the gradients of one
+        network share most subexpressions."""
+        from .latex import NotationPrinter
+
+        return NotationPrinter(self.network.table, pooled=self.forward.route_outputs(), memo=True)
+
+    @cached_property
     def _factored(self) -> dict:
         """Factored gradients already built, by (symbol, form): ``formula`` prints one form in
         several formats."""
@@ -220,9 +229,6 @@ class Model:
         ``i_{1 1}``; max-pool routes named by their output; ``H`` for Heaviside, ``f'``); terms
         in their stored order. A name (``"w1_1"``, ``"w_1^1"``) prints its symbol. Raises
         :class:`SpecError` naming ``expr`` for anything that is not a sympy expression."""
-        from .functions import route_outputs
-        from .latex import NotationPrinter
-
         if isinstance(expr, str):
             expr = self.symbol(expr, "expr")
         if isinstance(expr, int) and not isinstance(expr, bool):
@@ -231,7 +237,7 @@ class Model:
             expr = sympy.Float(expr)
         if not isinstance(expr, sympy.Basic):
             raise SpecError("expr", f"must be a sympy expression or a symbol name; got {expr!r}")
-        return NotationPrinter(self.network.table, pooled=route_outputs(self.forward.definitions)).doprint(expr)
+        return self.printer.doprint(expr)
 
     def formula(self, target: str, form: str = "closed", fmt: str = "tex", width: Any = "345pt"):
         """:func:`symconv.formula` of this model (one formula as text that displays itself in

@@ -120,8 +120,7 @@ def formula(model, target: str, form: str = "closed", fmt: str = "tex", width: A
 
     Raises :class:`SpecError` naming ``target``, ``form``, ``format`` or ``width``.
     """
-    from .functions import route_outputs
-    from .latex import NotationPrinter, join_terms, product_latex, split_rows, visible_len
+    from .latex import join_terms, product_latex, split_rows, visible_len
     from .render import expr_rows
 
     if not isinstance(form, str) or form not in FORMS:
@@ -143,7 +142,7 @@ def formula(model, target: str, form: str = "closed", fmt: str = "tex", width: A
     if s not in grads.by_wrt:
         raise SpecError("target", f"{name!r} is not a gradient symconv computes (inputs, weights, biases, z and o); "
                                   "no gradient to print")
-    p = NotationPrinter(table, pooled=route_outputs(model.forward.definitions))
+    p = model.printer
     terms = None
     if form == "closed":
         pairs = _closed(model, s)
@@ -161,8 +160,8 @@ def formula(model, target: str, form: str = "closed", fmt: str = "tex", width: A
         expr = model.gradient(s, form=form)  # factored; refused above the size budget
     lhs = gradient_lhs(model, s)
     if fmt == "text":
-        return Formula(f"d{nm.ident('cost')}/d{s.name} = {expr}\n", f"{lhs} = {p.doprint(expr)}",
-                       [p.doprint(expr)], expr)
+        latex = p.doprint(expr)
+        return Formula(f"d{nm.ident('cost')}/d{s.name} = {expr}\n", f"{lhs} = {latex}", [latex], expr)
     room = max(chars - visible_len(lhs) - 3, 10)
     if terms is not None:
         one_line = join_terms(terms)

@@ -15,6 +15,7 @@ from operator import itemgetter
 import sympy
 
 from .costs import cost_definition, one_hot_substitution, softmax_definitions
+from .functions import route_outputs
 from .gcpause import gc_paused
 from .layers import Context, LayerNet, kind_of
 from .network import Network
@@ -37,9 +38,18 @@ class Forward:
     derivative after :meth:`assume`."""
     _leaf_cache: dict = field(default_factory=dict, repr=False, compare=False)
     _leaf_sizes: dict = field(default_factory=dict, repr=False, compare=False)
+    _routes: list = field(default_factory=list, repr=False, compare=False)
 
     def definition(self, symbol: sympy.Symbol) -> Definition:
         return self.by_target[symbol]
+
+    def route_outputs(self) -> dict:
+        """``{window: output}`` of every max-pooling definition
+        (:func:`symconv.functions.route_outputs`), computed once: every printer of this network's
+        routes reads it, and a network has tens of thousands of definitions."""
+        if not self._routes:
+            self._routes.append(route_outputs(self.definitions))
+        return self._routes[0]
 
     def leaf(self, expr: sympy.Expr) -> sympy.Expr:
         """``expr`` with every named intermediate replaced by its leaf-symbol expression."""

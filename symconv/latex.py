@@ -23,7 +23,11 @@ from .tensors import SymbolTable
 class NotationPrinter(LatexPrinter):
     """sympy's LatexPrinter with symbol names from a :class:`SymbolTable` and symconv functions."""
 
-    def __init__(self, table: SymbolTable, settings: dict | None = None, pooled: dict | None = None):
+    MEMO_LIMIT = 100_000
+    """Most printed subexpressions a memoising printer keeps (it starts afresh above)."""
+
+    def __init__(self, table: SymbolTable, settings: dict | None = None, pooled: dict | None = None,
+                 memo: bool = False):
         base = {"order": "none", "mul_symbol": None}
         base.update(settings or {})
         super().__init__(base)
@@ -32,6 +36,33 @@ class NotationPrinter(LatexPrinter):
         # by its output (see _print_MaxRoute); without it every window is listed in full
         self.pooled = pooled or {}
         self.standing: dict = {}  # {placeholder symbol: what it stands for}, see instance()
+        # {compound subexpression: its LaTeX}, kept across calls when ``memo``: the gradients of
+        # one network share most of their subexpressions (a softmax denominator, a hidden
+        # unit's pre-activation), which sympy would print again for every one of them
+        self._memo: dict | None = {} if memo else None
+
+    def _print(self, expr, **kwargs) -> str:
+        memo = self._memo
+        if memo is None or kwargs or self.standing or not isinstance(expr, sympy.Basic) or not expr.args:
+            return super()._print(expr, **kwargs)
+        text = memo.get(expr)
+        if text is None:
+            text = super()._print(expr)
+            if len(memo) >= self.MEMO_LIMIT:
+                memo.clear()
+            memo[expr] = text
+        return text
+
+    def factor_terms(self, expr: sympy.Expr) -> sympy.Expr:
+        """``sympy.factor_terms(expr)``, memoised with the printed text when ``memo``."""
+        memo = self._memo
+        if memo is None or not expr.args:
+            return sympy.factor_terms(expr)
+        key = ("factor_terms", expr)
+        got = memo.get(key)
+        if got is None:
+            got = memo[key] = sympy.factor_terms(expr)
+        return got
 
     def instance(self, template, standing: dict) -> str:
         """``template`` printed with each placeholder symbol of ``standing`` (``{placeholder:
@@ -85,7 +116,7 @@ def latex_of(table: SymbolTable, expr) -> str:
 
 def product_latex(printer: NotationPrinter, factors: Sequence) -> str:
     """Factors printed side by side in the given order, parenthesised where a sum needs it."""
-    factors = [sympy.factor_terms(f) for f in factors if f != 1]
+    factors = [printer.factor_terms(f) for f in factors if f != 1]
     parts = []
     for k, f in enumerate(factors):
         text = printer._print(f)

@@ -176,13 +176,13 @@ class _Evaluator:
     def route(self, node: Node) -> sympy.Expr:
         """``route_max(x → o)`` / ``route_max(x; window)``: :class:`~symconv.functions.MaxRoute`
         of ``x`` in the max-pooling window of ``o`` (or the window given)."""
-        from ..functions import MaxRoute, route_outputs
+        from ..functions import MaxRoute
 
         kind, split = node.value
         x = self.eval(node.args[0])
         if kind == "to":
             out = self.eval(node.args[1])
-            windows = {o: w for w, o in route_outputs(self.model.forward.definitions).items()}
+            windows = {o: w for w, o in self.model.forward.route_outputs().items()}
             window = windows.get(out)
             if window is None:
                 raise SpecError("claim", f"route at column {node.pos}: {out} is not the output of a max-pooling "
@@ -220,7 +220,7 @@ class _Evaluator:
         if num == model.network.cost:
             # the network's own name for ∂C/∂x (a δ or ∂C/∂o symbol) where it has one: compact, and
             # compared by its definition (to_named); else the named gradient itself
-            upstream = self._upstream_of().get(x)
+            upstream = self._upstream_of(x)
             return upstream if upstream is not None else model.gradients.named(x)
         table = model.network.table
         if table.info[den].role not in LEAF_ROLES:
@@ -231,14 +231,11 @@ class _Evaluator:
             )
         return sympy.diff(to_leaf(model, num), den)
 
-    def _upstream_of(self) -> dict:
-        """``{target: its ∂C/∂o adjoint symbol}`` (the symbol ``\\partial C/\\partial o`` prints
-        as; δ symbols are written as δ)."""
-        if getattr(self, "_upstream", None) is None:
-            info = self.model.network.table.info
-            self._upstream = {t: u for u, t in self.model.gradients.upstream_symbols().items()
-                              if info[u].role == "adjoint"}
-        return self._upstream
+    def _upstream_of(self, x) -> sympy.Symbol | None:
+        """The ∂C/∂o adjoint symbol of ``x`` (the symbol ``\\partial C/\\partial o`` prints as),
+        or None (δ symbols are written as δ)."""
+        u = self.model.gradients.upstream_of.get(x)
+        return u if u is not None and self.model.network.table.info[u].role == "adjoint" else None
 
     def function(self, node: Node) -> sympy.Expr:
         from ..functions import MaxRoute, f, fprime

@@ -5,7 +5,6 @@ its numbers (numeric view), partial-derivative fractions, and its general statem
 from __future__ import annotations
 
 from ..derivation import FULL_COST_CERTIFY_LIMIT, Derivation
-from ..functions import route_outputs
 from ..latex import NotationPrinter, NumericPrinter, split_rows
 from ..statements import Statements
 from .rows import expr_rows
@@ -24,7 +23,7 @@ class Printer:
         self.namer = self.table.namer
         self.st = Statements(derivation.network)
         self.pc = self.st.pc
-        self.p = NotationPrinter(self.table, pooled=route_outputs(derivation.forward.definitions))
+        self.p = NotationPrinter(self.table, pooled=derivation.forward.route_outputs())
         self.numeric = numeric
         self.worked: set = set()  # symbols whose elements are worked in full (set by build_context)
         self.figures: dict = {}  # worked symbol -> Figure, Skipped or None (set by build_context)
