@@ -17,6 +17,7 @@ with explicit braces (reference case C07), never by letting sympy split a name.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -328,6 +329,27 @@ class Namer:
         return [normalize_typed(f) for f in forms]
 
 
+def unicode_script(ch: str) -> tuple[str, str] | None:
+    """``("_", c)`` for a Unicode subscript character (``₁`` → ``1``, ``ₖ`` → ``k``), ``("^", c)``
+    for a superscript one (``²``, ``ᵏ``), read from its Unicode compatibility decomposition
+    (``unicodedata``); None for any other character. Pasted names (``w₁¹``) and claims use it."""
+    if ch.isascii():
+        return None
+    kind, _, code = unicodedata.decomposition(ch).partition(" ")
+    if kind not in ("<sub>", "<super>") or not code or " " in code:
+        return None
+    return ("_" if kind == "<sub>" else "^", chr(int(code, 16)))
+
+
 def normalize_typed(text: str) -> str:
-    """A typed symbol name without braces or spaces (``W^{(1)}_{1, 1}`` → ``W^(1)_1,1``)."""
-    return re.sub(r"[{}\s]", "", text)
+    """A typed symbol name without braces or spaces (``W^{(1)}_{1, 1}`` → ``W^(1)_1,1``); a run of
+    Unicode sub- or superscript characters as ``_`` or ``^`` and the characters (``w₁¹`` → ``w_1^1``)."""
+    out, last = [], None
+    for ch in text:
+        script = unicode_script(ch)
+        if script is None:
+            out.append(ch)
+        else:
+            out.append(script[1] if script[0] == last else script[0] + script[1])
+        last = script[0] if script else None
+    return re.sub(r"[{}\s]", "", "".join(out))

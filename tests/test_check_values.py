@@ -19,7 +19,7 @@ def test_values_and_random_are_exact(tmp_path, capsys):
     f.write_text('[values]\nw1_1 = 1\n"w_2^1" = "1/2"\ny_1 = 0.5\n', encoding="utf-8")
     assert main(["check", "--example", "seed", RIGHT, "--values", str(f), "--random", "3"]) == 0
     out = capsys.readouterr().out
-    assert r"at the values: w^{1}_{1} = 1, w^{1}_{2} = \frac{1}{2}, y_{1} = \frac{1}{2}; 15 more drawn at random" in out
+    assert r"at the values: w^{1}_{1} = 1, w^{1}_{2} = \frac{1}{2}, y_{1} = \frac{1}{2}; 15 more drawn at random (integers -3..3, the --random seed)" in out
     assert ": holds there, and holds in general" in out
 
 
@@ -82,3 +82,19 @@ def test_derive_and_check_read_one_values_file_in_either_layout(tmp_path, capsys
         assert main(["check", "--example", "seed", RIGHT, "--values", str(f)]) == 0
         assert r"at the values: i^{1}_{1} = \frac{1}{7}" in capsys.readouterr().out
     assert documents[0] == documents[1] and r"\frac{1}{7}" in documents[0]
+
+
+def test_a_large_verdict_in_the_terminal_stays_readable(capsys):
+    """The small LeNet's ∂C/∂w^1_1 (hundreds of terms): the exact gradient and the difference
+    come as rows, at most TEXT_ROWS each with a count of the rest; every line fits a wide
+    terminal; all values drawn, and the range they were drawn from, are said."""
+    from symconv.check.report import TEXT_ROWS
+
+    assert main(["check", "--example", "lenet_small", r"\frac{\partial C}{\partial w^1_1} = 0", "--random", "1"]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert max(map(len, lines)) < 300, max(lines, key=len)[:120]
+    more = [line.strip() for line in lines if line.lstrip().startswith("…")]
+    assert len(more) == 2 and all(m.endswith("more rows (--format md or tex writes every row)") for m in more)
+    exact = lines.index(r"exact: \frac{\partial C}{\partial w^{1}_{1}} =")
+    assert lines[exact + TEXT_ROWS].lstrip().startswith("…")
+    assert "at the values: all 86 drawn at random (integers -3..3, the --random seed)" in lines

@@ -4,6 +4,7 @@ import pytest
 import sympy
 
 import symconv
+from symconv.check import check_claim
 from symconv.claims import parse_claim, parse_expression, tokenize
 from symconv.errors import SpecError
 
@@ -94,7 +95,8 @@ BAD = [
     (r"\partial C/\partial q_1 = 1", "claim: unknown symbol 'q' at column 21"),
     (r"\partial C/\partial w_1^1 = \foo", "claim: unknown symbol '\\foo' at column 29"),
     (r"\partial C/\partial w_12^1 = 1", "claim: ambiguous subscript '_12' at column 23: it reads as _{12} or as _{1} times 2; write it in braces, _{12}"),
-    (r"\partial C/\partial w_1^1 = w_1", "claim: 'w' at column 29 needs a layer mark, e.g. w_1^1"),
+    (r"\partial C/\partial w_1^1 = w_1", "claim: 'w' at column 29 needs a layer mark: this network has w in layers 1, 2 "
+                                        "(w^{1} or w^{2}); write e.g. w_1^1"),
     (r"\partial C/\partial w_1^1 = 2 +", "claim: expected a number, symbol or '(', found end of claim at column 32"),
     (r"\partial C/\partial w_1^1 = \sum w_k^1", "claim: '\\sum' at column 29 needs a summation variable, e.g. \\sum_k or \\sum_{k=1}^{4}"),
     (r"\partial C/\partial w_1^1 = \sum_{k=1}^{5} w_k^1", "claim: index 5 out of range for 'w^{1}' at column 45: valid 1..4"),
@@ -117,6 +119,25 @@ def test_pasted_unicode_math_reads_as_latex(seed):
     c = parse_claim(seed, "∂C/∂w_1^1 = δ_1^1 · i_1^1 + ∑_{k=2}^{2} δ_k^1 × i_k^1 − 0")
     assert c.wrt == S(seed, "w1_1")
     assert c.rhs[0].expr == S(seed, "delta1_1") * S(seed, "i1_1") + S(seed, "delta1_2") * S(seed, "i1_2")
+
+
+def test_pasted_sub_and_superscripts_read_as_latex(seed):
+    """w₁¹ is w_{1}^{1}: a run of Unicode subscript (superscript) characters is one braced
+    subscript (superscript), columns kept."""
+    assert parse_claim(seed, "∂C/∂w₁¹ = δ₁¹ i₁¹ + (w₂¹)² + 2⁻¹").rhs[0].expr == parse_claim(
+        seed, r"\partial C/\partial w_1^1 = \delta_1^1 i_1^1 + (w_2^1)^2 + 2^{-1}").rhs[0].expr
+    with pytest.raises(SpecError, match=r"layer 3 does not exist for 'w' at column 13"):
+        parse_claim(seed, "∂C/∂w₁¹ = w₁³")
+
+
+def test_the_students_question_reads_as_pasted(seed):
+    """The question symconv exists for, pasted from a chat: plain subscripts, no layer mark on the
+    input (seed has one), Σₖ without a range, o² of a one-output layer. It is wrong, and why."""
+    verdict = check_claim(seed, "∂C/∂w₁¹ = (i₁+i₂+i₄+i₅)·Σₖ wₖ²·2(o²−y)")
+    assert verdict.claim.wrt == S(seed, "w1_1") and not verdict.ok
+    assert verdict.claim.notes[0] == "i without a layer mark read as i^{1}: the only layer with i"
+    assert [d.kind for d in verdict.steps[0].diagnoses] == ["product_of_sums"]
+    assert check_claim(seed, "∂C/∂w₁¹ = Σₖ δₖ¹ iₖ").ok is False  # i_k for k = 1..9, δ for 1..4: not the window
 
 
 def test_custom_letters_come_from_the_table():
@@ -199,14 +220,15 @@ def test_generated_empty_claims(capsys, parts):
 
 
 @SETTINGS
-@given(base=st.sampled_from(VALID), where=st.integers(0, 10_000), ch=st.sampled_from(list("%#@?\"`!|<>") + ["€", "²", "√"]))
+@given(base=st.sampled_from(VALID), where=st.integers(0, 10_000), ch=st.sampled_from(list("%#@?\"`!|<>") + ["€", "∞", "√"]))
 def test_generated_stray_characters(capsys, base, where, ch):
     pos = where % (len(base) + 1)
     run_bad(capsys, base[:pos] + ch + base[pos:])
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
-@given(st.lists(st.sampled_from(list(r"\{}()_^=+-*/ 0123456789wioyCkfz'.,") + [r"\partial", r"\frac", r"\sum", r"\delta"]), max_size=30))
+@given(st.lists(st.sampled_from(list(r"\{}()_^=+-*/ 0123456789wioyCkfz'.,") + list("₁₂¹²ₖᵏ₍₎₋⁻ⁿ∂·Σ−")
+                               + [r"\partial", r"\frac", r"\sum", r"\delta"]), max_size=30))
 def test_arbitrary_text_never_gives_a_traceback(capsys, parts):
     text = "".join(parts)
     status = main(["check", "--example", "seed", text])

@@ -23,7 +23,8 @@ def m():
 
 
 @pytest.mark.parametrize("target", ["dC/dw_1^1", "∂C/∂w^1_1", r"\frac{\partial C}{\partial w_1^1}",
-                                    r"\dfrac{\partial C}{\partial w^{1}_{1}}", "w1_1", " w_1^1 "])
+                                    r"\dfrac{\partial C}{\partial w^{1}_{1}}", "w1_1", " w_1^1 ",
+                                    "∂C/∂w₁¹", "w₁¹"])
 def test_every_spelling_of_an_element_target(m, target):
     assert symconv.formula(m, target) == W11
 

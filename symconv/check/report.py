@@ -34,6 +34,14 @@ def _template_environment(fmt: str):
     return environment(fmt)
 
 
+def shown_truth(verdict: Verdict) -> sympy.Expr:
+    """The exact gradient as a derivation shows it (the one display rule): substituted and tidied
+    where that stays readable, else the sum of products over the δ (a ResNet block's substituted
+    form would send factor_terms into minutes)."""
+    model, s = verdict.model, verdict.claim.wrt
+    return tidy(verdict.truth) if substituted_shown(model.gradients, s) else model.gradients[s].delta_form
+
+
 def verdict_context(verdict: Verdict, rows: bool = True) -> dict:
     """Plain strings for the templates: every expression already printed as LaTeX.
 
@@ -104,11 +112,7 @@ def verdict_context(verdict: Verdict, rows: bool = True) -> dict:
         steps.append(entry)
     first = verdict.first_wrong
     cost = table.namer.latex_letter("cost")
-    # the exact gradient as a derivation shows it (the one display rule): substituted and tidied
-    # where that stays readable, else the sum of products over the δ (a ResNet block's substituted
-    # form would send factor_terms into minutes)
-    s = verdict.claim.wrt
-    truth = tidy(verdict.truth) if substituted_shown(model.gradients, s) else model.gradients[s].delta_form
+    truth = shown_truth(verdict)
     return {
         "lhs_latex": rf"\frac{{\partial {cost}}}{{\partial {wrt}}}",
         "lhs_inline": rf"\partial {cost} / \partial {wrt}",
@@ -128,33 +132,36 @@ def verdict_context(verdict: Verdict, rows: bool = True) -> dict:
     }
 
 
+TEXT_WIDTH = 60
+"""Visible characters of a row of an expression in the terminal verdict (its LaTeX runs about
+twice as long)."""
+TEXT_ROWS = 8
+"""Rows of one expression the terminal verdict shows; the md and tex documents show every row."""
+
+
 def render_text(verdict: Verdict) -> str:
-    """A few plain lines for the terminal: verdict, difference, counterexample, diagnosis."""
+    """A few plain lines for the terminal (``check.txt.j2``): verdict, exact gradient and
+    difference (in rows of :data:`TEXT_WIDTH`, at most :data:`TEXT_ROWS` each), counterexample,
+    diagnosis."""
+    from ..latex import NotationPrinter
+    from ..render import expr_rows
+
     ctx = verdict_context(verdict, rows=False)
-    lines = [f"claim: {ctx['claim']}"]
-    lines += [f"read: {n}" for n in ctx["notes"]]
-    lines.append(f"exact: {ctx['lhs_latex']} = {ctx['truth']}")
-    for s in ctx["steps"]:
-        head = f"step {s['number']}" if len(ctx["steps"]) > 1 else "verdict"
-        if s["equal"]:
-            lines.append(f"{head}: RIGHT ({s['note']})")
-            continue
-        lines.append(f"{head}: WRONG: {s['source']}")
-        if s["difference"]:
-            lines.append(f"  claim - truth = {s['difference']}")
-        if s["point"]:
-            values = ", ".join(f"{p['symbol']} = {p['value']}" for p in s["point"])
-            rest = ", every other symbol = 0" if s["zeros"] else ""
-            lines.append(f"  counterexample: {values}{rest}")
-            there = "".join(f", {p['symbol']} = {p['value']}" for p in s["intermediates"])
-            lines.append(f"    claim = {s['claim_value']}, truth = {s['truth_value']}{there}")
-        if s["diagnoses"]:
-            for d in s["diagnoses"]:
-                lines.append(f"  diagnosis: {d['title']} ({d['label']}); proven: the claim equals {d['form']}")
-        else:
-            lines.append("  diagnosis: the claim matches no known mistake")
-    lines.append("RIGHT" if ctx["ok"] else "WRONG")
-    return "\n".join(lines) + "\n"
+    printer = NotationPrinter(verdict.model.network.table)
+
+    def text(expr) -> dict:
+        if expr is None:
+            return {"rows": [], "more": 0}
+        rows = expr_rows(printer, expr, width=TEXT_WIDTH)
+        if len(rows) > TEXT_ROWS:
+            return {"rows": rows[:TEXT_ROWS - 1], "more": len(rows) - TEXT_ROWS + 1}
+        return {"rows": rows, "more": 0}
+
+    ctx["truth_text"] = text(shown_truth(verdict))
+    for step, entry in zip(verdict.steps, ctx["steps"]):
+        entry["difference_text"] = text(step.difference)
+    template = _template_environment("text").get_template("check.txt.j2")
+    return template.render(v=ctx)
 
 
 def render_verdict(verdict: Verdict, fmt: str = "text") -> str:

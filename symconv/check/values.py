@@ -99,6 +99,10 @@ def read_values(model: Model, path: str) -> dict:
     return out
 
 
+RANDOM_RANGE = (-3, 3)
+"""The integers ``--random SEED`` draws from (both ends included): small, so that exact values stay short."""
+
+
 def judge_at(model: Model, verdict: Verdict, given: dict, seed: int | None) -> tuple[dict, tuple[AtValues, ...]]:
     """The values used (given, plus seeded random integers for the missing leaves when ``seed``
     is not None) and each side judged there. Raises :class:`SpecError` when a needed leaf has no
@@ -114,7 +118,7 @@ def judge_at(model: Model, verdict: Verdict, given: dict, seed: int | None) -> t
         raise SpecError("--values", f"no value for {names}{more}; give them, or add --random SEED to draw the rest")
     rng = random.Random(seed)
     for s in missing:
-        point[s] = sympy.Integer(rng.randint(-3, 3))
+        point[s] = sympy.Integer(rng.randint(*RANDOM_RANGE))
     point = one_hot_values(model, point, missing)  # one-hot targets: judged where they sum to 1
     truth = _evaluator(truth_leaf)(point)
     results = tuple(AtValues(k, _evaluator(side)(point), truth) for k, side in enumerate(sides, start=1))
@@ -128,7 +132,12 @@ def render_at(model: Model, verdict: Verdict, point: dict, results, given: dict)
     shown = ", ".join(f"{latex_of(model, s)} = {latex_of(model, v)}" for s, v in sorted(point.items(), key=lambda kv: kv[0].name)
                       if s in given)
     drawn = len(point) - len([s for s in point if s in given])
-    lines = [f"at the values: {shown or '(none given)'}" + (f"; {drawn} more drawn at random" if drawn else "")]
+    lo, hi = RANDOM_RANGE
+    random_note = f"drawn at random (integers {lo}..{hi}, the --random seed)"
+    if not shown:
+        lines = [f"at the values: all {drawn} {random_note}"]
+    else:
+        lines = [f"at the values: {shown}" + (f"; {drawn} more {random_note}" if drawn else "")]
     for r, step in zip(results, verdict.steps):
         head = f"step {r.number}" if len(results) > 1 else "the claim"
         claim = "undefined" if r.claim is None else latex_of(model, r.claim)

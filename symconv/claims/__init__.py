@@ -39,7 +39,11 @@ table, so every notation style and custom letter is understood)::
 * **Functions**: ``f(·)``, ``f'(·)`` (the generic activation), ``\sigma``, ``\tanh``, ``\exp``,
   ``\log``, ``\ln``, ``\max``.
 * Ignored: spacing (``\,`` ``\;`` ``\!`` ``\quad``), ``\left``/``\right``/``\big``-sizes, ``&``.
-* Pasted Unicode ``∂ δ − · × ∑`` reads as ``\partial \delta - \cdot \times \sum``.
+* Pasted Unicode ``∂ δ − · × ∑`` reads as ``\partial \delta - \cdot \times \sum``; a run of
+  Unicode subscript or superscript characters as one braced subscript or superscript
+  (``w₁¹`` is ``w_{1}^{1}``, ``Σₖ wₖ²`` is ``\sum_{k} w_{k}^{2}``).
+* A letter that only one layer has may leave its layer mark off (``i_1`` is ``i_1^1`` when the
+  inputs are layer 1's only; the verdict notes it); with several layers the error names them.
 
 Every error is a :class:`~symconv.errors.SpecError` whose message names the offending token and
 its 1-based column, e.g. ``unknown symbol 'q' at column 12``.

@@ -49,6 +49,11 @@ class _Evaluator:
         mark = self.int_of(sup[0], "layer mark") if sup is not None else None
         index = tuple(self.int_of(n, "index") for n in sub[0]) if sub is not None else ()
         shown = _show_head(head)
+        if sup is None and self.voc.takes_mark(head):  # the parser allows it for a letter of one layer
+            (mark,) = (m for m in self.voc.marks[head] if m is not None)
+            note = f"{shown} without a layer mark read as {shown}^{{{mark}}}: the only layer with {shown}"
+            if note not in self.notes:
+                self.notes.append(note)
         if mark not in self.voc.marks[head]:
             layers = sorted(m for m in self.voc.marks[head] if m is not None)
             raise MissingElement(

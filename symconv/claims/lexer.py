@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from ..errors import SpecError
+from ..notation import unicode_script as _script
 
 _SKIP_COMMANDS = {
     "left", "right", "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr", "biggl",
@@ -212,6 +213,17 @@ def tokenize(text: str, names: frozenset | set | dict = frozenset()) -> list[Tok
             kind, name = _UNICODE[ch]
             tokens.append(Token(kind, name, col))
             i += 1
+            continue
+        script = _script(ch)
+        if script is not None:  # pasted sub- and superscripts: w₁¹ reads as w_{1}^{1}
+            j = i
+            while j < n and (_script(text[j]) or ("", ""))[0] == script[0]:
+                j += 1
+            inner = "".join(_script(c)[1] for c in text[i:j])
+            tokens += [Token("op", script[0], col), Token("op", "{", col)]
+            tokens += [Token(t.kind, t.text, t.pos + i) for t in tokenize(inner)[:-1]]
+            tokens.append(Token("op", "}", j))
+            i = j
             continue
         raise SpecError("claim", f"unexpected character {ch!r} at column {col}")
     _check_balance(tokens)

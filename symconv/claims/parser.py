@@ -315,11 +315,16 @@ class _Parser(TokenCursor):
                 + ("^1" if takes_mark else "") + " (only a one-element tensor may leave it off)"
             )
         if takes_mark and sup is None:
-            raise SpecError(
-                "claim",
-                f"'{_show_head(head)}' at column {t.pos} needs a layer mark, e.g. {_show_head(head)}_1^1",
-            )
-        return Node("sym", t.pos, (sup, sub), value=head), (sup is not None or not takes_mark)
+            marks = sorted(m for m in self.voc.marks[head] if m is not None)
+            if len(marks) > 1:  # ambiguous: name the readings
+                shown = _show_head(head)
+                readings = " or ".join(f"{shown}^{{{m}}}" for m in marks)
+                raise SpecError(
+                    "claim", f"'{shown}' at column {t.pos} needs a layer mark: this network has {shown} in layers "
+                             f"{', '.join(map(str, marks))} ({readings}); write e.g. {shown}_1^{marks[0]}",
+                )
+            # one layer has this letter: the mark is implied (the evaluator reads it and notes it)
+        return Node("sym", t.pos, (sup, sub), value=head), True
 
     def index_list(self) -> list[Node]:
         """A subscript: one token, or a braced comma-separated list of index expressions."""
