@@ -295,7 +295,11 @@ class Conv2dKind(LayerKind):
     def notation(self, layer: LayerNet, pc: PrintContext) -> list[tuple[str, str, str]]:
         """The closed forms' operations with their defining index formulas
         (:data:`CLOSED_FORM_NOTATION`), then the activation's."""
-        return list(CLOSED_FORM_NOTATION) + activation_rows(layer)
+        r = pc.channel
+        channels = (rf"\sum_{{{r}}}", f"sum over the layer's output channels (feature maps) {r}, each with its own "
+                    "slice of the kernel", rf"\sum_{{{r}}} X_{{{r}}} = X_{{1}} + X_{{2}} + \cdots "
+                    r"\text{ (one term per output channel)}")
+        return list(CLOSED_FORM_NOTATION) + [channels] + activation_rows(layer)
 
     def geometry(self, layer: LayerNet) -> tuple[tuple, tuple, tuple, tuple]:
         """``(kernel, stride, dilation, pad)`` per printed spatial axis (height, width), pad as
