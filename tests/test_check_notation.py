@@ -74,8 +74,8 @@ def test_the_notation_section_is_the_derivations(tmp_path):
     tex = render_verdict(check_claim(model, formula(model, "w1_1", "sum", "tex")), "tex")
     assert r"\section*{Notation}" in tex and r"\usepackage{array}" in tex
     table = model.render("tex")
-    start = table.index(r"\begin{tabular}{>{$}l<{$}")
-    assert table[start:table.index(r"\end{tabular}", start)] in tex
+    start = table.index(r"\begin{longtable}{>{$}l<{$}")
+    assert table[start:table.index(r"\end{longtable}", start)] in tex
 
 
 def test_long_expressions_are_broken_into_rows_as_in_derivations():

@@ -160,7 +160,7 @@ def test_tokens_carry_1_based_columns():
 # Every strategy below yields a claim that is malformed by construction; each must give exit 2 and
 # one line on stderr, never a traceback (the CLI is called in-process: an exception would fail).
 
-from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import HealthCheck, assume, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from symconv.cli import main  # noqa: E402
@@ -223,6 +223,7 @@ def test_generated_empty_claims(capsys, parts):
 @given(base=st.sampled_from(VALID), where=st.integers(0, 10_000), ch=st.sampled_from(list("%#@?\"`!|<>") + ["€", "∞", "√"]))
 def test_generated_stray_characters(capsys, base, where, ch):
     pos = where % (len(base) + 1)
+    assume(not (ch == "?" and pos == len(base)))  # "… = x?": the claim asked as a question reads
     run_bad(capsys, base[:pos] + ch + base[pos:])
 
 

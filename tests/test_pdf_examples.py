@@ -97,7 +97,8 @@ def test_full_document_of_a_two_layer_16x16_network_builds():
                            "cost": {"type": "half_sse"}}, name="two16")
     tex = render_all(Model(spec), ["tex"], full=True)["tex"].decode("utf-8")
     assert len(tex) > 1_500_000 and tex.count(r"\subsubsection{Worked element") == 9 + 9 + 196 + 256
-    assert tex.count(r"\begin{longtable}") == 9 + 9  # each weight touches 196 or 144 outputs: the tables above 36 rows
+    # each weight touches 196 or 144 outputs: the tables above 36 rows; and the Notation table
+    assert tex.count(r"\begin{longtable}") == 9 + 9 + 1
     result = build_pdf(tex, jobname="two16")
     assert result.pdf.startswith(b"%PDF") and result.errors == ()
     assert result.overfull == (), "\n".join(result.overfull[:5])

@@ -296,9 +296,8 @@ class Conv2dKind(LayerKind):
         """The closed forms' operations with their defining index formulas
         (:data:`CLOSED_FORM_NOTATION`), then the activation's."""
         r = pc.channel
-        channels = (rf"\sum_{{{r}}}", f"sum over the layer's output channels (feature maps) {r}, each with its own "
-                    "slice of the kernel", rf"\sum_{{{r}}} X_{{{r}}} = X_{{1}} + X_{{2}} + \cdots "
-                    r"\text{ (one term per output channel)}")
+        channels = (rf"\sum_{{{r}}}", f"sum over the layer's output channels {r}",
+                    rf"\sum_{{{r}}} X_{{{r}}} = X_{{1}} + X_{{2}} + \cdots")
         return list(CLOSED_FORM_NOTATION) + [channels] + activation_rows(layer)
 
     def geometry(self, layer: LayerNet) -> tuple[tuple, tuple, tuple, tuple]:
