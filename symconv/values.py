@@ -12,7 +12,6 @@ formula can be followed by its numbers and its value (formula → numbers → re
 from __future__ import annotations
 
 import random
-import tomllib
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -56,10 +55,11 @@ def _number(value: Any, where: str) -> sympy.Rational:
     return sympy.Rational(exact.numerator, exact.denominator)
 
 
-def values_from_mapping(model, data: Mapping[str, Any], option: str = "--values") -> dict:
+def values_from_mapping(model, data: Mapping[str, Any], option: str = "--values", complete: bool = True) -> dict:
     """Leaf values from a mapping of names (or Symbols) to numbers. Raises :class:`SpecError` for
     an unknown name, a non-leaf, a leaf named twice (``w1_1`` and ``w_1^1``), a bad number, or
-    missing leaves (naming the first few)."""
+    (when ``complete``) missing leaves, naming the first few. Without ``complete`` the values
+    given are returned as they are (``check --values``: the rest may be drawn at random)."""
     table = model.network.table
     given: dict = {}
     named_by: dict = {}
@@ -74,6 +74,8 @@ def values_from_mapping(model, data: Mapping[str, Any], option: str = "--values"
             raise SpecError(f"{option} {key}", f"must be > 0 (it is added to a variance under a square root), "
                                                f"got {given[s]}")
         named_by[s] = key
+    if not complete:
+        return given
     missing = [s.name for s in leaves(model) if s not in given]
     if missing:
         more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
@@ -106,9 +108,15 @@ def one_hot_values(model, point: dict, drawn=(), option: str = "--values") -> di
     return point
 
 
-def load_values(model, path: str | Path) -> dict:
-    """Leaf values from a TOML file: name = number, at the top level or in a ``[values]`` table
-    (as ``check --values`` reads them)."""
+MAX_VALUES = 100_000
+"""Most values one values file may give."""
+
+
+def read_values_table(path: str | Path) -> dict:
+    """The name → number table of a values file (``--values FILE.toml`` of ``derive`` and
+    ``check``): name = number at the top level, or in a ``[values]`` table. Raises a one-line
+    :class:`SpecError` (field ``--values``) for a missing, unreadable or invalid file, another
+    table or key beside ``[values]``, an empty table or more than :data:`MAX_VALUES` values."""
     path = Path(path)
     try:
         data = parse_toml(path.read_text(encoding="utf-8"), f"--values {path}")
@@ -116,13 +124,26 @@ def load_values(model, path: str | Path) -> dict:
         raise SpecError("--values", f"{path}: no such file") from None
     except IsADirectoryError:
         raise SpecError("--values", f"{path} is a folder; give a TOML file of leaf values") from None
-    except PermissionError:
-        raise SpecError("--values", f"{path} cannot be read (permission denied)") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise SpecError("--values", f"{path} is not valid TOML: {exc}".replace("\n", " ")) from None
-    if set(data) == {"values"} and isinstance(data["values"], dict):
-        data = data["values"]  # the [values] table that check --values reads (README)
-    return values_from_mapping(model, data)
+    except (UnicodeDecodeError, OSError) as exc:
+        raise SpecError("--values", f"{path}: cannot be read as UTF-8 text ({type(exc).__name__})") from None
+    if "values" in data:
+        extra = sorted(set(data) - {"values"})
+        if extra:
+            raise SpecError("--values", f"unknown table or key {extra[0]!r} beside [values]; put the numbers in "
+                                        "the [values] table")
+        data = data["values"]
+    if not isinstance(data, dict) or not data:
+        raise SpecError("--values", "needs symbol = number lines (at the top level or in a [values] table), "
+                                    "e.g. w1_1 = 2")
+    if len(data) > MAX_VALUES:
+        raise SpecError("--values", f"{len(data):,} values; at most {MAX_VALUES:,}")
+    return data
+
+
+def load_values(model, path: str | Path) -> dict:
+    """Every leaf's value from a values file (:func:`read_values_table`, then
+    :func:`values_from_mapping`)."""
+    return values_from_mapping(model, read_values_table(path))
 
 
 def random_values(model, seed: int) -> dict:

@@ -4,6 +4,7 @@ pooling layer's output; garbage value files give one line and exit 2."""
 from __future__ import annotations
 
 import hypothesis.strategies as st
+import pytest
 from hypothesis import HealthCheck, given, settings
 
 import symconv
@@ -98,3 +99,30 @@ def test_a_large_verdict_in_the_terminal_stays_readable(capsys):
     exact = lines.index(r"exact: \frac{\partial C}{\partial w^{1}_{1}} =")
     assert lines[exact + TEXT_ROWS].lstrip().startswith("…")
     assert "at the values: all 86 drawn at random (integers -3..3, the --random seed)" in lines
+
+
+BAD_VALUE_FILES = {
+    "not TOML": "w1_1 = = 2\n",
+    "another table beside [values]": "[values]\nw1_1 = 1\n[extra]\nx = 1\n",
+    "empty": "",
+    "a non-leaf": "o1_1 = 1\n",
+    "an unknown name": "q9 = 1\n",
+    "not a number": 'w1_1 = "two"\n',
+    "a leaf named twice": 'w1_1 = 1\n"w_1^1" = 2\n',
+    "a huge number": f"w1_1 = \"1/{'9' * 120}\"\n",
+}
+
+
+@pytest.mark.parametrize("content", BAD_VALUE_FILES.values(), ids=BAD_VALUE_FILES.keys())
+def test_derive_and_check_refuse_a_bad_values_file_alike(tmp_path, capsys, content):
+    """One reader of values files (symconv.values.read_values_table): derive and check refuse the
+    same bad file with the same one-line message (check also takes files that give some leaves
+    only; a file that derive refuses for a missing leaf is not in this list)."""
+    f = tmp_path / "v.toml"
+    f.write_text(content, encoding="utf-8")
+    assert main(["derive", "--example", "seed", "--values", str(f), "--format", "md", "--out", str(tmp_path / "o")]) == 2
+    derive_err = capsys.readouterr().err
+    assert main(["check", "--example", "seed", RIGHT, "--values", str(f), "--random", "0"]) == 2
+    check_err = capsys.readouterr().err
+    assert derive_err == check_err and derive_err.count("\n") == 1, (derive_err, check_err)
+    assert not (tmp_path / "o").exists()

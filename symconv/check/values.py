@@ -10,24 +10,20 @@ leaf the claim or the gradient needs must be given. Evaluation is exact (rationa
 from __future__ import annotations
 
 import random
-import tomllib
 from dataclasses import dataclass
-from fractions import Fraction
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import sympy
 
 from ..claims import to_leaf
 from ..errors import SpecError
-from ..values import one_hot_values
+from ..values import one_hot_values, read_values_table, values_from_mapping
 from ..verify import _evaluator, symbols_of
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..api import Model
     from .verdict import Verdict
 
-MAX_VALUES = 100_000
 
 
 @dataclass(frozen=True)
@@ -44,59 +40,11 @@ class AtValues:
         return self.claim is not None and self.truth is not None and self.claim == self.truth
 
 
-def _number(value, key: str):
-    if isinstance(value, bool):
-        raise SpecError(f"--values {key}", "must be a number, not true/false")
-    if isinstance(value, int):
-        return sympy.Integer(value)
-    if isinstance(value, float):
-        text = repr(value)
-        if text in ("inf", "-inf", "nan"):
-            raise SpecError(f"--values {key}", f"must be a finite number; got {text}")
-        f = Fraction(text)
-        return sympy.Rational(f.numerator, f.denominator)
-    if isinstance(value, str):
-        try:
-            f = Fraction(value.strip())
-        except (ValueError, ZeroDivisionError):
-            raise SpecError(f"--values {key}", f"{value!r} is not a number or a fraction like \"1/3\"") from None
-        return sympy.Rational(f.numerator, f.denominator)
-    raise SpecError(f"--values {key}", f"must be a number or a fraction string; got a {type(value).__name__}")
-
-
 def read_values(model: Model, path: str) -> dict:
-    """{symbol: exact value} from a values file: a ``[values]`` table of symbol = number, or the
-    numbers at the top level (as ``derive --values`` reads them). Raises :class:`SpecError`
-    naming the key."""
-    p = Path(path)
-    try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise SpecError("--values", f"{p}: no such file") from None
-    except IsADirectoryError:
-        raise SpecError("--values", f"{p} is a folder; give a TOML file with a [values] table") from None
-    except (UnicodeDecodeError, OSError) as exc:
-        raise SpecError("--values", f"{p}: cannot be read as UTF-8 text ({type(exc).__name__})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise SpecError("--values", f"{p} is not valid TOML: {str(exc).splitlines()[0]}") from None
-    if "values" not in data and data:
-        data = {"values": data}  # name = number at the top level, as derive --values reads them
-    extra = sorted(set(data) - {"values"})
-    if extra:
-        raise SpecError("--values", f"unknown table or key {extra[0]!r}; put the numbers in a [values] table")
-    table = data.get("values")
-    if not isinstance(table, dict) or not table:
-        raise SpecError("--values", "needs a [values] table of symbol = number, e.g. w1_1 = 2")
-    if len(table) > MAX_VALUES:
-        raise SpecError("--values", f"{len(table)} values; at most {MAX_VALUES}")
-    out = {}
-    for key, value in table.items():
-        symbol = model.symbol(key, f"--values {key}")
-        if model.network.table.info[symbol].role not in ("input", "weight", "bias", "target"):
-            raise SpecError(f"--values {key}", "give values of inputs, weights, biases and targets only; "
-                                               "the intermediates follow from them")
-        out[symbol] = _number(value, key)
-    return out
+    """{symbol: exact value} for the leaves a values file gives (the one reader of values files,
+    :func:`symconv.values.read_values_table`; some leaves may be left out). Raises
+    :class:`SpecError` naming the key."""
+    return values_from_mapping(model, read_values_table(path), complete=False)
 
 
 RANDOM_RANGE = (-3, 3)
