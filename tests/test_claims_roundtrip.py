@@ -28,7 +28,7 @@ than the claim's 100,000 characters, or expanding to more than its 4,000 terms, 
 each with its budget's one-line message). The suite runs it on the examples of at most 110
 gradients; ``SYMCONV_ROUNDTRIP=all`` runs it on every example, LeNet-5 at full size included
 (README.md gives the command): 80,505 gradients × 4 forms × 3 formats = 966,060 round trips,
-about 22 minutes on two cores.
+about 30 minutes on two cores.
 """
 
 from __future__ import annotations
