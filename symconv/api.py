@@ -150,7 +150,7 @@ class Model:
         network share most subexpressions."""
         from .latex import NotationPrinter
 
-        return NotationPrinter(self.network.table, pooled=self.forward.route_outputs(), memo=True)
+        return NotationPrinter(self.network.table, pooled=self.forward.route_outputs, memo=True)
 
     @cached_property
     def _factored(self) -> dict:

@@ -9,6 +9,7 @@ leaf symbols (inputs, weights, biases, targets) remain; it is computed on demand
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from itertools import repeat
 from operator import itemgetter
 
@@ -38,18 +39,16 @@ class Forward:
     derivative after :meth:`assume`."""
     _leaf_cache: dict = field(default_factory=dict, repr=False, compare=False)
     _leaf_sizes: dict = field(default_factory=dict, repr=False, compare=False)
-    _routes: list = field(default_factory=list, repr=False, compare=False)
 
     def definition(self, symbol: sympy.Symbol) -> Definition:
         return self.by_target[symbol]
 
+    @cached_property
     def route_outputs(self) -> dict:
         """``{window: output}`` of every max-pooling definition
         (:func:`symconv.functions.route_outputs`), computed once: every printer of this network's
         routes reads it, and a network has tens of thousands of definitions."""
-        if not self._routes:
-            self._routes.append(route_outputs(self.definitions))
-        return self._routes[0]
+        return route_outputs(self.definitions)
 
     def leaf(self, expr: sympy.Expr) -> sympy.Expr:
         """``expr`` with every named intermediate replaced by its leaf-symbol expression."""

@@ -25,7 +25,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from .verdict import Verdict
 
 
-
 @dataclass(frozen=True)
 class AtValues:
     """One side judged at the values: ``claim`` and ``truth`` values (None when undefined) and

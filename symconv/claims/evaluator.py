@@ -50,12 +50,12 @@ class _Evaluator:
         index = tuple(self.int_of(n, "index") for n in sub[0]) if sub is not None else ()
         shown = _show_head(head)
         if sup is None and self.voc.takes_mark(head):  # the parser allows it for a letter of one layer
-            (mark,) = (m for m in self.voc.marks[head] if m is not None)
+            (mark,) = self.voc.layer_marks(head)
             note = f"{shown} without a layer mark read as {shown}^{{{mark}}}: the only layer with {shown}"
             if note not in self.notes:
                 self.notes.append(note)
         if mark not in self.voc.marks[head]:
-            layers = sorted(m for m in self.voc.marks[head] if m is not None)
+            layers = self.voc.layer_marks(head)
             raise MissingElement(
                 "claim",
                 f"layer {mark} does not exist for '{shown}' at column {sup[1]}: "
@@ -187,7 +187,7 @@ class _Evaluator:
         x = self.eval(node.args[0])
         if kind == "to":
             out = self.eval(node.args[1])
-            windows = {o: w for w, o in self.model.forward.route_outputs().items()}
+            windows = {o: w for w, o in self.model.forward.route_outputs.items()}
             window = windows.get(out)
             if window is None:
                 raise SpecError("claim", f"route at column {node.pos}: {out} is not the output of a max-pooling "

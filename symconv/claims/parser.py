@@ -315,7 +315,7 @@ class _Parser(TokenCursor):
                 + ("^1" if takes_mark else "") + " (only a one-element tensor may leave it off)"
             )
         if takes_mark and sup is None:
-            marks = sorted(m for m in self.voc.marks[head] if m is not None)
+            marks = self.voc.layer_marks(head)
             if len(marks) > 1:  # ambiguous: name the readings
                 shown = _show_head(head)
                 readings = " or ".join(f"{shown}^{{{m}}}" for m in marks)

@@ -69,8 +69,12 @@ class Vocabulary:
             return None
         return tuple(lo for lo, _ in rng)
 
+    def layer_marks(self, head: str) -> list[int]:
+        """The layers that have the letter ``head``, ascending (none for targets and the cost)."""
+        return sorted(m for m in self.marks.get(head, ()) if m is not None)
+
     def takes_mark(self, head: str) -> bool:
-        return any(m is not None for m in self.marks.get(head, ()))
+        return bool(self.layer_marks(head))
 
 
 def _head_text(tok: Token) -> str:

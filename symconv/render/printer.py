@@ -23,7 +23,7 @@ class Printer:
         self.namer = self.table.namer
         self.st = Statements(derivation.network)
         self.pc = self.st.pc
-        self.p = NotationPrinter(self.table, pooled=derivation.forward.route_outputs())
+        self.p = NotationPrinter(self.table, pooled=derivation.forward.route_outputs)
         self.numeric = numeric
         self.worked: set = set()  # symbols whose elements are worked in full (set by build_context)
         self.figures: dict = {}  # worked symbol -> Figure, Skipped or None (set by build_context)
